@@ -1,0 +1,152 @@
+"""The `sessionary` command: thin commands around service calls, one transaction each."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+import uvicorn
+from rich.console import Console
+from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn, TransferSpeedColumn
+
+from sessionary import migrate
+from sessionary.config import Settings
+from sessionary.db import open_database, session_scope
+from sessionary.errors import SessionaryError
+from sessionary.ingest import importer
+from sessionary.tenancy import service as tenancy
+
+app = typer.Typer(help="sessionary: record, search and serve conversation sessions.", no_args_is_help=True)
+keys_app = typer.Typer(help="API keys.", no_args_is_help=True)
+db_app = typer.Typer(help="The database.", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
+app.add_typer(db_app, name="db")
+err = Console(stderr=True)
+
+Host = Annotated[str, typer.Option(help="Interface to listen on.")]
+Port = Annotated[int, typer.Option(help="TCP port.")]
+
+
+@app.command()
+def serve(
+    host: Host = "127.0.0.1",
+    port: Port = 8000,
+    workers: Annotated[int, typer.Option(min=1, help="Server processes sharing the database.")] = 1,
+) -> None:
+    """Migrate the database (SESSIONARY_DATABASE_URL), then serve the APIs."""
+    settings = Settings()
+    migrate.upgrade(settings.database_url)
+    _serve(host, port, workers)
+
+
+def _serve(host: str, port: int, workers: int) -> None:
+    uvicorn.run(
+        "sessionary.app:create_app_from_env",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level=os.environ.get("SESSIONARY_LOG_LEVEL", "info"),
+        access_log=False,
+    )
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Apply every pending migration."""
+    settings = Settings()
+    migrate.upgrade(settings.database_url)
+    typer.echo(f"database is up to date: {_safe_url(settings.database_url)}")
+
+
+@keys_app.command("create")
+def keys_create(
+    org: Annotated[str, typer.Option(help="Organization name (created if new).")],
+    scope: Annotated[list[str], typer.Option(help="ingest, read or admin; repeat for several.")],
+) -> None:
+    """Create an API key; the key is printed once, as the last line."""
+    settings = Settings()
+    migrate.upgrade(settings.database_url)
+    database = open_database(settings.database_url, pool_size=1)
+    try:
+        with session_scope(database.writer) as db:
+            organization = tenancy.get_or_create_organization(db, name=org)
+            row, clear = tenancy.create_api_key(db, organization_id=organization.id, scopes=scope)
+            typer.echo(f"organization: {organization.name}\nscopes: {row.scopes}")
+    except SessionaryError as exc:
+        raise _fail(exc.detail) from None
+    finally:
+        database.dispose()
+    typer.echo(clear)
+
+
+@app.command("import")
+def import_(
+    org: Annotated[str, typer.Option(help="Organization the events belong to (created if new).")],
+    file: Annotated[
+        Path, typer.Argument(exists=True, dir_okay=False, help="Native events, one JSON per line.")
+    ],
+    batch_size: Annotated[int, typer.Option(min=1, max=10_000)] = 5000,
+) -> None:
+    """Import native events from a JSONL file; re-running it is harmless."""
+    settings = Settings()
+    migrate.upgrade(settings.database_url)
+    database = open_database(settings.database_url, pool_size=1)
+    columns = (BarColumn(), DownloadColumn(), TransferSpeedColumn(), TimeRemainingColumn())
+    try:
+        with session_scope(database.writer) as db:
+            organization_id = tenancy.get_or_create_organization(db, name=org).id
+        with file.open("rb") as stream, Progress(*columns, console=err) as bar:
+            task = bar.add_task("import", total=file.stat().st_size)
+            totals = importer.import_events(
+                database,
+                organization_id=organization_id,
+                stream=stream,
+                batch_size=batch_size,
+                progress=lambda n: bar.advance(task, n),
+            )
+    except SessionaryError as exc:
+        raise _fail(f"{exc.detail}; nothing of that batch was stored") from None
+    finally:
+        database.dispose()
+    typer.echo(f"imported {totals.lines} events: {totals.inserted} new, {totals.duplicates} duplicates")
+
+
+@app.command()
+def demo(
+    host: Host = "127.0.0.1",
+    port: Port = 8000,
+    sessions: Annotated[int, typer.Option(min=1, help="Sessions to generate on first run.")] = 3000,
+    serve_after: Annotated[bool, typer.Option("--serve/--no-serve", help="Serve when done.")] = True,
+) -> None:
+    """Create a demo organization with realistic sessions, print a key, and serve."""
+    from sessionary.demo import generator
+
+    settings = Settings()
+    migrate.upgrade(settings.database_url)
+    database = open_database(settings.database_url, pool_size=1)
+    try:
+        made = generator.ensure_demo(database, sessions=sessions, console=err)
+        with session_scope(database.writer) as db:
+            org = tenancy.get_or_create_organization(db, name=generator.DEMO_ORG)
+            _row, clear = tenancy.create_api_key(db, organization_id=org.id, scopes=["admin"])
+    finally:
+        database.dispose()
+    typer.echo(f"demo organization '{generator.DEMO_ORG}': {made} sessions")
+    typer.echo(f"try: curl -H 'Syllable-API-Key: {clear}' http://{host}:{port}/api/v1/sessions/")
+    typer.echo(f"API key (admin): {clear}")
+    if serve_after:
+        _serve(host, port, 1)
+
+
+def _fail(message: str) -> typer.Exit:
+    err.print(f"[red]error:[/red] {message}")
+    return typer.Exit(code=1)
+
+
+def _safe_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)

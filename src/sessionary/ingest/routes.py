@@ -1,0 +1,35 @@
+"""Native batch ingest: POST /api/v1/ingest/events."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from sessionary.errors import PayloadTooLarge
+from sessionary.ingest import service
+from sessionary.ingest.schemas import IngestBatch, IngestResult
+from sessionary.json_route import OrjsonRoute
+from sessionary.tenancy.deps import Ingester, WriteDB
+
+EVENTS_PATH = "/api/v1/ingest/events"
+
+
+def build_router(*, max_events: int) -> APIRouter:
+    """The ingest router; a batch of more than `max_events` events is refused with 413."""
+    router = APIRouter(tags=["ingest"], route_class=OrjsonRoute)
+
+    @router.post(
+        EVENTS_PATH,
+        response_model=IngestResult,
+        operation_id="ingest_events",
+        responses={413: {"description": "More events or bytes than one request may carry"}},
+    )
+    def ingest_events(db: WriteDB, principal: Ingester, batch: IngestBatch) -> IngestResult:
+        """Store a batch of events, all or nothing; events already stored are counted as duplicates."""
+        if len(batch.events) > max_events:
+            raise PayloadTooLarge(
+                f"events: {len(batch.events)} events in one request; the limit is {max_events}, "
+                "send them in several batches"
+            )
+        return service.ingest_events(db, organization_id=principal.organization_id, events=batch.events)
+
+    return router

@@ -1,0 +1,133 @@
+"""The native batch ingest wire format: `{"events": [...]}`, one model per event type."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, JsonValue
+
+from sessionary.types import UTCTimestamp
+
+Name = Annotated[str, Field(min_length=1, max_length=200)]
+ShortText = Annotated[str, Field(max_length=200)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class SessionFields(_Strict):
+    """The Session fields a `session.started` or `session.updated` event may set (latest timestamp wins)."""
+
+    channel_manager_type: ShortText | None = None
+    conversation_id: ShortText | None = None
+    agent_id: ShortText | None = None
+    agent_name: ShortText | None = None
+    agent_type: ShortText | None = None
+    agent_timezone: Annotated[str, Field(max_length=64)] | None = None
+    prompt_id: ShortText | None = None
+    prompt_name: ShortText | None = None
+    prompt_version: ShortText | None = None
+    prompt_version_number: Annotated[int, Field(ge=0, le=2**31 - 1)] | None = None
+    source: ShortText | None = None
+    target: ShortText | None = None
+    is_outbound: bool | None = None
+    is_test: bool | None = None
+    is_legacy: bool | None = None
+    override_timestamp: Annotated[str, Field(max_length=64)] | None = None
+
+
+class SessionEndedData(_Strict):
+    user_terminated: bool | None = None
+    transfer_voicemail_detected: bool | None = None
+    duration: Annotated[float, Field(ge=0, le=10**7)] | None = None
+
+
+class TranscriptData(_Strict):
+    source: Literal["user", "agent"]
+    text: str
+    lang: Annotated[str, Field(max_length=35)] | None = None
+
+
+class ToolCallData(_Strict):
+    tool_call_id: Name
+    tool_name: Name
+    tool_request: JsonValue = None
+    tool_result: JsonValue = None
+    tool_error: JsonValue = None
+    duration_ms: Annotated[float, Field(ge=0)] | None = None
+
+
+class LatencyData(_Strict):
+    category: Literal["stt", "tts", "llm", "tool", "http"]
+    label: Name
+    metadata: list[str] | None = None
+    value: Annotated[float, Field(ge=0)]
+    unit: Literal["minutes", "seconds", "milliseconds", "microseconds", "nanoseconds"]
+    measurement_start: UTCTimestamp | None = None
+
+
+class _EventBase(_Strict):
+    event_id: Name
+    timestamp: UTCTimestamp
+    channel_manager_service: Name
+    channel_manager_sid: Name
+
+
+class SessionStartedEvent(_EventBase):
+    type: Literal["session.started"]
+    data: SessionFields = Field(default_factory=SessionFields)
+
+
+class SessionUpdatedEvent(_EventBase):
+    type: Literal["session.updated"]
+    data: SessionFields
+
+
+class TranscriptEvent(_EventBase):
+    type: Literal["transcript"]
+    data: TranscriptData
+
+
+class ToolCallEvent(_EventBase):
+    type: Literal["tool_call"]
+    data: ToolCallData
+
+
+class LatencyEvent(_EventBase):
+    type: Literal["latency"]
+    data: LatencyData
+
+
+class SessionEndedEvent(_EventBase):
+    type: Literal["session.ended"]
+    data: SessionEndedData = Field(default_factory=SessionEndedData)
+
+
+EventIn = Annotated[
+    SessionStartedEvent
+    | SessionUpdatedEvent
+    | TranscriptEvent
+    | ToolCallEvent
+    | LatencyEvent
+    | SessionEndedEvent,
+    Field(discriminator="type"),
+]
+
+
+class IngestBatch(_Strict):
+    """A batch of events, stored all or nothing."""
+
+    events: list[EventIn]
+
+
+class IngestResult(BaseModel):
+    inserted: int = Field(description="Events stored by this request.")
+    duplicates: int = Field(
+        description="Events whose event_id was already stored (or repeated in the batch)."
+    )
+
+
+def event_data(event: EventIn) -> dict[str, Any]:
+    """The event's `data` as stored: what the producer set, in JSON form."""
+    return event.data.model_dump(mode="json", exclude_unset=True)

@@ -1,0 +1,190 @@
+"""The Syllable list contract shared by every list endpoint: paging, paired search, ordering, projection.
+
+Match rules (documented in the README): strings match as case-insensitive substrings; numbers, ids and
+booleans match exactly; a `timestamp` search value that is a date matches that whole UTC day, a full
+datetime matches exactly. start_datetime is inclusive, end_datetime exclusive.
+"""
+
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import Enum, StrEnum
+from typing import Annotated, Any, Generic, TypeVar
+
+from fastapi import Query
+from pydantic import TypeAdapter, ValidationError
+from sqlalchemy import ColumnElement, Select, func
+from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy.orm import Session as DBSession
+
+from sessionary.errors import InvalidRequest
+from sessionary.types import as_utc
+
+
+class OrderByDirection(StrEnum):
+    asc = "asc"
+    desc = "desc"
+
+
+class Kind(Enum):
+    STRING = "string"
+    INTEGER = "integer"
+    NUMBER = "number"
+    BOOLEAN = "boolean"
+    DATETIME = "datetime"
+
+
+@dataclass(frozen=True)
+class Column:
+    """A list property: the column it reads and how a search value compares to it."""
+
+    attr: InstrumentedAttribute[Any]
+    kind: Kind
+
+
+@dataclass(frozen=True)
+class ListParams:
+    page: int
+    limit: int
+    search_fields: list[str]
+    search_field_values: list[str]
+    order_by: str | None
+    order_by_direction: OrderByDirection | None
+    fields: list[str]
+    start_datetime: datetime | None
+    end_datetime: datetime | None
+
+    @property
+    def offset(self) -> int:
+        return self.page * self.limit
+
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    items: list[T]
+    total_count: int
+
+
+_DATETIME = TypeAdapter(datetime)
+_BOOLEANS = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
+
+
+def parse_datetime(name: str, value: str) -> datetime:
+    """An ISO 8601 datetime query value (naive = UTC), or 400 naming the parameter."""
+    try:
+        return as_utc(_DATETIME.validate_python(value.strip()))
+    except ValidationError:
+        raise InvalidRequest(f"{name}: '{value}' is not an ISO 8601 datetime") from None
+
+
+def list_params_dependency(properties: type[StrEnum], *, max_limit: int) -> Callable[..., ListParams]:
+    """A FastAPI dependency reading the nine list parameters, with `properties` as the field enum."""
+    prop = properties
+
+    def dependency(
+        page: Annotated[int | None, Query(ge=0, description="0-based page number")] = 0,
+        limit: Annotated[int, Query(ge=0, le=max_limit, description="Items per page")] = 25,
+        search_fields: Annotated[list[prop] | None, Query()] = None,  # type: ignore[valid-type]
+        search_field_values: Annotated[list[str] | None, Query()] = None,
+        order_by: Annotated[prop | None, Query()] = None,  # type: ignore[valid-type]
+        order_by_direction: Annotated[OrderByDirection | None, Query()] = None,
+        fields: Annotated[list[prop] | None, Query()] = None,  # type: ignore[valid-type]
+        start_datetime: Annotated[str | None, Query(description="Inclusive lower bound")] = None,
+        end_datetime: Annotated[str | None, Query(description="Exclusive upper bound")] = None,
+    ) -> ListParams:
+        names = [f.value for f in search_fields or []]
+        values = list(search_field_values or [])
+        if len(names) != len(values):
+            raise InvalidRequest(
+                f"search_fields has {len(names)} items but search_field_values has {len(values)}; "
+                "they pair by index"
+            )
+        return ListParams(
+            page=page or 0,
+            limit=limit,
+            search_fields=names,
+            search_field_values=values,
+            order_by=order_by.value if order_by else None,
+            order_by_direction=order_by_direction,
+            fields=[f.value for f in fields or []],
+            start_datetime=parse_datetime("start_datetime", start_datetime) if start_datetime else None,
+            end_datetime=parse_datetime("end_datetime", end_datetime) if end_datetime else None,
+        )
+
+    return dependency
+
+
+def search_condition(name: str, column: Column, value: str) -> ColumnElement[bool]:
+    """The SQL condition for one (search_field, search_field_value) pair."""
+    attr = column.attr
+    if column.kind is Kind.STRING:
+        return attr.icontains(value, autoescape=True)
+    if column.kind is Kind.BOOLEAN:
+        if value.strip().lower() not in _BOOLEANS:
+            raise InvalidRequest(f"search_field_values for {name}: '{value}' is not a boolean (true/false)")
+        return attr.is_(_BOOLEANS[value.strip().lower()])
+    if column.kind is Kind.DATETIME:
+        return _datetime_match(name, attr, value)
+    return attr == _number(name, value, integer=column.kind is Kind.INTEGER)
+
+
+def _number(name: str, value: str, *, integer: bool) -> float | int:
+    try:
+        number = float(value)
+        if not math.isfinite(number) or (integer and not number.is_integer()):
+            raise ValueError(value)
+    except ValueError:
+        kind = "an integer" if integer else "a number"
+        raise InvalidRequest(f"search_field_values for {name}: '{value}' is not {kind}") from None
+    return int(number) if integer else number
+
+
+def _datetime_match(name: str, attr: InstrumentedAttribute[Any], value: str) -> ColumnElement[bool]:
+    text = value.strip()
+    if len(text) == 10:  # a date: the whole UTC day
+        day = parse_datetime(f"search_field_values for {name}", text + "T00:00:00Z")
+        return (attr >= day) & (attr < day + timedelta(days=1))
+    return attr == parse_datetime(f"search_field_values for {name}", text)
+
+
+def apply_filters(
+    stmt: Select[Any], params: ListParams, columns: Mapping[str, Column], time_column: Column
+) -> Select[Any]:
+    """`stmt` narrowed by the paired search fields and the time range."""
+    for name, value in zip(params.search_fields, params.search_field_values, strict=True):
+        stmt = stmt.where(search_condition(name, columns[name], value))
+    if params.start_datetime is not None:
+        stmt = stmt.where(time_column.attr >= params.start_datetime)
+    if params.end_datetime is not None:
+        stmt = stmt.where(time_column.attr < params.end_datetime)
+    return stmt
+
+
+def apply_order(
+    stmt: Select[Any], params: ListParams, columns: Mapping[str, Column], default: str, tiebreak: Column
+) -> Select[Any]:
+    """Order by `order_by` (default: `default` newest first), with `tiebreak` keeping pages stable."""
+    if params.order_by is None:
+        column, descending = columns[default], params.order_by_direction is not OrderByDirection.asc
+    else:
+        column, descending = columns[params.order_by], params.order_by_direction is OrderByDirection.desc
+    if descending:
+        return stmt.order_by(column.attr.desc(), tiebreak.attr.desc())
+    return stmt.order_by(column.attr.asc(), tiebreak.attr.asc())
+
+
+def fetch_page(db: DBSession, stmt: Select[Any], params: ListParams) -> Page[Any]:
+    """One page of `stmt` (already filtered and ordered) and the count of all its rows."""
+    counter = stmt.with_only_columns(func.count(), maintain_column_froms=True).order_by(None)
+    total = db.scalar(counter) or 0
+    items = list(db.scalars(stmt.offset(params.offset).limit(params.limit))) if params.limit else []
+    return Page(items=items, total_count=total)
+
+
+def total_pages(total_count: int, limit: int) -> int:
+    """ceil(total_count / limit); 0 when limit is 0."""
+    return math.ceil(total_count / limit) if limit else 0

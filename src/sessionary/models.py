@@ -1,0 +1,8 @@
+"""Every table, imported in one place so that Alembic and the tests see the whole schema."""
+
+from sessionary.conversations.models import Conversation
+from sessionary.ingest.models import Event
+from sessionary.sessions.models import Session
+from sessionary.tenancy.models import ApiKey, Organization
+
+__all__ = ["ApiKey", "Conversation", "Event", "Organization", "Session"]

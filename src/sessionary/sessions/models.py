@@ -1,0 +1,65 @@
+"""The session: one call, chat or web/app visit, derived from its events (see ingest/projection.py)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from sessionary.db import Base
+from sessionary.db_types import BigIntPK, JSONType, UTCDateTime
+
+_S = 200  # length of short string columns
+
+
+class Session(Base):
+    __tablename__ = "session"
+    __table_args__ = (
+        UniqueConstraint("organization_id", "channel_manager_service", "channel_manager_sid"),
+        Index("ix_session_organization_id_timestamp", "organization_id", "timestamp"),
+        Index("ix_session_organization_id_agent_name", "organization_id", "agent_name"),
+        Index("ix_session_organization_id_conversation_id", "organization_id", "conversation_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organization.id", ondelete="CASCADE"))
+    # voice | chat | web | app | other: the family of the session, derived from channel_manager_type.
+    session_type: Mapped[str] = mapped_column(String(16), default="other")
+
+    # The Syllable Session fields (session_id is `id`).
+    timestamp: Mapped[datetime] = mapped_column(UTCDateTime())
+    conversation_id: Mapped[str | None] = mapped_column(String(_S))
+    channel_manager_service: Mapped[str] = mapped_column(String(_S))
+    channel_manager_type: Mapped[str | None] = mapped_column(String(_S))
+    channel_manager_sid: Mapped[str] = mapped_column(String(_S))
+    agent_id: Mapped[str | None] = mapped_column(String(_S))
+    agent_name: Mapped[str | None] = mapped_column(String(_S))
+    agent_type: Mapped[str | None] = mapped_column(String(_S))
+    agent_timezone: Mapped[str | None] = mapped_column(String(64))
+    prompt_id: Mapped[str | None] = mapped_column(String(_S))
+    prompt_name: Mapped[str | None] = mapped_column(String(_S))
+    prompt_version: Mapped[str | None] = mapped_column(String(_S))
+    prompt_version_number: Mapped[int | None] = mapped_column(Integer)
+    duration: Mapped[float | None] = mapped_column(Float)
+    session_label_id: Mapped[int | None] = mapped_column(Integer)
+    source: Mapped[str | None] = mapped_column(String(_S))
+    target: Mapped[str | None] = mapped_column(String(_S))
+    is_legacy: Mapped[bool | None] = mapped_column(Boolean)
+    is_test: Mapped[bool | None] = mapped_column(Boolean)
+    is_outbound: Mapped[bool | None] = mapped_column(Boolean)
+    user_terminated: Mapped[bool | None] = mapped_column(Boolean)
+    transfer_voicemail_detected: Mapped[bool | None] = mapped_column(Boolean)
+    override_timestamp: Mapped[str | None] = mapped_column(String(64))
+
+    # Derivation state, so that events merge the same whatever order they arrive in.
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    first_event_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_event_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    reported_duration: Mapped[float | None] = mapped_column(Float)
+    event_count: Mapped[int] = mapped_column(Integer, default=0)
+    # field -> "<timestamp iso>|<event_id>" of the event whose value the field holds (latest wins).
+    field_versions: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -1,0 +1,47 @@
+"""The Syllable-compatible sessions face: GET /api/v1/sessions/ and /api/v1/sessions/{session_id}."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends
+
+from sessionary.listing import ListParams, list_params_dependency, total_pages
+from sessionary.sessions import service
+from sessionary.sessions.schemas import SessionPage, SessionProperties, SessionRead
+from sessionary.tenancy.deps import DB, Reader
+
+
+def build_router(*, max_limit: int) -> APIRouter:
+    """The sessions router; `max_limit` bounds the `limit` list parameter."""
+    router = APIRouter(prefix="/api/v1/sessions", tags=["sessions"])
+    Params = Annotated[ListParams, Depends(list_params_dependency(SessionProperties, max_limit=max_limit))]
+
+    @router.get(
+        "/",
+        response_model=SessionPage,
+        response_model_exclude_unset=True,
+        operation_id="sessions_list",
+        responses={400: {"description": "Malformed datetime or mismatched search arrays"}},
+    )
+    def sessions_list(db: DB, principal: Reader, params: Params) -> SessionPage:
+        """List sessions: search, order, page and project."""
+        page = service.list_sessions(db, organization_id=principal.organization_id, params=params)
+        return SessionPage(
+            items=[service.to_read(s, params.fields) for s in page.items],
+            page=params.page,
+            page_size=params.limit,
+            total_pages=total_pages(page.total_count, params.limit),
+            total_count=page.total_count,
+        )
+
+    @router.get(
+        "/{session_id}",
+        response_model=SessionRead,
+        operation_id="session_get_by_id",
+        responses={404: {"description": "No such session in this organization"}},
+    )
+    def session_get_by_id(db: DB, principal: Reader, session_id: str) -> SessionRead:
+        """One session by its id."""
+        session = service.get_session(db, organization_id=principal.organization_id, session_id=session_id)
+        return service.to_read(session)
+
+    return router

@@ -1,0 +1,69 @@
+"""Reading sessions: the Syllable list (filters, order, paging, projection) and get by id."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session as DBSession
+
+from sessionary import listing
+from sessionary.errors import NotFound
+from sessionary.listing import Column, Kind, ListParams, Page
+from sessionary.sessions.models import Session
+from sessionary.sessions.schemas import SessionProperties, SessionRead
+
+_STRING_PROPERTIES = (
+    "conversation_id",
+    "channel_manager_service",
+    "channel_manager_type",
+    "channel_manager_sid",
+    "agent_type",
+    "agent_id",
+    "agent_name",
+    "prompt_id",
+    "prompt_name",
+    "source",
+    "target",
+)
+COLUMNS: dict[str, Column] = {
+    "timestamp": Column(Session.timestamp, Kind.DATETIME),
+    "session_id": Column(Session.id, Kind.INTEGER),
+    "duration": Column(Session.duration, Kind.NUMBER),
+    "is_outbound": Column(Session.is_outbound, Kind.BOOLEAN),
+    "is_legacy": Column(Session.is_legacy, Kind.BOOLEAN),
+    "is_test": Column(Session.is_test, Kind.BOOLEAN),
+    **{name: Column(getattr(Session, name), Kind.STRING) for name in _STRING_PROPERTIES},
+}
+assert set(COLUMNS) == {p.value for p in SessionProperties}, "every SessionProperties value needs a column"
+
+_PLAIN_FIELDS = tuple(
+    name for name in SessionRead.model_fields if name not in ("session_id", "session_label_id")
+)
+
+
+def list_sessions(db: DBSession, *, organization_id: int, params: ListParams) -> Page[Session]:
+    """One page of the organization's sessions, filtered and ordered as `params` say."""
+    stmt = select(Session).where(Session.organization_id == organization_id)
+    stmt = listing.apply_filters(stmt, params, COLUMNS, COLUMNS["timestamp"])
+    stmt = listing.apply_order(stmt, params, COLUMNS, "timestamp", COLUMNS["session_id"])
+    return listing.fetch_page(db, stmt, params)
+
+
+def get_session(db: DBSession, *, organization_id: int, session_id: str) -> Session:
+    """The organization's session with this id; NotFound for an unknown id or another organization's."""
+    number = int(session_id) if session_id.isdecimal() and len(session_id) < 19 else None
+    session = db.get(Session, number) if number is not None else None
+    if session is None or session.organization_id != organization_id:
+        raise NotFound(f"Session {session_id} not found")
+    return session
+
+
+def to_read(session: Session, fields: list[str] | None = None) -> SessionRead:
+    """The wire form of a session; with `fields`, only those (and always `timestamp`) are sent."""
+    values: dict[str, object] = {name: getattr(session, name) for name in _PLAIN_FIELDS}
+    values["session_id"] = str(session.id)
+    label = session.session_label_id
+    values["session_label_id"] = str(label) if label is not None else None
+    if not fields:
+        return SessionRead.model_validate(values)
+    keep = {*fields, "timestamp"}
+    return SessionRead.model_construct(_fields_set=keep, **values)

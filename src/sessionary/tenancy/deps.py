@@ -1,0 +1,44 @@
+"""FastAPI dependencies: who is calling, and may they do this?"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Security
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.orm import Session as DBSession
+
+from sessionary.db import get_db, get_write_db
+from sessionary.errors import Forbidden
+from sessionary.tenancy.service import Principal, authenticate
+
+syllable_key = APIKeyHeader(name="Syllable-API-Key", auto_error=False, scheme_name="APIKeyHeader")
+bearer = HTTPBearer(auto_error=False, scheme_name="BearerKey")
+
+DB = Annotated[DBSession, Depends(get_db, scope="function")]
+WriteDB = Annotated[DBSession, Depends(get_write_db, scope="function")]
+KeyHeader = Annotated[str | None, Security(syllable_key)]
+BearerCreds = Annotated[HTTPAuthorizationCredentials | None, Security(bearer)]
+
+
+def _principal(
+    db: DBSession, key: str | None, creds: HTTPAuthorizationCredentials | None, scope: str
+) -> Principal:
+    principal = authenticate(db, key=key or (creds.credentials if creds else None))
+    if not principal.allows(scope):
+        raise Forbidden(f"This API key lacks the '{scope}' scope")
+    return principal
+
+
+def require_read(db: DB, key: KeyHeader, creds: BearerCreds) -> Principal:
+    """A caller whose key has the `read` scope."""
+    return _principal(db, key, creds, "read")
+
+
+def require_ingest(db: WriteDB, key: KeyHeader, creds: BearerCreds) -> Principal:
+    """A caller whose key has the `ingest` scope (checked inside the write transaction)."""
+    return _principal(db, key, creds, "ingest")
+
+
+Reader = Annotated[Principal, Depends(require_read, scope="function")]
+Ingester = Annotated[Principal, Depends(require_ingest, scope="function")]

@@ -1,0 +1,77 @@
+"""Organizations and API keys: keys are shown once, stored as SHA-256 hashes, and carry scopes."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session as DBSession
+
+from sessionary.errors import InvalidRequest, Unauthorized
+from sessionary.tenancy.models import ApiKey, Organization
+
+SCOPES = ("ingest", "read", "admin")
+KEY_PREFIX = "sk_"
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: one organization, with the scopes of the key used."""
+
+    organization_id: int
+    scopes: frozenset[str]
+
+    def allows(self, scope: str) -> bool:
+        """`admin` may do everything; otherwise the scope must be on the key."""
+        return scope in self.scopes or "admin" in self.scopes
+
+
+def hash_key(key: str) -> str:
+    """The stored form of a key (keys are long random strings, so a plain SHA-256 suffices)."""
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def get_or_create_organization(db: DBSession, *, name: str) -> Organization:
+    """The organization called `name`, created if it does not exist yet."""
+    name = name.strip()
+    if not name:
+        raise InvalidRequest("organization name must not be empty")
+    org = db.scalar(select(Organization).where(Organization.name == name))
+    if org is None:
+        org = Organization(name=name)
+        db.add(org)
+        db.flush()
+    return org
+
+
+def find_organization(db: DBSession, *, name: str) -> Organization | None:
+    """The organization called `name`, or None."""
+    return db.scalar(select(Organization).where(Organization.name == name))
+
+
+def create_api_key(db: DBSession, *, organization_id: int, scopes: Iterable[str]) -> tuple[ApiKey, str]:
+    """A new key for the organization; returns the row and the clear key (never stored)."""
+    wanted = sorted(set(scopes))
+    unknown = [scope for scope in wanted if scope not in SCOPES]
+    if not wanted or unknown:
+        raise InvalidRequest(f"scope must be one or more of {', '.join(SCOPES)}; got {', '.join(wanted)}")
+    clear = KEY_PREFIX + secrets.token_urlsafe(32)
+    key = ApiKey(
+        organization_id=organization_id, prefix=clear[:10], key_hash=hash_key(clear), scopes=" ".join(wanted)
+    )
+    db.add(key)
+    db.flush()
+    return key, clear
+
+
+def authenticate(db: DBSession, *, key: str | None) -> Principal:
+    """The principal an API key stands for; Unauthorized when it is missing, unknown or revoked."""
+    if not key:
+        raise Unauthorized("Not authenticated: send an API key in the Syllable-API-Key header")
+    row = db.scalar(select(ApiKey).where(ApiKey.key_hash == hash_key(key)))
+    if row is None or row.revoked_at is not None:
+        raise Unauthorized("Invalid API key")
+    return Principal(organization_id=row.organization_id, scopes=frozenset(row.scopes.split()))

@@ -1,0 +1,110 @@
+"""Fixtures: real databases (SQLite always, PostgreSQL when SESSIONARY_TEST_POSTGRES_URL is set), built by
+the migrations, a live server per database on a loopback port, and a fresh organization per test."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from sessionary import migrate
+from sessionary.config import Settings
+from sessionary.db import Database, normalize_url, open_database, session_scope
+from sessionary.tenancy import service as tenancy
+from tests.helpers import LiveServer
+
+POSTGRES_ENV = "SESSIONARY_TEST_POSTGRES_URL"
+
+
+def _postgres_schema_url(base: str, schema: str) -> str:
+    url = make_url(normalize_url(base))
+    return url.update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A migrated, empty database of each kind; PostgreSQL gets a schema of its own."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'sessionary.db'}"
+        migrate.upgrade(url)
+        yield url
+        return
+    base = os.environ.get(POSTGRES_ENV)
+    if not base:
+        pytest.skip(f"{POSTGRES_ENV} is not set")
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(normalize_url(base), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        url = _postgres_schema_url(base, schema)
+        migrate.upgrade(url)
+        yield url
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def database(database_url: str) -> Iterator[Database]:
+    db = open_database(database_url, pool_size=2)
+    yield db
+    db.dispose()
+
+
+@pytest.fixture(scope="session")
+def server(database_url: str) -> Iterator[LiveServer]:
+    """The app, served by uvicorn on a free loopback port, on this database."""
+    with LiveServer.start(Settings(database_url=database_url)) as live:
+        yield live
+
+
+@pytest.fixture
+def client(server: LiveServer) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=server.url, timeout=60) as http:
+        yield http
+
+
+@dataclass(frozen=True)
+class Org:
+    """A fresh organization with one key per scope."""
+
+    id: int
+    name: str
+    admin: str
+    read: str
+    ingest: str
+
+    def headers(self, scope: str = "admin") -> dict[str, str]:
+        return {"Syllable-API-Key": getattr(self, scope)}
+
+
+def make_org(database: Database, name: str | None = None) -> Org:
+    name = name or f"org-{uuid.uuid4().hex[:10]}"
+    with session_scope(database.writer) as db:
+        org = tenancy.get_or_create_organization(db, name=name)
+        keys = {s: tenancy.create_api_key(db, organization_id=org.id, scopes=[s])[1] for s in tenancy.SCOPES}
+        return Org(id=org.id, name=name, **keys)
+
+
+@pytest.fixture
+def org(database: Database) -> Org:
+    return make_org(database)
+
+
+@pytest.fixture
+def other_org(database: Database) -> Org:
+    return make_org(database)
+
+
+@pytest.fixture
+def repo_root() -> Path:
+    return Path(__file__).resolve().parent.parent
