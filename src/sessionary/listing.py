@@ -96,7 +96,7 @@ def list_params_dependency(properties: type[StrEnum], *, max_limit: int) -> Call
         start_datetime: Annotated[str | None, Query(description="Inclusive lower bound")] = None,
         end_datetime: Annotated[str | None, Query(description="Exclusive upper bound")] = None,
     ) -> ListParams:
-        names = [f.value for f in search_fields or []]
+        names = [str(f) for f in search_fields or []]  # StrEnum: str() is the value
         values = list(search_field_values or [])
         if len(names) != len(values):
             raise InvalidRequest(
@@ -108,9 +108,9 @@ def list_params_dependency(properties: type[StrEnum], *, max_limit: int) -> Call
             limit=limit,
             search_fields=names,
             search_field_values=values,
-            order_by=order_by.value if order_by else None,
+            order_by=str(order_by) if order_by else None,
             order_by_direction=order_by_direction,
-            fields=[f.value for f in fields or []],
+            fields=[str(f) for f in fields or []],
             start_datetime=parse_datetime("start_datetime", start_datetime) if start_datetime else None,
             end_datetime=parse_datetime("end_datetime", end_datetime) if end_datetime else None,
         )

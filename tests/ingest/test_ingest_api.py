@@ -7,7 +7,7 @@ import random
 import httpx
 
 from tests.conftest import Org
-from tests.helpers import event, ingest_ok, list_sessions, post_events
+from tests.helpers import event, ingest_ok, list_sessions
 
 
 def _one_call() -> list[dict]:
@@ -18,7 +18,9 @@ def _one_call() -> list[dict]:
             timestamp="2024-06-19T10:00:00Z",
             data={"agent_name": "Support", "channel_manager_type": "voice_sip_v1", "is_outbound": False},
         ),
-        event("a-upd-1", "session.updated", timestamp="2024-06-19T10:00:30Z", data={"agent_name": "Escalations"}),
+        event(
+            "a-upd-1", "session.updated", timestamp="2024-06-19T10:00:30Z", data={"agent_name": "Escalations"}
+        ),
         event("a-upd-0", "session.updated", timestamp="2024-06-19T10:00:10Z", data={"agent_name": "Triage"}),
         event("a-t1", "transcript", timestamp="2024-06-19T10:00:05Z"),
         event("a-tool", "tool_call", timestamp="2024-06-19T10:00:20Z"),

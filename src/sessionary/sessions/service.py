@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session as DBSession
 
@@ -59,7 +61,7 @@ def get_session(db: DBSession, *, organization_id: int, session_id: str) -> Sess
 
 def to_read(session: Session, fields: list[str] | None = None) -> SessionRead:
     """The wire form of a session; with `fields`, only those (and always `timestamp`) are sent."""
-    values: dict[str, object] = {name: getattr(session, name) for name in _PLAIN_FIELDS}
+    values: dict[str, Any] = {name: getattr(session, name) for name in _PLAIN_FIELDS}
     values["session_id"] = str(session.id)
     label = session.session_label_id
     values["session_label_id"] = str(label) if label is not None else None
