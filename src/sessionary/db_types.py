@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import JSON, BigInteger, DateTime, Integer
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator, TypeEngine
@@ -46,7 +47,7 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.astimezone(UTC)
 
 
-class _SQLiteUTC(DateTime):
+class _SQLiteUTC(sqlite.DATETIME):
     """SQLite DATETIME text ("YYYY-MM-DD HH:MM:SS.ffffff", UTC), written and read by C-speed isoformat."""
 
     def bind_processor(self, dialect: Dialect) -> Callable[[Any], Any]:

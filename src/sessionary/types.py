@@ -12,6 +12,8 @@ def as_utc(value: datetime) -> datetime:
     """A naive datetime from a client is UTC; an aware one is converted to UTC."""
     if value.tzinfo is None:
         return value.replace(tzinfo=UTC)
+    if value.tzinfo is UTC:
+        return value
     return value.astimezone(UTC)
 
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select, tuple_
 from sqlalchemy.orm import Session as DBSession
@@ -17,58 +19,78 @@ from sessionary.ingest.schemas import EventIn, IngestResult, event_data
 from sessionary.sessions.models import Session
 
 SessionKey = tuple[str, str]
-_KEY_CHUNK = 400  # session keys per IN (...) query: well under every database's parameter limit
+_CHUNK = 400  # keys per IN (...) query: well under every database's parameter limit
+
+
+@dataclass
+class _Pending:
+    """An event of the batch, with its row prepared before any write lock is taken."""
+
+    event: EventIn
+    key: SessionKey
+    row: dict[str, Any]
 
 
 def ingest_events(db: DBSession, *, organization_id: int, events: Sequence[EventIn]) -> IngestResult:
     """Store the events not stored before and fold them into their sessions; duplicates are counted."""
-    unique = list({event.event_id: event for event in reversed(events)}.values())[::-1]
-    sessions = _lock_sessions(db, organization_id=organization_id, events=unique)
-    stored = _insert_events(db, organization_id=organization_id, events=unique, sessions=sessions)
+    pending = _prepare(organization_id, events)
+    sessions = _lock_sessions(db, organization_id=organization_id, pending=pending)
+    stored = _insert_new(db, organization_id=organization_id, pending=pending, sessions=sessions)
     fresh: dict[SessionKey, list[EventIn]] = {}
-    for event in unique:
-        if event.event_id in stored:
-            fresh.setdefault(_key(event), []).append(event)
+    for item in stored:
+        fresh.setdefault(item.key, []).append(item.event)
     for key, new_events in fresh.items():
         apply_events(sessions[key], new_events)
     db.flush()
-    conversations.ensure_for_sessions(db, organization_id=organization_id, sessions=_touched(sessions, fresh))
-    inserted = sum(len(batch) for batch in fresh.values())
-    return IngestResult(inserted=inserted, duplicates=len(events) - inserted)
+    touched = [sessions[key] for key in fresh]
+    conversations.ensure_for_sessions(db, organization_id=organization_id, sessions=touched)
+    return IngestResult(inserted=len(stored), duplicates=len(events) - len(stored))
 
 
-def _key(event: EventIn) -> SessionKey:
-    return (event.channel_manager_service, event.channel_manager_sid)
-
-
-def _touched(sessions: dict[SessionKey, Session], fresh: Iterable[SessionKey]) -> list[Session]:
-    return [sessions[key] for key in fresh]
+def _prepare(organization_id: int, events: Sequence[EventIn]) -> list[_Pending]:
+    """One pending row per distinct event_id (the first occurrence in the batch wins)."""
+    now = utcnow()
+    seen: dict[str, _Pending] = {}
+    for event in events:
+        if event.event_id in seen:
+            continue
+        row = {
+            "organization_id": organization_id,
+            "event_id": event.event_id,
+            "type": event.type,
+            "timestamp": event.timestamp,
+            "data": event_data(event),
+            "received_at": now,
+        }
+        seen[event.event_id] = _Pending(
+            event, (event.channel_manager_service, event.channel_manager_sid), row
+        )
+    return list(seen.values())
 
 
 def _lock_sessions(
-    db: DBSession, *, organization_id: int, events: Sequence[EventIn]
+    db: DBSession, *, organization_id: int, pending: Sequence[_Pending]
 ) -> dict[SessionKey, Session]:
     """Create the sessions that do not exist yet, then load all of them locked (sorted: no deadlocks)."""
     first_seen: dict[SessionKey, datetime] = {}
-    for event in events:
-        key = _key(event)
-        if key not in first_seen or event.timestamp < first_seen[key]:
-            first_seen[key] = event.timestamp
+    for item in pending:
+        ts = item.event.timestamp
+        if item.key not in first_seen or ts < first_seen[item.key]:
+            first_seen[item.key] = ts
     keys = sorted(first_seen)
     if not keys:
         return {}
     now = utcnow()
-    placeholders = [_placeholder(organization_id, key, first_seen[key], now) for key in keys]
     table = Session.__table__
     db.execute(
         insert_for(db, table).on_conflict_do_nothing(
             index_elements=["organization_id", "channel_manager_service", "channel_manager_sid"]
         ),
-        placeholders,
+        [_placeholder(organization_id, key, first_seen[key], now) for key in keys],
     )
     found: dict[SessionKey, Session] = {}
-    for start in range(0, len(keys), _KEY_CHUNK):
-        found.update(_select_locked(db, organization_id, keys[start : start + _KEY_CHUNK]))
+    for start in range(0, len(keys), _CHUNK):
+        found.update(_select_locked(db, organization_id, keys[start : start + _CHUNK]))
     return found
 
 
@@ -98,29 +120,47 @@ def _select_locked(db: DBSession, organization_id: int, keys: list[SessionKey]) 
     return {(s.channel_manager_service, s.channel_manager_sid): s for s in db.scalars(stmt)}
 
 
-def _insert_events(
-    db: DBSession, *, organization_id: int, events: Sequence[EventIn], sessions: dict[SessionKey, Session]
-) -> set[str]:
-    """Insert the events; returns the event_ids actually stored (the others were there already)."""
-    if not events:
-        return set()
-    now = utcnow()
-    rows = [
-        {
-            "organization_id": organization_id,
-            "event_id": event.event_id,
-            "session_id": sessions[_key(event)].id,
-            "type": event.type,
-            "timestamp": event.timestamp,
-            "data": event_data(event),
-            "received_at": now,
-        }
-        for event in events
-    ]
+def _insert_new(
+    db: DBSession, *, organization_id: int, pending: Sequence[_Pending], sessions: dict[SessionKey, Session]
+) -> list[_Pending]:
+    """Insert the events not stored yet; returns those this transaction stored.
+
+    Every session the batch touches is locked already, so no concurrent writer can store an event of these
+    sessions meanwhile: the pre-select is exact. ON CONFLICT DO NOTHING (checked by rowcount) covers the one
+    case it cannot see, an event_id reused by a producer for another session at the same moment.
+    """
+    existing = _existing_ids(db, organization_id, [item.row["event_id"] for item in pending])
+    new = [item for item in pending if item.row["event_id"] not in existing]
+    if not new:
+        return []
+    for item in new:
+        item.row["session_id"] = sessions[item.key].id
     table = Event.__table__
-    stmt = (
-        insert_for(db, table)
-        .on_conflict_do_nothing(index_elements=["organization_id", "event_id"])
-        .returning(table.c.event_id)
-    )
-    return set(db.scalars(stmt, rows))
+    stmt = insert_for(db, table).on_conflict_do_nothing(index_elements=["organization_id", "event_id"])
+    result = db.connection().execute(stmt, [item.row for item in new])
+    if result.rowcount == len(new) and db.get_bind().dialect.supports_sane_multi_rowcount:
+        return new
+    return _stored_by_us(db, organization_id, new)
+
+
+def _existing_ids(db: DBSession, organization_id: int, event_ids: list[str]) -> set[str]:
+    found: set[str] = set()
+    for start in range(0, len(event_ids), _CHUNK):
+        chunk = event_ids[start : start + _CHUNK]
+        stmt = select(Event.event_id).where(
+            Event.organization_id == organization_id, Event.event_id.in_(chunk)
+        )
+        found.update(db.scalars(stmt))
+    return found
+
+
+def _stored_by_us(db: DBSession, organization_id: int, new: list[_Pending]) -> list[_Pending]:
+    """The events of `new` whose stored row points at the session we meant (a lost race points elsewhere)."""
+    stored: dict[str, int] = {}
+    ids = [item.row["event_id"] for item in new]
+    for start in range(0, len(ids), _CHUNK):
+        stmt = select(Event.event_id, Event.session_id).where(
+            Event.organization_id == organization_id, Event.event_id.in_(ids[start : start + _CHUNK])
+        )
+        stored.update({event_id: session_id for event_id, session_id in db.execute(stmt)})
+    return [item for item in new if stored.get(item.row["event_id"]) == item.row["session_id"]]

@@ -35,8 +35,8 @@ def require_read(db: DB, key: KeyHeader, creds: BearerCreds) -> Principal:
     return _principal(db, key, creds, "read")
 
 
-def require_ingest(db: WriteDB, key: KeyHeader, creds: BearerCreds) -> Principal:
-    """A caller whose key has the `ingest` scope (checked inside the write transaction)."""
+def require_ingest(db: DB, key: KeyHeader, creds: BearerCreds) -> Principal:
+    """A caller whose key has the `ingest` scope (checked on a reader, so no write lock is held meanwhile)."""
     return _principal(db, key, creds, "ingest")
 
 
