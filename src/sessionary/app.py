@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
 
 from sessionary import __version__
+from sessionary.api import syllable
 from sessionary.body_limit import BodyLimitMiddleware
 from sessionary.config import Settings
 from sessionary.db import open_database
@@ -36,8 +35,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(ingest_routes.build_router(max_events=settings.ingest_max_events))
     app.include_router(sessions_routes.build_router(max_limit=settings.list_max_limit))
     app.add_middleware(BodyLimitMiddleware, limits={ingest_routes.EVENTS_PATH: settings.ingest_max_bytes})
-    app.add_exception_handler(SessionaryError, _domain_error)
-    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(SessionaryError, syllable.domain_error)
+    app.add_exception_handler(RequestValidationError, syllable.validation_error)
 
     @app.get("/healthz", tags=["meta"], include_in_schema=False)
     def healthz() -> dict[str, str]:
@@ -49,24 +48,3 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 def create_app_from_env() -> FastAPI:
     """Factory for `uvicorn --factory` (each worker process builds its own app and engine)."""
     return create_app(Settings())
-
-
-async def _domain_error(_request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, SessionaryError)
-    headers = {"WWW-Authenticate": "APIKey"} if exc.status_code == 401 else None
-    return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=headers)
-
-
-async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
-    """FastAPI's 422 shape (loc, msg, type), without echoing the input back (it may be megabytes)."""
-    assert isinstance(exc, RequestValidationError)
-    detail = [{"loc": _loc(e), "msg": e["msg"], "type": e["type"]} for e in exc.errors()]
-    return JSONResponse({"detail": detail}, status_code=422)
-
-
-def _loc(error: Any) -> list[str | int]:
-    """The error's location; a bad discriminator (event `type`) is named as the field it is."""
-    loc = list(error["loc"])
-    if error["type"] in ("union_tag_invalid", "union_tag_not_found"):
-        loc.append(str(error.get("ctx", {}).get("discriminator", "type")).strip("'"))
-    return loc

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from sessionary.api.syllable import error_responses
 from sessionary.errors import PayloadTooLarge
 from sessionary.ingest import service
 from sessionary.ingest.schemas import IngestBatch, IngestResult
@@ -21,7 +22,7 @@ def build_router(*, max_events: int) -> APIRouter:
         EVENTS_PATH,
         response_model=IngestResult,
         operation_id="ingest_events",
-        responses={413: {"description": "More events or bytes than one request may carry"}},
+        responses=error_responses(413),
     )
     def ingest_events(db: WriteDB, principal: Ingester, batch: IngestBatch) -> IngestResult:
         """Store a batch of events, all or nothing; events already stored are counted as duplicates."""

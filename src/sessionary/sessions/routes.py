@@ -4,6 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends
 
+from sessionary.api.syllable import error_responses
 from sessionary.listing import ListParams, list_params_dependency, total_pages
 from sessionary.sessions import service
 from sessionary.sessions.schemas import SessionPage, SessionProperties, SessionRead
@@ -20,7 +21,7 @@ def build_router(*, max_limit: int) -> APIRouter:
         response_model=SessionPage,
         response_model_exclude_unset=True,
         operation_id="sessions_list",
-        responses={400: {"description": "Malformed datetime or mismatched search arrays"}},
+        responses=error_responses(400),
     )
     def sessions_list(db: DB, principal: Reader, params: Params) -> SessionPage:
         """List sessions: search, order, page and project."""
@@ -37,7 +38,7 @@ def build_router(*, max_limit: int) -> APIRouter:
         "/{session_id}",
         response_model=SessionRead,
         operation_id="session_get_by_id",
-        responses={404: {"description": "No such session in this organization"}},
+        responses=error_responses(404),
     )
     def session_get_by_id(db: DB, principal: Reader, session_id: str) -> SessionRead:
         """One session by its id."""

@@ -1,0 +1,1 @@
+"""The API faces: each renders the one error family in its own wire shape."""
