@@ -8,7 +8,7 @@ datetime matches exactly. start_datetime is inclusive, end_datetime exclusive.
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from enum import Enum, StrEnum
 from typing import Annotated, Any, Generic, TypeVar
 
@@ -69,6 +69,8 @@ class Page(Generic[T]):
     total_count: int
 
 
+MAX_PAGE = 10_000_000
+_INT64 = 2**63 - 1
 _DATETIME = TypeAdapter(datetime)
 _BOOLEANS = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
 
@@ -77,8 +79,8 @@ def parse_datetime(name: str, value: str) -> datetime:
     """An ISO 8601 datetime query value (naive = UTC), or 400 naming the parameter."""
     try:
         return as_utc(_DATETIME.validate_python(value.strip()))
-    except ValidationError:
-        raise InvalidRequest(f"{name}: '{value}' is not an ISO 8601 datetime") from None
+    except (ValidationError, ValueError):
+        raise InvalidRequest(f"{name}: '{value}' is not an ISO 8601 datetime in years 1000-9999") from None
 
 
 def list_params_dependency(properties: type[StrEnum], *, max_limit: int) -> Callable[..., ListParams]:
@@ -86,7 +88,7 @@ def list_params_dependency(properties: type[StrEnum], *, max_limit: int) -> Call
     prop = properties
 
     def dependency(
-        page: Annotated[int | None, Query(ge=0, description="0-based page number")] = 0,
+        page: Annotated[int | None, Query(ge=0, le=MAX_PAGE, description="0-based page number")] = 0,
         limit: Annotated[int, Query(ge=0, le=max_limit, description="Items per page")] = 25,
         search_fields: Annotated[list[prop] | None, Query()] = None,  # type: ignore[valid-type]
         search_field_values: Annotated[list[str] | None, Query()] = None,
@@ -98,6 +100,7 @@ def list_params_dependency(properties: type[StrEnum], *, max_limit: int) -> Call
     ) -> ListParams:
         names = [str(f) for f in search_fields or []]  # StrEnum: str() is the value
         values = list(search_field_values or [])
+        _refuse_nul("search_field_values", values)
         if len(names) != len(values):
             raise InvalidRequest(
                 f"search_fields has {len(names)} items but search_field_values has {len(values)}; "
@@ -118,6 +121,12 @@ def list_params_dependency(properties: type[StrEnum], *, max_limit: int) -> Call
     return dependency
 
 
+def _refuse_nul(name: str, values: list[str]) -> None:
+    for index, value in enumerate(values):
+        if "\x00" in value:
+            raise InvalidRequest(f"{name}[{index}] must not contain the NUL character")
+
+
 def search_condition(name: str, column: Column, value: str) -> ColumnElement[bool]:
     """The SQL condition for one (search_field, search_field_value) pair."""
     attr = column.attr
@@ -134,19 +143,23 @@ def search_condition(name: str, column: Column, value: str) -> ColumnElement[boo
 
 def _number(name: str, value: str, *, integer: bool) -> float | int:
     try:
-        number = float(value)
-        if not math.isfinite(number) or (integer and not number.is_integer()):
+        number: float | int = int(value.strip()) if integer else float(value)
+        if integer and abs(number) > _INT64:
+            raise ValueError(value)
+        if not math.isfinite(number):
             raise ValueError(value)
     except ValueError:
-        kind = "an integer" if integer else "a number"
+        kind = "an integer (64-bit)" if integer else "a number"
         raise InvalidRequest(f"search_field_values for {name}: '{value}' is not {kind}") from None
-    return int(number) if integer else number
+    return number
 
 
 def _datetime_match(name: str, attr: InstrumentedAttribute[Any], value: str) -> ColumnElement[bool]:
     text = value.strip()
     if len(text) == 10:  # a date: the whole UTC day
         day = parse_datetime(f"search_field_values for {name}", text + "T00:00:00Z")
+        if day.date() == date.max:
+            return attr >= day
         return (attr >= day) & (attr < day + timedelta(days=1))
     return attr == parse_datetime(f"search_field_values for {name}", text)
 
@@ -172,9 +185,10 @@ def apply_order(
         column, descending = columns[default], params.order_by_direction is not OrderByDirection.asc
     else:
         column, descending = columns[params.order_by], params.order_by_direction is OrderByDirection.desc
+    # NULLs last in both directions, the same on SQLite and PostgreSQL.
     if descending:
-        return stmt.order_by(column.attr.desc(), tiebreak.attr.desc())
-    return stmt.order_by(column.attr.asc(), tiebreak.attr.asc())
+        return stmt.order_by(column.attr.desc().nulls_last(), tiebreak.attr.desc())
+    return stmt.order_by(column.attr.asc().nulls_last(), tiebreak.attr.asc())
 
 
 def fetch_page(db: DBSession, stmt: Select[Any], params: ListParams) -> Page[Any]:

@@ -7,14 +7,21 @@ from typing import Annotated
 
 from pydantic import AfterValidator, PlainSerializer
 
+MIN_YEAR, MAX_YEAR = 1000, 9999
+
 
 def as_utc(value: datetime) -> datetime:
-    """A naive datetime from a client is UTC; an aware one is converted to UTC."""
+    """A naive datetime from a client is UTC; an aware one is converted to UTC. Years 1000-9999 only."""
     if value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    if value.tzinfo is UTC:
-        return value
-    return value.astimezone(UTC)
+        value = value.replace(tzinfo=UTC)
+    elif value.tzinfo is not UTC:
+        try:
+            value = value.astimezone(UTC)
+        except OverflowError:
+            raise ValueError("timestamp is out of range once converted to UTC") from None
+    if not MIN_YEAR <= value.year <= MAX_YEAR:
+        raise ValueError(f"timestamp must be between the years {MIN_YEAR} and {MAX_YEAR} (UTC)")
+    return value
 
 
 def iso_z(value: datetime) -> str:

@@ -84,7 +84,7 @@ class Call:
         }
         started["channel_manager_type"] = self.channel_type
         # The agent is first "Triage"; a later update names the final agent; an update stamped between the
-        # two (sent last) must lose against the later one.
+        # two must lose against the later one, whatever order they arrive in.
         started["agent_name"] = "Triage"
         ended = {} if self.user_terminated is None else {"user_terminated": self.user_terminated}
 
@@ -270,7 +270,12 @@ def test_sdk_pages_cover_every_session_once_with_consistent_totals(
     assert (beyond.items, beyond.total_count, beyond.total_pages) == ([], 12, 3)
 
     filtered = sdk.sessions.list(
-        page=1, limit=2, search_fields=[P.IS_OUTBOUND], search_field_values=["true"], order_by=P.DURATION
+        page=1,
+        limit=2,
+        search_fields=[P.IS_OUTBOUND],
+        search_field_values=["true"],
+        order_by=P.DURATION,
+        order_by_direction=ASC,
     )
     assert (filtered.total_count, filtered.total_pages) == (5, 3)
     outbound_by_duration = [c.sid for c in sorted(CALLS, key=lambda c: c.duration) if c.outbound]
@@ -301,10 +306,10 @@ def test_fields_projection_sends_only_the_requested_keys_and_timestamp(
     assert [(item.agent_name, item.is_outbound) for item in page.items] == [
         (BY_SID[sid].agent, BY_SID[sid].outbound) for sid in NEWEST_FIRST
     ]
-    for item in page.items:
-        assert item.session_id is UNSET
-        assert item.channel_manager_sid is UNSET
-        assert item.duration is UNSET
+    for item in page.items:  # UNSET: the key was absent from the response (None would mean null)
+        assert item.session_id == UNSET
+        assert item.channel_manager_sid == UNSET
+        assert item.duration == UNSET
 
 
 def test_sdk_start_datetime_is_inclusive_and_end_datetime_exclusive(

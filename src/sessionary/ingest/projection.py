@@ -24,7 +24,7 @@ ENDED_FIELDS = {
 
 def version_of(event: EventIn) -> str:
     """A string that sorts like (timestamp, event_id): the later event wins, ties broken by id."""
-    return f"{event.timestamp.strftime('%Y-%m-%dT%H:%M:%S.%f')}|{event.event_id}"
+    return f"{event.timestamp.isoformat(timespec='microseconds')}|{event.event_id}"  # UTC, fixed width
 
 
 def session_type_for(channel_manager_type: str | None) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from sqlalchemy import select
@@ -37,6 +38,7 @@ COLUMNS: dict[str, Column] = {
 }
 assert set(COLUMNS) == {p.value for p in SessionProperties}, "every SessionProperties value needs a column"
 
+_CANONICAL_ID = re.compile(r"[1-9][0-9]{0,17}")  # ASCII digits, no leading zero, fits 64 bits
 _PLAIN_FIELDS = tuple(
     name for name in SessionRead.model_fields if name not in ("session_id", "session_label_id")
 )
@@ -52,7 +54,7 @@ def list_sessions(db: DBSession, *, organization_id: int, params: ListParams) ->
 
 def get_session(db: DBSession, *, organization_id: int, session_id: str) -> Session:
     """The organization's session with this id; NotFound for an unknown id or another organization's."""
-    number = int(session_id) if session_id.isdecimal() and len(session_id) < 19 else None
+    number = int(session_id) if _CANONICAL_ID.fullmatch(session_id) else None
     session = db.get(Session, number) if number is not None else None
     if session is None or session.organization_id != organization_id:
         raise NotFound(f"Session {session_id} not found")
