@@ -52,7 +52,7 @@ class _SQLiteUTC(sqlite.DATETIME):
 
     def bind_processor(self, dialect: Dialect) -> Callable[[Any], Any]:
         def process(value: datetime | None) -> str | None:
-            return None if value is None else value.isoformat(" ", "microseconds")
+            return None if value is None else sqlite_text(value)
 
         return process
 
@@ -61,6 +61,13 @@ class _SQLiteUTC(sqlite.DATETIME):
             return None if value is None else datetime.fromisoformat(value)
 
         return process
+
+
+def sqlite_text(value: datetime) -> str:
+    """How a UTC timestamp is stored on SQLite: "YYYY-MM-DD HH:MM:SS.ffffff" (sorts as it should)."""
+    if value.tzinfo is not None and value.tzinfo is not UTC:
+        value = value.astimezone(UTC)
+    return value.isoformat(" ", "microseconds")[:26]  # drops "+00:00"; years are 4 digits
 
 
 def utcnow() -> datetime:

@@ -9,9 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import TypeAdapter
 
-from sessionary.ingest.projection import apply_events
+from sessionary.ingest.projection import STATE_COLUMNS, apply_events
 from sessionary.ingest.schemas import EventIn
-from sessionary.sessions.models import Session
 
 _EVENT = TypeAdapter(EventIn)
 T0 = datetime(2024, 6, 19, 10, tzinfo=UTC)
@@ -61,18 +60,21 @@ one_event = st.one_of(
 )
 
 
-def _fresh(first: Any) -> Session:
-    """The placeholder row the ingest service creates for a new session."""
+def _fresh(first: Any) -> dict[str, Any]:
+    """The placeholder row the ingest service creates for a new session (every other column NULL)."""
     ts = first.timestamp
-    return Session(timestamp=ts, first_event_at=ts, last_event_at=ts, event_count=0, field_versions={})
+    state: dict[str, Any] = dict.fromkeys(STATE_COLUMNS)
+    state.update(timestamp=ts, first_event_at=ts, last_event_at=ts, event_count=0, field_versions={})
+    return state
 
 
 def _fold(events: list[Any], cuts: list[int]) -> dict[str, Any]:
-    session = _fresh(events[0])
+    state = _fresh(events[0])
     bounds = sorted({0, len(events), *(c % (len(events) + 1) for c in cuts)})
     for lo, hi in zip(bounds, bounds[1:], strict=False):
-        apply_events(session, events[lo:hi])
-    return {name: getattr(session, name) for name in STATE}
+        changes = apply_events(state, events[lo:hi])
+        assert all(state[name] == value for name, value in changes.items())
+    return {name: state[name] for name in STATE}
 
 
 @settings(max_examples=300, deadline=None)

@@ -18,6 +18,18 @@ class ErrorDetail(BaseModel):
     detail: str
 
 
+class ValidationIssue(BaseModel):
+    loc: list[str | int]
+    msg: str
+    type: str
+
+
+class ValidationErrorBody(BaseModel):
+    """A 422: one issue per invalid field, `loc` naming where (e.g. body, events, 3, data, source)."""
+
+    detail: list[ValidationIssue]
+
+
 def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI `responses` for these error codes, plus 401 and 403 (every operation is authenticated)."""
     described = {
@@ -27,9 +39,16 @@ def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
         404: "No such object in this organization",
         413: "More events or bytes than one request may carry",
     }
-    return {
-        code: {"model": ErrorDetail, "description": described[code]} for code in sorted({*codes, 401, 403})
-    }
+    responses: dict[int | str, dict[str, Any]] = {}
+    for code in sorted({*codes, 401, 403}):
+        if code == 422:
+            responses[code] = {
+                "model": ValidationErrorBody,
+                "description": "Invalid input, naming each field",
+            }
+        else:
+            responses[code] = {"model": ErrorDetail, "description": described[code]}
+    return responses
 
 
 async def domain_error(_request: Request, exc: Exception) -> JSONResponse:

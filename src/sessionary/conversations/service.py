@@ -2,27 +2,30 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable
+from datetime import datetime
 
 from sqlalchemy.orm import Session as DBSession
 
 from sessionary.conversations.models import Conversation
 from sessionary.db import insert_for
-from sessionary.sessions.models import Session
 
 
-def ensure_for_sessions(db: DBSession, *, organization_id: int, sessions: Sequence[Session]) -> None:
-    """Create the conversations these sessions belong to, if they do not exist yet."""
-    first: dict[str, Session] = {}
-    for session in sessions:
-        cid = session.conversation_id
-        if cid is not None and (cid not in first or session.timestamp < first[cid].timestamp):
-            first[cid] = session
+def ensure_conversations(
+    db: DBSession, *, organization_id: int, sessions: Iterable[tuple[str | None, datetime]]
+) -> None:
+    """Create the conversations named by these (conversation_id, session timestamp) pairs, if new."""
+    first: dict[str, datetime] = {}
+    for conversation_id, timestamp in sessions:
+        if conversation_id is not None and (
+            conversation_id not in first or timestamp < first[conversation_id]
+        ):
+            first[conversation_id] = timestamp
     if not first:
         return
     rows = [
-        {"organization_id": organization_id, "conversation_id": cid, "timestamp": s.timestamp}
-        for cid, s in sorted(first.items())
+        {"organization_id": organization_id, "conversation_id": cid, "timestamp": ts}
+        for cid, ts in sorted(first.items())
     ]
     table = Conversation.__table__
     db.execute(

@@ -3,23 +3,41 @@
 Every field a `session.*` event carries keeps the version (timestamp, then event_id) of the event it came
 from, and a value only replaces one of an older version. Start, end and counters are min/max/sums, which
 do not depend on order either. So a session is a pure function of its set of events.
+
+The projection works on a plain dict of the session's columns (no ORM on the ingest hot path).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from typing import Any
 
 from sessionary.ingest.schemas import EventIn, SessionFields
-from sessionary.sessions.models import Session
 
-SESSION_FIELDS = {name: name for name in SessionFields.model_fields}  # data key -> Session attribute
-# session.ended data key -> Session attribute
+SESSION_FIELDS = {name: name for name in SessionFields.model_fields}  # data key -> session column
+# session.ended data key -> session column
 ENDED_FIELDS = {
     "user_terminated": "user_terminated",
     "transfer_voicemail_detected": "transfer_voicemail_detected",
     "duration": "reported_duration",
 }
+# Every column the projection reads or writes.
+STATE_COLUMNS = (
+    *SESSION_FIELDS.values(),
+    *ENDED_FIELDS.values(),
+    "timestamp",
+    "session_type",
+    "duration",
+    "started_at",
+    "first_event_at",
+    "last_event_at",
+    "ended_at",
+    "event_count",
+    "field_versions",
+)
+
+State = dict[str, Any]
 
 
 def version_of(event: EventIn) -> str:
@@ -39,12 +57,12 @@ def session_type_for(channel_manager_type: str | None) -> str:
     return "other"
 
 
-def apply_events(session: Session, events: Iterable[EventIn]) -> None:
-    """Fold new (never before applied) events into `session`, then recompute what derives from them."""
-    versions = dict(session.field_versions or {})
-    values: dict[str, object] = {}
-    first, last = session.first_event_at, session.last_event_at
-    started, ended = session.started_at, session.ended_at
+def apply_events(state: State, events: Iterable[EventIn]) -> State:
+    """Fold new (never before applied) events into `state`; returns the columns that changed."""
+    versions = dict(state.get("field_versions") or {})
+    changes: State = {}
+    first, last = state["first_event_at"], state["last_event_at"]
+    started, ended = state.get("started_at"), state.get("ended_at")
     count = 0
     for event in events:
         ts = event.timestamp
@@ -54,38 +72,39 @@ def apply_events(session: Session, events: Iterable[EventIn]) -> None:
             started = _earliest(started, ts)
         if event.type == "session.ended":
             ended = _latest(ended, ts)
-            _merge(event, ENDED_FIELDS, versions, values)
+            _merge(event, ENDED_FIELDS, versions, changes)
         elif event.type in ("session.started", "session.updated"):
-            _merge(event, SESSION_FIELDS, versions, values)
-    for attr, value in values.items():
-        setattr(session, attr, value)
-    session.event_count = (session.event_count or 0) + count
-    session.first_event_at, session.last_event_at = first, last
-    session.started_at, session.ended_at = started, ended
-    session.field_versions = versions
-    _refresh_derived(session)
+            _merge(event, SESSION_FIELDS, versions, changes)
+    if versions != (state.get("field_versions") or {}):
+        changes["field_versions"] = versions
+    changes.update(first_event_at=first, last_event_at=last, started_at=started, ended_at=ended)
+    changes["event_count"] = (state.get("event_count") or 0) + count
+    state.update(changes)
+    derived = _derived(state)
+    state.update(derived)
+    changes.update(derived)
+    return changes
 
 
-def _merge(
-    event: EventIn, attrs: dict[str, str], versions: dict[str, str], values: dict[str, object]
-) -> None:
+def _merge(event: EventIn, columns: dict[str, str], versions: dict[str, str], changes: State) -> None:
     """Take each field the event sets unless a newer event already set it."""
     version = version_of(event)
     for name in event.data.model_fields_set:
         if version > versions.get(name, ""):
             versions[name] = version
-            values[attrs[name]] = getattr(event.data, name)
+            changes[columns[name]] = getattr(event.data, name)
 
 
-def _refresh_derived(session: Session) -> None:
-    session.timestamp = session.started_at or session.first_event_at
-    session.session_type = session_type_for(session.channel_manager_type)
-    if session.reported_duration is not None:
-        session.duration = session.reported_duration
-    elif session.ended_at is not None:
-        session.duration = max(0.0, (session.ended_at - session.timestamp).total_seconds())
-    else:
-        session.duration = None
+def _derived(state: State) -> State:
+    timestamp = state.get("started_at") or state["first_event_at"]
+    duration = state.get("reported_duration")
+    if duration is None and state.get("ended_at") is not None:
+        duration = max(0.0, (state["ended_at"] - timestamp).total_seconds())
+    return {
+        "timestamp": timestamp,
+        "session_type": session_type_for(state.get("channel_manager_type")),
+        "duration": duration,
+    }
 
 
 def _earliest(current: datetime | None, candidate: datetime) -> datetime:

@@ -1,96 +1,95 @@
-"""Native batch ingest: store new events once, create or update their sessions, all in one transaction."""
+"""Native batch ingest: store new events once, create or update their sessions, all in one transaction.
+
+This is the hot path, so it stays on SQLAlchemy Core (no ORM identity map or unit of work), prepares every
+row before the first write (SQLite's write lock is held as briefly as possible), and hands the event rows
+to the driver's own executemany.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import Table, bindparam, select, tuple_, update
 from sqlalchemy.orm import Session as DBSession
 
 from sessionary.conversations import service as conversations
 from sessionary.db import insert_for
-from sessionary.db_types import utcnow
+from sessionary.db_types import sqlite_text, utcnow
+from sessionary.ingest import event_rows
 from sessionary.ingest.models import Event
-from sessionary.ingest.projection import apply_events
-from sessionary.ingest.schemas import EventIn, IngestResult, event_data
+from sessionary.ingest.projection import STATE_COLUMNS, State, apply_events
+from sessionary.ingest.schemas import EventIn, IngestResult
 from sessionary.sessions.models import Session
 
 SessionKey = tuple[str, str]
 _CHUNK = 400  # keys per IN (...) query: well under every database's parameter limit
+_SESSIONS = cast(Table, Session.__table__)
+_LOCKED_COLUMNS = [_SESSIONS.c[name] for name in ("id", "channel_manager_service", "channel_manager_sid")] + [
+    _SESSIONS.c[name] for name in STATE_COLUMNS
+]
 
 
 @dataclass
 class _Pending:
-    """An event of the batch, with its row prepared before any write lock is taken."""
+    """An event of the batch, prepared before any write lock is taken."""
 
     event: EventIn
     key: SessionKey
-    row: dict[str, Any]
+    data_json: str
 
 
 def ingest_events(db: DBSession, *, organization_id: int, events: Sequence[EventIn]) -> IngestResult:
     """Store the events not stored before and fold them into their sessions; duplicates are counted."""
-    pending = _prepare(organization_id, events)
+    pending = _prepare(events)
     sessions = _lock_sessions(db, organization_id=organization_id, pending=pending)
     stored = _insert_new(db, organization_id=organization_id, pending=pending, sessions=sessions)
     fresh: dict[SessionKey, list[EventIn]] = {}
     for item in stored:
         fresh.setdefault(item.key, []).append(item.event)
-    for key, new_events in fresh.items():
-        apply_events(sessions[key], new_events)
-    db.flush()
-    touched = [sessions[key] for key in fresh]
-    conversations.ensure_for_sessions(db, organization_id=organization_id, sessions=touched)
+    changes = {key: apply_events(sessions[key], new_events) for key, new_events in fresh.items()}
+    _write_sessions(db, sessions=sessions, changes=changes)
+    conversations.ensure_conversations(
+        db,
+        organization_id=organization_id,
+        sessions=[(sessions[key]["conversation_id"], sessions[key]["timestamp"]) for key in fresh],
+    )
     return IngestResult(inserted=len(stored), duplicates=len(events) - len(stored))
 
 
-def _prepare(organization_id: int, events: Sequence[EventIn]) -> list[_Pending]:
-    """One pending row per distinct event_id (the first occurrence in the batch wins)."""
-    now = utcnow()
+def _prepare(events: Sequence[EventIn]) -> list[_Pending]:
+    """One pending event per distinct event_id (the first occurrence in the batch wins)."""
     seen: dict[str, _Pending] = {}
     for event in events:
-        if event.event_id in seen:
-            continue
-        row = {
-            "organization_id": organization_id,
-            "event_id": event.event_id,
-            "type": event.type,
-            "timestamp": event.timestamp,
-            "data": event_data(event),
-            "received_at": now,
-        }
-        seen[event.event_id] = _Pending(
-            event, (event.channel_manager_service, event.channel_manager_sid), row
-        )
+        if event.event_id not in seen:
+            key = (event.channel_manager_service, event.channel_manager_sid)
+            seen[event.event_id] = _Pending(event, key, event.data.model_dump_json(exclude_unset=True))
     return list(seen.values())
 
 
 def _lock_sessions(
     db: DBSession, *, organization_id: int, pending: Sequence[_Pending]
-) -> dict[SessionKey, Session]:
-    """Create the sessions that do not exist yet, then load all of them locked (sorted: no deadlocks)."""
+) -> dict[SessionKey, State]:
+    """Lock the batch's sessions (in key order: no deadlocks), creating the missing ones first."""
     first_seen: dict[SessionKey, datetime] = {}
     for item in pending:
         ts = item.event.timestamp
         if item.key not in first_seen or ts < first_seen[item.key]:
             first_seen[item.key] = ts
     keys = sorted(first_seen)
-    if not keys:
-        return {}
-    now = utcnow()
-    table = Session.__table__
-    db.execute(
-        insert_for(db, table).on_conflict_do_nothing(
-            index_elements=["organization_id", "channel_manager_service", "channel_manager_sid"]
-        ),
-        [_placeholder(organization_id, key, first_seen[key], now) for key in keys],
-    )
-    found: dict[SessionKey, Session] = {}
-    for start in range(0, len(keys), _CHUNK):
-        found.update(_select_locked(db, organization_id, keys[start : start + _CHUNK]))
+    found = _select_locked(db, organization_id, keys)
+    missing = [key for key in keys if key not in found]
+    if missing:
+        now = utcnow()
+        db.execute(
+            insert_for(db, _SESSIONS).on_conflict_do_nothing(
+                index_elements=["organization_id", "channel_manager_service", "channel_manager_sid"]
+            ),
+            [_placeholder(organization_id, key, first_seen[key], now) for key in missing],
+        )
+        found.update(_select_locked(db, organization_id, missing))
     return found
 
 
@@ -109,19 +108,37 @@ def _placeholder(organization_id: int, key: SessionKey, ts: datetime, now: datet
     }
 
 
-def _select_locked(db: DBSession, organization_id: int, keys: list[SessionKey]) -> dict[SessionKey, Session]:
-    pair = tuple_(Session.channel_manager_service, Session.channel_manager_sid)
-    stmt = (
-        select(Session)
-        .where(Session.organization_id == organization_id, pair.in_(keys))
-        .order_by(Session.channel_manager_service, Session.channel_manager_sid)
-        .with_for_update()
-    )
-    return {(s.channel_manager_service, s.channel_manager_sid): s for s in db.scalars(stmt)}
+def _select_locked(db: DBSession, organization_id: int, keys: list[SessionKey]) -> dict[SessionKey, State]:
+    pair = tuple_(_SESSIONS.c.channel_manager_service, _SESSIONS.c.channel_manager_sid)
+    found: dict[SessionKey, State] = {}
+    for start in range(0, len(keys), _CHUNK):
+        stmt = (
+            select(*_LOCKED_COLUMNS)
+            .where(_SESSIONS.c.organization_id == organization_id, pair.in_(keys[start : start + _CHUNK]))
+            .order_by(_SESSIONS.c.channel_manager_service, _SESSIONS.c.channel_manager_sid)
+            .with_for_update()
+        )
+        for row in db.execute(stmt).mappings():
+            found[(row["channel_manager_service"], row["channel_manager_sid"])] = dict(row)
+    return found
+
+
+def _write_sessions(
+    db: DBSession, *, sessions: dict[SessionKey, State], changes: dict[SessionKey, State]
+) -> None:
+    """UPDATE the changed columns, one executemany per set of changed columns."""
+    now = utcnow()
+    groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for key, change in changes.items():
+        groups.setdefault(tuple(sorted(change)), []).append({**change, "_id": sessions[key]["id"]})
+    for names, params in groups.items():
+        values: dict[str, Any] = {name: bindparam(name) for name in names}
+        stmt = update(_SESSIONS).where(_SESSIONS.c.id == bindparam("_id")).values(updated_at=now, **values)
+        db.connection().execute(stmt, params)
 
 
 def _insert_new(
-    db: DBSession, *, organization_id: int, pending: Sequence[_Pending], sessions: dict[SessionKey, Session]
+    db: DBSession, *, organization_id: int, pending: Sequence[_Pending], sessions: dict[SessionKey, State]
 ) -> list[_Pending]:
     """Insert the events not stored yet; returns those this transaction stored.
 
@@ -129,18 +146,27 @@ def _insert_new(
     sessions meanwhile: the pre-select is exact. ON CONFLICT DO NOTHING (checked by rowcount) covers the one
     case it cannot see, an event_id reused by a producer for another session at the same moment.
     """
-    existing = _existing_ids(db, organization_id, [item.row["event_id"] for item in pending])
-    new = [item for item in pending if item.row["event_id"] not in existing]
+    existing = _existing_ids(db, organization_id, [item.event.event_id for item in pending])
+    new = [item for item in pending if item.event.event_id not in existing]
     if not new:
         return []
-    for item in new:
-        item.row["session_id"] = sessions[item.key].id
-    table = Event.__table__
-    stmt = insert_for(db, table).on_conflict_do_nothing(index_elements=["organization_id", "event_id"])
-    result = db.connection().execute(stmt, [item.row for item in new])
-    if result.rowcount == len(new) and db.get_bind().dialect.supports_sane_multi_rowcount:
+    sqlite = db.get_bind().dialect.name == "sqlite"
+    now: Any = sqlite_text(utcnow()) if sqlite else utcnow()
+    rows = [
+        (
+            organization_id,
+            item.event.event_id,
+            sessions[item.key]["id"],
+            item.event.type,
+            sqlite_text(item.event.timestamp) if sqlite else item.event.timestamp,
+            item.data_json,
+            now,
+        )
+        for item in new
+    ]
+    if event_rows.insert(db, rows) == len(new):
         return new
-    return _stored_by_us(db, organization_id, new)
+    return _stored_by_us(db, organization_id, new, sessions)
 
 
 def _existing_ids(db: DBSession, organization_id: int, event_ids: list[str]) -> set[str]:
@@ -154,13 +180,15 @@ def _existing_ids(db: DBSession, organization_id: int, event_ids: list[str]) -> 
     return found
 
 
-def _stored_by_us(db: DBSession, organization_id: int, new: list[_Pending]) -> list[_Pending]:
+def _stored_by_us(
+    db: DBSession, organization_id: int, new: list[_Pending], sessions: dict[SessionKey, State]
+) -> list[_Pending]:
     """The events of `new` whose stored row points at the session we meant (a lost race points elsewhere)."""
     stored: dict[str, int] = {}
-    ids = [item.row["event_id"] for item in new]
+    ids = [item.event.event_id for item in new]
     for start in range(0, len(ids), _CHUNK):
         stmt = select(Event.event_id, Event.session_id).where(
             Event.organization_id == organization_id, Event.event_id.in_(ids[start : start + _CHUNK])
         )
         stored.update({event_id: session_id for event_id, session_id in db.execute(stmt)})
-    return [item for item in new if stored.get(item.row["event_id"]) == item.row["session_id"]]
+    return [item for item in new if stored.get(item.event.event_id) == sessions[item.key]["id"]]
