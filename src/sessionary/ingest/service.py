@@ -142,17 +142,35 @@ def _insert_new(
 ) -> list[_Pending]:
     """Insert the events not stored yet; returns those this transaction stored.
 
-    Every session the batch touches is locked already, so no concurrent writer can store an event of these
-    sessions meanwhile: the pre-select is exact. ON CONFLICT DO NOTHING (checked by rowcount) covers the one
-    case it cannot see, an event_id reused by a producer for another session at the same moment.
+    Optimistic first: most batches are all new, and one INSERT whose rowcount matches proves it. Otherwise
+    the attempt is rolled back to its savepoint and the known ids are looked up first. Every session of the
+    batch is locked already, so no concurrent writer can store an event of these sessions meanwhile and the
+    look-up is exact; ON CONFLICT DO NOTHING (checked by rowcount) covers the one case it cannot see, an
+    event_id reused by a producer for another session at the same moment.
     """
+    if not pending:
+        return []
+    attempt = db.begin_nested()
+    if event_rows.insert(db, _rows(db, organization_id, pending, sessions)) == len(pending):
+        attempt.commit()
+        return list(pending)
+    attempt.rollback()
     existing = _existing_ids(db, organization_id, [item.event.event_id for item in pending])
     new = [item for item in pending if item.event.event_id not in existing]
     if not new:
         return []
+    if event_rows.insert(db, _rows(db, organization_id, new, sessions)) == len(new):
+        return new
+    return _stored_by_us(db, organization_id, new, sessions)
+
+
+def _rows(
+    db: DBSession, organization_id: int, pending: Sequence[_Pending], sessions: dict[SessionKey, State]
+) -> list[tuple[Any, ...]]:
+    """Event rows in the driver's own value forms (see event_rows)."""
     sqlite = db.get_bind().dialect.name == "sqlite"
     now: Any = sqlite_text(utcnow()) if sqlite else utcnow()
-    rows = [
+    return [
         (
             organization_id,
             item.event.event_id,
@@ -162,11 +180,8 @@ def _insert_new(
             item.data_json,
             now,
         )
-        for item in new
+        for item in pending
     ]
-    if event_rows.insert(db, rows) == len(new):
-        return new
-    return _stored_by_us(db, organization_id, new, sessions)
 
 
 def _existing_ids(db: DBSession, organization_id: int, event_ids: list[str]) -> set[str]:
