@@ -14,7 +14,7 @@ from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Query
 from pydantic import TypeAdapter, ValidationError
-from sqlalchemy import ColumnElement, Select, func
+from sqlalchemy import ColumnElement, Select, false, func, select
 from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.orm import Session as DBSession
 
@@ -29,6 +29,9 @@ class OrderByDirection(StrEnum):
 
 class Kind(Enum):
     STRING = "string"
+    # A string with few distinct values per scope (agent, prompt, channel type), indexed as (scope, column):
+    # a substring search resolves against the distinct values first and then uses the index.
+    NAME = "name"
     INTEGER = "integer"
     NUMBER = "number"
     BOOLEAN = "boolean"
@@ -70,6 +73,7 @@ class Page(Generic[T]):
 
 
 MAX_PAGE = 10_000_000
+DISTINCT_CAP = 256
 _INT64 = 2**63 - 1
 _DATETIME = TypeAdapter(datetime)
 _BOOLEANS = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
@@ -164,17 +168,62 @@ def _datetime_match(name: str, attr: InstrumentedAttribute[Any], value: str) -> 
     return attr == parse_datetime(f"search_field_values for {name}", text)
 
 
+@dataclass(frozen=True)
+class Scope:
+    """The rows a list may see: `attr == value` (the caller's organization)."""
+
+    attr: InstrumentedAttribute[Any]
+    value: Any
+
+
 def apply_filters(
-    stmt: Select[Any], params: ListParams, columns: Mapping[str, Column], time_column: Column
+    db: DBSession,
+    stmt: Select[Any],
+    params: ListParams,
+    *,
+    columns: Mapping[str, Column],
+    time_column: Column,
+    scope: Scope,
 ) -> Select[Any]:
-    """`stmt` narrowed by the paired search fields and the time range."""
+    """`stmt` narrowed to the scope, the paired search fields and the time range."""
+    stmt = stmt.where(scope.attr == scope.value)
     for name, value in zip(params.search_fields, params.search_field_values, strict=True):
-        stmt = stmt.where(search_condition(name, columns[name], value))
+        column = columns[name]
+        if column.kind is Kind.NAME:
+            stmt = stmt.where(_name_condition(db, column, value, scope))
+        else:
+            stmt = stmt.where(search_condition(name, column, value))
     if params.start_datetime is not None:
         stmt = stmt.where(time_column.attr >= params.start_datetime)
     if params.end_datetime is not None:
         stmt = stmt.where(time_column.attr < params.end_datetime)
     return stmt
+
+
+def _name_condition(db: DBSession, column: Column, value: str, scope: Scope) -> ColumnElement[bool]:
+    """Substring match, as `column IN (the matching distinct values)` when they are few."""
+    values = distinct_values(db, column.attr, scope)
+    if values is None:
+        return column.attr.icontains(value, autoescape=True)
+    needle = value.casefold()
+    matching = [v for v in values if needle in v.casefold()]
+    return column.attr.in_(matching) if matching else false()
+
+
+def distinct_values(
+    db: DBSession, attr: InstrumentedAttribute[Any], scope: Scope, *, cap: int = DISTINCT_CAP
+) -> list[str] | None:
+    """The distinct non-null values of `attr` in the scope, or None when there are more than `cap`.
+
+    A loose index scan over the (scope, attr) index: one seek per distinct value, not one row per row.
+    """
+    table = attr.class_.__table__
+    column, scope_column = table.c[attr.key], table.c[scope.attr.key]
+    seed = select(func.min(column).label("v")).where(scope_column == scope.value).cte("dv", recursive=True)
+    step = select(func.min(column)).where(scope_column == scope.value, column > seed.c.v).scalar_subquery()
+    walk = seed.union_all(select(step).where(seed.c.v.is_not(None)))
+    rows = list(db.scalars(select(walk.c.v).where(walk.c.v.is_not(None)).limit(cap + 1)))
+    return rows if len(rows) <= cap else None
 
 
 def apply_order(

@@ -12,6 +12,8 @@ from sessionary.db import Base
 from sessionary.db_types import BigIntPK, JSONType, UTCDateTime
 
 _S = 200  # length of short string columns
+# Columns searched by name (see sessions.service.NAME_PROPERTIES): indexed for the loose index scan.
+_NAME_COLUMNS = ("agent_name", "agent_id", "prompt_name", "prompt_id", "channel_manager_type")
 
 
 class Session(Base):
@@ -19,7 +21,7 @@ class Session(Base):
     __table_args__ = (
         UniqueConstraint("organization_id", "channel_manager_service", "channel_manager_sid"),
         Index("ix_session_organization_id_timestamp", "organization_id", "timestamp"),
-        Index("ix_session_organization_id_agent_name", "organization_id", "agent_name"),
+        *(Index(f"ix_session_org_{name}", "organization_id", name, "timestamp") for name in _NAME_COLUMNS),
         Index("ix_session_organization_id_conversation_id", "organization_id", "conversation_id"),
     )
 

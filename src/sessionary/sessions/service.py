@@ -17,16 +17,13 @@ from sessionary.sessions.schemas import SessionProperties, SessionRead
 _STRING_PROPERTIES = (
     "conversation_id",
     "channel_manager_service",
-    "channel_manager_type",
     "channel_manager_sid",
     "agent_type",
-    "agent_id",
-    "agent_name",
-    "prompt_id",
-    "prompt_name",
     "source",
     "target",
 )
+# Few distinct values per organization, each indexed as (organization_id, column, timestamp).
+NAME_PROPERTIES = ("agent_name", "agent_id", "prompt_name", "prompt_id", "channel_manager_type")
 COLUMNS: dict[str, Column] = {
     "timestamp": Column(Session.timestamp, Kind.DATETIME),
     "session_id": Column(Session.id, Kind.INTEGER),
@@ -35,6 +32,7 @@ COLUMNS: dict[str, Column] = {
     "is_legacy": Column(Session.is_legacy, Kind.BOOLEAN),
     "is_test": Column(Session.is_test, Kind.BOOLEAN),
     **{name: Column(getattr(Session, name), Kind.STRING) for name in _STRING_PROPERTIES},
+    **{name: Column(getattr(Session, name), Kind.NAME) for name in NAME_PROPERTIES},
 }
 assert set(COLUMNS) == {p.value for p in SessionProperties}, "every SessionProperties value needs a column"
 
@@ -46,8 +44,10 @@ _PLAIN_FIELDS = tuple(
 
 def list_sessions(db: DBSession, *, organization_id: int, params: ListParams) -> Page[Session]:
     """One page of the organization's sessions, filtered and ordered as `params` say."""
-    stmt = select(Session).where(Session.organization_id == organization_id)
-    stmt = listing.apply_filters(stmt, params, COLUMNS, COLUMNS["timestamp"])
+    scope = listing.Scope(Session.organization_id, organization_id)
+    stmt = listing.apply_filters(
+        db, select(Session), params, columns=COLUMNS, time_column=COLUMNS["timestamp"], scope=scope
+    )
     stmt = listing.apply_order(stmt, params, COLUMNS, "timestamp", COLUMNS["session_id"])
     return listing.fetch_page(db, stmt, params)
 

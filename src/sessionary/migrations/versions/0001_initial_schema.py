@@ -134,7 +134,21 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("session", schema=None) as batch_op:
         batch_op.create_index(
-            "ix_session_organization_id_agent_name", ["organization_id", "agent_name"], unique=False
+            "ix_session_org_agent_name", ["organization_id", "agent_name", "timestamp"], unique=False
+        )
+        batch_op.create_index(
+            "ix_session_org_agent_id", ["organization_id", "agent_id", "timestamp"], unique=False
+        )
+        batch_op.create_index(
+            "ix_session_org_prompt_name", ["organization_id", "prompt_name", "timestamp"], unique=False
+        )
+        batch_op.create_index(
+            "ix_session_org_prompt_id", ["organization_id", "prompt_id", "timestamp"], unique=False
+        )
+        batch_op.create_index(
+            "ix_session_org_channel_manager_type",
+            ["organization_id", "channel_manager_type", "timestamp"],
+            unique=False,
         )
         batch_op.create_index(
             "ix_session_organization_id_conversation_id", ["organization_id", "conversation_id"], unique=False
@@ -187,7 +201,11 @@ def downgrade() -> None:
     with op.batch_alter_table("session", schema=None) as batch_op:
         batch_op.drop_index("ix_session_organization_id_timestamp")
         batch_op.drop_index("ix_session_organization_id_conversation_id")
-        batch_op.drop_index("ix_session_organization_id_agent_name")
+        batch_op.drop_index("ix_session_org_agent_name")
+        batch_op.drop_index("ix_session_org_agent_id")
+        batch_op.drop_index("ix_session_org_prompt_name")
+        batch_op.drop_index("ix_session_org_prompt_id")
+        batch_op.drop_index("ix_session_org_channel_manager_type")
 
     op.drop_table("session")
     op.drop_table("conversation")
