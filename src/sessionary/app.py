@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -26,6 +27,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        tune_gc()
         app.state.db = open_database(settings.database_url, pool_size=settings.db_pool_size)
         try:
             yield
@@ -46,6 +48,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return {"status": "ok"}
 
     return app
+
+
+def tune_gc() -> None:
+    """Fewer cyclic-GC passes: an ingest batch allocates ~100k short-lived objects, and with Python's
+    default thresholds (700, 10, 10) the collector took a quarter of the ingest time. The objects made at
+    start-up are frozen out of collection; cycles are still collected, just less often."""
+    gc.freeze()
+    gc.set_threshold(50_000, 20, 20)
 
 
 def create_app_from_env() -> FastAPI:

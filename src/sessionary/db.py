@@ -10,11 +10,14 @@ from typing import Any
 
 import orjson
 from fastapi import Request
-from sqlalchemy import MetaData, create_engine, event
+from sqlalchemy import MetaData, create_engine
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Connection, Engine, make_url
+from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import DeclarativeBase, sessionmaker
 from sqlalchemy.orm import Session as DBSession
+
+from sessionary import db_sqlite
+from sessionary.db_sqlite import WRITE_OPTION
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -23,10 +26,6 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
-
-# A session begun with this execution option takes SQLite's write lock up front (BEGIN IMMEDIATE), so a
-# writer never fails half-way with "database is locked" when another process writes at the same time.
-WRITE_OPTION = "sessionary_write"
 
 
 def _dumps(value: Any) -> str:
@@ -79,34 +78,12 @@ def _create_engine(url: str, *, pool_size: int) -> Engine:
         return create_engine(
             url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True, **_JSON_CODEC
         )
-    if parsed.database and parsed.database != ":memory:":
-        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, **_JSON_CODEC)
-    event.listen(engine, "connect", _sqlite_on_connect)
-    event.listen(engine, "begin", _sqlite_on_begin)
+    path = parsed.database if parsed.database and parsed.database != ":memory:" else None
+    if path:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url, connect_args=db_sqlite.connect_args(), **_JSON_CODEC)
+    db_sqlite.install(engine, str(Path(path).resolve()) if path else None)
     return engine
-
-
-def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
-    # Let SQLAlchemy, not pysqlite, decide when transactions begin (see _sqlite_on_begin).
-    dbapi_connection.isolation_level = None
-    cursor = dbapi_connection.cursor()
-    # WAL + synchronous=NORMAL: a committed transaction survives a crash of the server process.
-    for pragma in (
-        "journal_mode=WAL",
-        "synchronous=NORMAL",
-        "foreign_keys=ON",
-        "busy_timeout=30000",
-        "cache_size=-65536",
-        "temp_store=MEMORY",
-    ):
-        cursor.execute(f"PRAGMA {pragma}")
-    cursor.close()
-
-
-def _sqlite_on_begin(conn: Connection) -> None:
-    immediate = conn.get_execution_options().get(WRITE_OPTION, False)
-    conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
 def insert_for(db: DBSession, table: Any) -> Any:

@@ -22,13 +22,29 @@ ENDED_FIELDS = {
     "transfer_voicemail_detected": "transfer_voicemail_detected",
     "duration": "reported_duration",
 }
-# Every column the projection reads or writes.
+# Every column the projection writes.
 STATE_COLUMNS = (
     *SESSION_FIELDS.values(),
     *ENDED_FIELDS.values(),
     "timestamp",
     "session_type",
     "duration",
+    "started_at",
+    "first_event_at",
+    "last_event_at",
+    "ended_at",
+    "event_count",
+    "field_versions",
+)
+
+# The columns it reads: the rest it only overwrites, deciding by field_versions alone.
+READ_COLUMNS = (
+    "timestamp",
+    "session_type",
+    "duration",
+    "reported_duration",
+    "channel_manager_type",
+    "conversation_id",
     "started_at",
     "first_event_at",
     "last_event_at",
@@ -58,7 +74,11 @@ def session_type_for(channel_manager_type: str | None) -> str:
 
 
 def apply_events(state: State, events: Iterable[EventIn]) -> State:
-    """Fold new (never before applied) events into `state`; returns the columns that changed."""
+    """Fold new (never before applied) events into `state`; returns the columns whose value changed.
+
+    `state` needs the READ_COLUMNS; the other columns a change names are overwritten without being read.
+    """
+    before = dict(state)
     versions = dict(state.get("field_versions") or {})
     changes: State = {}
     first, last = state["first_event_at"], state["last_event_at"]
@@ -83,7 +103,7 @@ def apply_events(state: State, events: Iterable[EventIn]) -> State:
     derived = _derived(state)
     state.update(derived)
     changes.update(derived)
-    return changes
+    return {name: value for name, value in changes.items() if name not in before or before[name] != value}
 
 
 def _merge(event: EventIn, columns: dict[str, str], versions: dict[str, str], changes: State) -> None:

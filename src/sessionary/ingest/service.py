@@ -20,7 +20,7 @@ from sessionary.db import insert_for
 from sessionary.db_types import sqlite_text, utcnow
 from sessionary.ingest import event_rows
 from sessionary.ingest.models import Event
-from sessionary.ingest.projection import STATE_COLUMNS, State, apply_events
+from sessionary.ingest.projection import READ_COLUMNS, State, apply_events
 from sessionary.ingest.schemas import EventIn, IngestResult
 from sessionary.sessions.models import Session
 
@@ -28,7 +28,7 @@ SessionKey = tuple[str, str]
 _CHUNK = 400  # keys per IN (...) query: well under every database's parameter limit
 _SESSIONS = cast(Table, Session.__table__)
 _LOCKED_COLUMNS = [_SESSIONS.c[name] for name in ("id", "channel_manager_service", "channel_manager_sid")] + [
-    _SESSIONS.c[name] for name in STATE_COLUMNS
+    _SESSIONS.c[name] for name in READ_COLUMNS
 ]
 
 
@@ -39,17 +39,19 @@ class _Pending:
     event: EventIn
     key: SessionKey
     data_json: str
+    timestamp: Any  # in the driver's form (see event_rows)
 
 
 def ingest_events(db: DBSession, *, organization_id: int, events: Sequence[EventIn]) -> IngestResult:
     """Store the events not stored before and fold them into their sessions; duplicates are counted."""
-    pending = _prepare(events)
+    pending = _prepare(events, sqlite=db.get_bind().dialect.name == "sqlite")
     sessions = _lock_sessions(db, organization_id=organization_id, pending=pending)
     stored = _insert_new(db, organization_id=organization_id, pending=pending, sessions=sessions)
     fresh: dict[SessionKey, list[EventIn]] = {}
     for item in stored:
         fresh.setdefault(item.key, []).append(item.event)
     changes = {key: apply_events(sessions[key], new_events) for key, new_events in fresh.items()}
+    changes = {key: change for key, change in changes.items() if change}
     _write_sessions(db, sessions=sessions, changes=changes)
     conversations.ensure_conversations(
         db,
@@ -59,13 +61,15 @@ def ingest_events(db: DBSession, *, organization_id: int, events: Sequence[Event
     return IngestResult(inserted=len(stored), duplicates=len(events) - len(stored))
 
 
-def _prepare(events: Sequence[EventIn]) -> list[_Pending]:
+def _prepare(events: Sequence[EventIn], *, sqlite: bool) -> list[_Pending]:
     """One pending event per distinct event_id (the first occurrence in the batch wins)."""
     seen: dict[str, _Pending] = {}
     for event in events:
         if event.event_id not in seen:
             key = (event.channel_manager_service, event.channel_manager_sid)
-            seen[event.event_id] = _Pending(event, key, event.data.model_dump_json(exclude_unset=True))
+            data = event.data.model_dump_json(exclude_unset=True)
+            timestamp = sqlite_text(event.timestamp) if sqlite else event.timestamp
+            seen[event.event_id] = _Pending(event, key, data, timestamp)
     return list(seen.values())
 
 
@@ -176,7 +180,7 @@ def _rows(
             item.event.event_id,
             sessions[item.key]["id"],
             item.event.type,
-            sqlite_text(item.event.timestamp) if sqlite else item.event.timestamp,
+            item.timestamp,
             item.data_json,
             now,
         )

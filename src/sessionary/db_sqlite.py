@@ -1,0 +1,102 @@
+"""SQLite specifics: pragmas, who begins transactions, and a writer queue across processes.
+
+Writers take SQLite's lock up front (BEGIN IMMEDIATE), so none fails half-way with "database is locked".
+Before that they queue on an OS file lock beside the database (`<file>.writelock`, flock): SQLite's own
+busy handler polls with sleeps of up to 100 ms, so a waiting writer would often sleep on while the lock
+was already free; flock wakes the next writer the moment the last one commits. The kernel drops the
+lock of a process that dies, and anything that does not take it (another tool) is still serialised by
+SQLite itself, through the busy timeout.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import sqlite3
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import Connection, Engine
+
+# A session begun with this execution option is a writer.
+WRITE_OPTION = "sessionary_write"
+_PRAGMAS = (
+    "journal_mode=WAL",
+    "synchronous=NORMAL",  # with WAL: a committed transaction survives a crash of the server process
+    "foreign_keys=ON",
+    "busy_timeout=30000",
+    "cache_size=-65536",  # 64 MiB per connection
+    "temp_store=MEMORY",
+)
+
+
+class QueuedConnection(sqlite3.Connection):
+    """A sqlite3 connection that holds the writer file lock from BEGIN IMMEDIATE to COMMIT/ROLLBACK."""
+
+    lock_path: str | None = None
+    _lock_fd: int | None = None
+
+    def begin_write(self) -> None:
+        if self.lock_path is not None:
+            if self._lock_fd is None:
+                self._lock_fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+            fcntl.flock(self._lock_fd, fcntl.LOCK_EX)
+        try:
+            self.execute("BEGIN IMMEDIATE")
+        except BaseException:
+            self._unlock()
+            raise
+
+    def commit(self) -> None:
+        try:
+            super().commit()
+        finally:
+            self._unlock()
+
+    def rollback(self) -> None:
+        try:
+            super().rollback()
+        finally:
+            self._unlock()
+
+    def close(self) -> None:
+        try:
+            super().close()
+        finally:
+            if self._lock_fd is not None:
+                os.close(self._lock_fd)
+                self._lock_fd = None
+
+    def _unlock(self) -> None:
+        if self._lock_fd is not None:
+            fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
+
+
+def connect_args() -> dict[str, Any]:
+    """Arguments for sqlite3.connect: our connection class, any thread, SQLite's own wait as a fallback."""
+    return {"check_same_thread": False, "timeout": 30, "factory": QueuedConnection}
+
+
+def install(engine: Engine, database_path: str | None) -> None:
+    """Set up every connection of `engine` (a file database at `database_path`, or in memory)."""
+    lock_path = f"{database_path}.writelock" if database_path else None
+
+    def on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # SQLAlchemy, not pysqlite, begins transactions
+        dbapi_connection.lock_path = lock_path
+        cursor = dbapi_connection.cursor()
+        for pragma in _PRAGMAS:
+            cursor.execute(f"PRAGMA {pragma}")
+        cursor.close()
+
+    event.listen(engine, "connect", on_connect)
+    event.listen(engine, "begin", _on_begin)
+
+
+def _on_begin(conn: Connection) -> None:
+    if conn.get_execution_options().get(WRITE_OPTION, False):
+        dbapi_connection = conn.connection.dbapi_connection
+        assert isinstance(dbapi_connection, QueuedConnection)
+        dbapi_connection.begin_write()
+    else:
+        conn.exec_driver_sql("BEGIN")
