@@ -16,5 +16,6 @@ class Settings(BaseSettings):
     database_url: str = DEFAULT_DATABASE_URL
     ingest_max_events: int = Field(default=10_000, ge=1)
     ingest_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
+    ingest_concurrency: int = Field(default=1, ge=1)
     list_max_limit: int = Field(default=1000, ge=1)
     db_pool_size: int = Field(default=10, ge=1)

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Security
+from fastapi import Depends, Request, Security
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session as DBSession
 
-from sessionary.db import get_db, get_write_db
+from sessionary.db import get_db, get_write_db, session_scope
 from sessionary.errors import Forbidden
 from sessionary.tenancy.service import Principal, authenticate
 
@@ -35,9 +35,14 @@ def require_read(db: DB, key: KeyHeader, creds: BearerCreds) -> Principal:
     return _principal(db, key, creds, "read")
 
 
-def require_ingest(db: DB, key: KeyHeader, creds: BearerCreds) -> Principal:
-    """A caller whose key has the `ingest` scope (checked on a reader, so no write lock is held meanwhile)."""
-    return _principal(db, key, creds, "ingest")
+def require_ingest(request: Request, key: KeyHeader, creds: BearerCreds) -> Principal:
+    """A caller whose key has the `ingest` scope.
+
+    Checked in a read transaction of its own, closed at once: no write lock is held meanwhile, and no
+    reader stays open during the write (on SQLite an open reader keeps checkpoints from resetting the WAL).
+    """
+    with session_scope(request.app.state.db.reader) as db:
+        return _principal(db, key, creds, "ingest")
 
 
 Reader = Annotated[Principal, Depends(require_read, scope="function")]

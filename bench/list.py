@@ -1,0 +1,464 @@
+"""List latency: GET /api/v1/sessions/ over a million sessions, against the same SQL run through the DBAPI.
+
+    .venv/bin/python bench/list.py [--db sqlite|postgresql] [--sessions 1000000] [--requests 200]
+
+1. Fills a fresh database with N sessions of one organization (365 days, 10 agents), inserted straight into
+   the `session` table with DBAPI executemany, then ANALYZE (PostgreSQL: VACUUM ANALYZE).
+2. Starts `sessionary serve` on that database and measures p50/p95 of GET /api/v1/sessions/ for
+   (a) the first page, newest first; (b) a 7-day range plus an agent_name filter; (c) page 100 of an
+   agent_name filter. Every response's total_count is checked to be > 0.
+3. Alternating with those requests, runs the SQL the server runs for each query (captured from
+   sessionary's own list code: the count query and the page query) straight through sqlite3 / psycopg:
+   "the limit of the underlying database".
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import sqlite3
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+from sqlalchemy import event
+
+from harness import (
+    DEFAULT_PG_URL,
+    Target,
+    create_key,
+    fresh_database,
+    percentile,
+    postgres_version,
+    print_block,
+    serve,
+    sessionary_source,
+    sqlite_version,
+    verdict,
+    workspace,
+)
+from sessionary.db import open_database, session_scope
+from sessionary.listing import ListParams, parse_datetime
+from sessionary.sessions import service
+
+SEED = 20261121
+ORG = "bench-list"
+LIST_PATH = "/api/v1/sessions/"
+END = datetime(2026, 1, 1, tzinfo=UTC)
+DAYS = 365
+PAGE_SIZE = 25  # the Syllable default `limit`
+TARGET_P95_MS = 50.0
+CHUNK = 50_000
+AGENTS = (  # (agent_id, agent_name, prompt_id, prompt_name, weight)
+    ("101", "Pharmacy Refills", "7", "Refill assistant v3", 22),
+    ("102", "Clinic Scheduling", "9", "Appointments", 16),
+    ("103", "Billing Support", "12", "Billing FAQ", 13),
+    ("104", "Front Desk", "15", "Opening hours", 11),
+    ("105", "Lab Results", "18", "Results line v2", 9),
+    ("106", "Insurance Verification", "21", "Eligibility", 8),
+    ("107", "Prescription Status", "24", "Rx status", 7),
+    ("108", "After Hours Triage", "27", "Nurse triage v5", 6),
+    ("109", "Patient Intake", "30", "New patient intake", 5),
+    ("110", "Feedback Survey", "33", "CSAT survey", 3),
+)
+WEIGHTS = [agent[4] for agent in AGENTS]
+FILTER_AGENT = "Billing Support"  # the third most common agent: about 13 % of the sessions
+CHANNELS = (("voice_sip_v1", "hedy"), ("voice_twilio_v1", "twilio"))
+COLUMNS = (
+    "organization_id session_type timestamp conversation_id channel_manager_service channel_manager_type "
+    "channel_manager_sid agent_id agent_name agent_type agent_timezone prompt_id prompt_name prompt_version "
+    "prompt_version_number duration session_label_id source target is_legacy is_test is_outbound "
+    "user_terminated transfer_voicemail_detected override_timestamp started_at first_event_at last_event_at "
+    "ended_at reported_duration event_count field_versions updated_at"
+).split()
+SESSION_SQL = f"INSERT INTO session ({', '.join(COLUMNS)}) VALUES ({', '.join(['{p}'] * len(COLUMNS))})"
+
+
+@dataclass(frozen=True)
+class Query:
+    """One benchmarked list request: its label, its query parameters and the same as ListParams."""
+
+    label: str
+    params: dict[str, Any]
+    list_params: ListParams
+
+
+@dataclass
+class Measured:
+    query: Query
+    total_count: int = 0
+    items: int = 0
+    http: list[float] = field(default_factory=list)
+    db_parts: dict[str, list[float]] = field(default_factory=dict)  # role of the statement -> timings
+    db_total: list[float] = field(default_factory=list)
+    plans: list[str] = field(default_factory=list)
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--db", choices=("sqlite", "postgresql"), default="sqlite")
+    parser.add_argument("--pg-url", default=DEFAULT_PG_URL, help="PostgreSQL server (a schema is made in it)")
+    parser.add_argument("--sessions", type=int, default=1_000_000, help="sessions to fill the database with")
+    parser.add_argument("--requests", type=int, default=200, help="timed requests (and DBAPI runs) per query")
+    parser.add_argument("--warmup", type=int, default=20, help="untimed requests per query first")
+    parser.add_argument("--workers", type=int, default=1, help="sessionary serve --workers")
+    parser.add_argument("--explain", action="store_true", help="print the database's plan of each query")
+    parser.add_argument("--seed", type=int, default=SEED)
+    parser.add_argument("--keep", action="store_true", help="keep the SQLite files and server logs")
+    return parser.parse_args()
+
+
+# --- filling ------------------------------------------------------------------------------------------
+
+
+def _stamp(kind: str, moment: datetime) -> str:
+    """As the server stores it: SQLite text 'YYYY-MM-DD HH:MM:SS.ffffff' (UTC); PostgreSQL ISO 8601."""
+    if kind == "sqlite":
+        return moment.replace(tzinfo=None).isoformat(" ", "microseconds")
+    return moment.isoformat()
+
+
+def _offsets(rng: random.Random, total: int) -> list[float]:
+    """Seconds after the start of the year, sorted: ids grow with time, as they do when sessions arrive."""
+    return sorted(rng.uniform(0, DAYS * 86400) for _ in range(total))
+
+
+def _session_row(rng: random.Random, kind: str, org_id: int, number: int, start: datetime) -> tuple[Any, ...]:
+    agent_id, agent_name, prompt_id, prompt_name, _ = rng.choices(AGENTS, weights=WEIGHTS)[0]
+    channel_type, channel_service = CHANNELS[number % len(CHANNELS)]
+    duration = round(rng.lognormvariate(4.6, 0.6), 3)  # about 100 s, long tail
+    end = start + timedelta(seconds=duration)
+    version = rng.randint(1, 6)
+    started, ended = _stamp(kind, start), _stamp(kind, end)
+    return (
+        org_id,
+        "voice",
+        started,
+        f"conv-{number // 2:08d}",
+        channel_service,
+        channel_type,
+        f"call-{number:08d}",
+        agent_id,
+        agent_name,
+        "ai_agent",
+        "America/Chicago",
+        prompt_id,
+        prompt_name,
+        f"v{version}",
+        version,
+        duration,
+        None,
+        f"+1555{rng.randint(1000000, 9999999)}",
+        f"{agent_name.lower().replace(' ', '-')}-line",
+        False,
+        rng.random() < 0.05,
+        rng.random() < 0.25,
+        rng.random() < 0.7,
+        False,
+        None,
+        started,
+        started,
+        ended,
+        ended,
+        None,
+        rng.randint(12, 30),
+        "{}",
+        ended,
+    )
+
+
+def session_chunks(kind: str, org_id: int, total: int, seed: int) -> Iterator[list[tuple[Any, ...]]]:
+    """Every session row, CHUNK at a time, deterministic for a seed."""
+    rng = random.Random(seed)
+    first = END - timedelta(days=DAYS)
+    offsets = _offsets(rng, total)
+    for begin in range(0, total, CHUNK):
+        chunk = []
+        for number in range(begin, min(begin + CHUNK, total)):
+            chunk.append(_session_row(rng, kind, org_id, number, first + timedelta(seconds=offsets[number])))
+        yield chunk
+
+
+def fill_sqlite(target: Target, total: int, seed: int) -> float:
+    conn = target.connect_sqlite()
+    try:
+        org_id = conn.execute("SELECT id FROM organization WHERE name = ?", (ORG,)).fetchone()[0]
+        began = time.perf_counter()
+        conn.execute("BEGIN IMMEDIATE")
+        for chunk in session_chunks("sqlite", org_id, total, seed):
+            conn.executemany(SESSION_SQL.format(p="?"), chunk)
+        conn.execute("COMMIT")
+        elapsed = time.perf_counter() - began
+        conn.execute("ANALYZE")
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        return elapsed
+    finally:
+        conn.close()
+
+
+def fill_pg(target: Target, total: int, seed: int) -> float:
+    with target.connect_pg() as conn:
+        row = conn.execute("SELECT id FROM organization WHERE name = %s", (ORG,)).fetchone()
+        assert row is not None
+        began = time.perf_counter()
+        with conn.cursor() as cur:
+            for chunk in session_chunks("postgresql", int(row[0]), total, seed):
+                cur.executemany(SESSION_SQL.format(p="%s"), chunk)
+        conn.commit()
+        elapsed = time.perf_counter() - began
+        conn.autocommit = True
+        conn.execute("VACUUM ANALYZE session")
+        return elapsed
+
+
+# --- the queries --------------------------------------------------------------------------------------
+
+
+def queries() -> list[Query]:
+    """(a) newest first; (b) 7 days + agent; (c) page 100 of an agent. Same values as HTTP and ListParams."""
+    week_start = END - timedelta(days=180)
+    start, end = week_start.isoformat().replace("+00:00", "Z"), (week_start + timedelta(days=7)).isoformat()
+    end = end.replace("+00:00", "Z")
+    agent = {"search_fields": "agent_name", "search_field_values": FILTER_AGENT}
+    return [
+        Query("(a) first page, newest first", {}, _params()),
+        Query(
+            "(b) 7 days + agent_name",
+            {**agent, "start_datetime": start, "end_datetime": end},
+            _params(agent=True, start=start, end=end),
+        ),
+        Query("(c) agent_name, page 100", {**agent, "page": 100}, _params(agent=True, page=100)),
+    ]
+
+
+def _params(
+    *, agent: bool = False, page: int = 0, start: str | None = None, end: str | None = None
+) -> ListParams:
+    return ListParams(
+        page=page,
+        limit=PAGE_SIZE,
+        search_fields=["agent_name"] if agent else [],
+        search_field_values=[FILTER_AGENT] if agent else [],
+        order_by=None,
+        order_by_direction=None,
+        fields=[],
+        start_datetime=parse_datetime("start_datetime", start) if start else None,
+        end_datetime=parse_datetime("end_datetime", end) if end else None,
+    )
+
+
+@dataclass(frozen=True)
+class Statement:
+    role: str  # "count", "page" or "lookup" (anything else the list runs first)
+    sql: str
+    parameters: Any
+
+
+def _roles(seen: list[tuple[str, Any]]) -> list[Statement]:
+    """Name each SELECT of one list: the last fetches the page, a count(...) one counts, others look up."""
+    named = []
+    for index, (sql, parameters) in enumerate(seen):
+        if index == len(seen) - 1:
+            role = "page"
+        elif "count(" in sql.lower():
+            role = "count"
+        else:
+            role = f"lookup {index + 1}"
+        named.append(Statement(role, sql, parameters))
+    return named
+
+
+def captured_sql(target: Target, org_id: int, params: ListParams) -> list[Statement]:
+    """The SELECTs, with their parameters, that sessionary sends to the DBAPI for one list."""
+    database = open_database(target.url, pool_size=1)
+    seen: list[tuple[str, Any]] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, parameters: Any, _context: Any, _many: bool) -> None:
+        if statement.lstrip().upper().startswith(("SELECT", "WITH")):
+            seen.append((statement, parameters))
+
+    event.listen(database.engine, "before_cursor_execute", record)
+    try:
+        with session_scope(database.reader) as db:
+            service.list_sessions(db, organization_id=org_id, params=params)
+    finally:
+        database.dispose()
+    if not seen:
+        raise SystemExit("sessionary's list ran no SELECT")
+    return _roles(seen)
+
+
+# --- measuring ----------------------------------------------------------------------------------------
+
+
+def _timed(run: Callable[[], object]) -> float:
+    began = time.perf_counter()
+    run()
+    return time.perf_counter() - began
+
+
+def _runner(conn: Any, statement: str, parameters: Any) -> Callable[[], object]:
+    def run() -> object:
+        cursor = conn.execute(statement, parameters)
+        return cursor.fetchall()
+
+    return run
+
+
+def _http_probe(client: httpx.Client, query: Query) -> Callable[[], httpx.Response]:
+    def get() -> httpx.Response:
+        response = client.get(LIST_PATH, params=query.params)
+        if response.status_code != 200:
+            raise SystemExit(f"{query.label}: HTTP {response.status_code} {response.text[:300]}")
+        return response
+
+    return get
+
+
+def measure(
+    result: Measured, get: Callable[[], httpx.Response], sql: Sequence[Statement], conn: Any, runs: int
+) -> None:
+    """Alternate one HTTP request and one DBAPI run of the same SQL, so that both see the same caches."""
+    runners = [(statement.role, _runner(conn, statement.sql, statement.parameters)) for statement in sql]
+    for _ in range(runs):
+        result.http.append(_timed(get))
+        total = 0.0
+        for role, runner in runners:
+            elapsed = _timed(runner)
+            result.db_parts.setdefault(role, []).append(elapsed)
+            total += elapsed
+        result.db_total.append(total)
+
+
+def check(result: Measured, get: Callable[[], httpx.Response]) -> None:
+    body = get().json()
+    result.total_count, result.items = int(body["total_count"]), len(body["items"])
+    if result.total_count <= 0 or result.items <= 0:
+        raise SystemExit(f"{result.query.label}: empty result (total_count {result.total_count})")
+
+
+def explain(conn: Any, kind: str, sql: Sequence[Statement]) -> list[str]:
+    prefix = "EXPLAIN QUERY PLAN " if kind == "sqlite" else "EXPLAIN (ANALYZE, BUFFERS) "
+    plans = []
+    for statement in sql:
+        rows = conn.execute(prefix + statement.sql, statement.parameters).fetchall()
+        text = "\n".join(" | ".join(str(cell) for cell in row) for row in rows)
+        plans.append(f"{statement.role}:\n{text}")
+    return plans
+
+
+def _db_connection(target: Target) -> Any:
+    if target.kind == "sqlite":
+        return target.connect_sqlite()
+    conn = target.connect_pg()
+    conn.autocommit = True
+    return conn
+
+
+def measure_all(
+    target: Target, org_id: int, client: httpx.Client, results: list[Measured], args: argparse.Namespace
+) -> None:
+    conn = _db_connection(target)
+    try:
+        for result in results:
+            sql = captured_sql(target, org_id, result.query.list_params)
+            get = _http_probe(client, result.query)
+            measure(Measured(result.query), get, sql, conn, args.warmup)  # warm-up, not kept
+            measure(result, get, sql, conn, args.requests)
+            check(result, get)
+            if args.explain:
+                result.plans = explain(conn, target.kind, sql)
+    finally:
+        conn.close()
+
+
+def organization_id(target: Target) -> int:
+    if target.kind == "sqlite":
+        conn: Any = sqlite3.connect(target.sqlite_path or "")
+        try:
+            return int(conn.execute("SELECT id FROM organization WHERE name = ?", (ORG,)).fetchone()[0])
+        finally:
+            conn.close()
+    with target.connect_pg() as pg:
+        row = pg.execute("SELECT id FROM organization WHERE name = %s", (ORG,)).fetchone()
+        assert row is not None
+        return int(row[0])
+
+
+# --- the run ------------------------------------------------------------------------------------------
+
+
+def _ms(values: Sequence[float]) -> str:
+    return f"{percentile(values, 50) * 1000:7.1f} / {percentile(values, 95) * 1000:7.1f} ms"
+
+
+def report(args: argparse.Namespace, version: str, fill_seconds: float, results: list[Measured]) -> None:
+    note = "" if args.db == "sqlite" else "  (the target is set for SQLite)"
+    analyze = "then ANALYZE" if args.db == "sqlite" else "then VACUUM ANALYZE (autovacuum may be off)"
+    rows = [
+        ("database", version),
+        ("sessionary", sessionary_source()),
+        ("sessions", f"{args.sessions:,} in one organization, {DAYS} days, {len(AGENTS)} agents"),
+        (
+            "fill (generate + executemany)",
+            f"{args.sessions / fill_seconds:,.0f} rows/s ({fill_seconds:.1f} s), {analyze}",
+        ),
+        ("timed runs per query", f"{args.requests} after {args.warmup} warm-up; page size {PAGE_SIZE}"),
+        ("server", f"sessionary serve --workers {args.workers}; one keep-alive client"),
+        ("order", "each HTTP request is followed by one DBAPI run of the same SQL (same caches)"),
+    ]
+    for result in results:
+        p95 = percentile(result.http, 95) * 1000
+        rows += [
+            (result.query.label, f"total_count {result.total_count:,}, {result.items} items on the page"),
+            (
+                "  HTTP p50 / p95",
+                f"{_ms(result.http)}   target p95 < {TARGET_P95_MS:.0f} ms  {verdict(p95 < 50)}",
+            ),
+            *((f"  DBAPI {role} p50 / p95", _ms(times)) for role, times in result.db_parts.items()),
+            (f"  DBAPI {' + '.join(result.db_parts)} p50 / p95", _ms(result.db_total)),
+            (
+                "  HTTP - DBAPI at p50",
+                f"{(percentile(result.http, 50) - percentile(result.db_total, 50)) * 1000:.1f} ms",
+            ),
+        ]
+    print_block(f"bench/list.py --db {args.db} --sessions {args.sessions}{note}", rows)
+    for result in results:
+        for plan in result.plans:
+            print(f"\nplan of {result.query.label}:\n{plan}")
+
+
+def run(args: argparse.Namespace, workdir: Path) -> None:
+    with fresh_database(args.db, workdir, "list", args.pg_url) as target:
+        key = create_key(target, ORG, "read")
+        org_id = organization_id(target)
+        print(f"filling {args.sessions:,} sessions ...")
+        fill = fill_sqlite if args.db == "sqlite" else fill_pg
+        fill_seconds = fill(target, args.sessions, args.seed)
+        version = (
+            f"SQLite {sqlite_version()}" if args.db == "sqlite" else f"PostgreSQL {postgres_version(target)}"
+        )
+        results = [Measured(query) for query in queries()]
+        with serve(target, workdir, workers=args.workers) as server:
+            print(f"server {server.url} up; measuring GET {LIST_PATH} and the same SQL through the DBAPI ...")
+            headers = {"Syllable-API-Key": key}
+            with httpx.Client(base_url=server.url, headers=headers, timeout=120) as client:
+                measure_all(target, org_id, client, results, args)
+    report(args, version, fill_seconds, results)
+
+
+def main() -> int:
+    args = parse_args()
+    with workspace(keep=args.keep) as workdir:
+        run(args, workdir)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
