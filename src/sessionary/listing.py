@@ -234,10 +234,15 @@ def apply_order(
         column, descending = columns[default], params.order_by_direction is not OrderByDirection.asc
     else:
         column, descending = columns[params.order_by], params.order_by_direction is OrderByDirection.desc
-    # NULLs last in both directions, the same on SQLite and PostgreSQL.
-    if descending:
-        return stmt.order_by(column.attr.desc().nulls_last(), tiebreak.attr.desc())
-    return stmt.order_by(column.attr.asc().nulls_last(), tiebreak.attr.asc())
+    key = column.attr.desc() if descending else column.attr.asc()
+    if _nullable(column):  # NULLs last in both directions, the same on SQLite and PostgreSQL
+        key = key.nulls_last()
+    return stmt.order_by(key, tiebreak.attr.desc() if descending else tiebreak.attr.asc())
+
+
+def _nullable(column: Column) -> bool:
+    """Whether the column may hold NULL (NOT NULL columns order without NULLS LAST, so by their index)."""
+    return bool(column.attr.property.columns[0].nullable)
 
 
 def fetch_page(db: DBSession, stmt: Select[Any], params: ListParams) -> Page[Any]:

@@ -20,8 +20,12 @@ class Session(Base):
     __tablename__ = "session"
     __table_args__ = (
         UniqueConstraint("organization_id", "channel_manager_service", "channel_manager_sid"),
-        Index("ix_session_organization_id_timestamp", "organization_id", "timestamp"),
-        *(Index(f"ix_session_org_{name}", "organization_id", name, "timestamp") for name in _NAME_COLUMNS),
+        # `id` last: the list's tie-breaker, so newest-first pages walk an index on PostgreSQL too.
+        Index("ix_session_organization_id_timestamp", "organization_id", "timestamp", "id"),
+        *(
+            Index(f"ix_session_org_{name}", "organization_id", name, "timestamp", "id")
+            for name in _NAME_COLUMNS
+        ),
         Index("ix_session_organization_id_conversation_id", "organization_id", "conversation_id"),
     )
 

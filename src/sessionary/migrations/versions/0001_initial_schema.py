@@ -134,27 +134,27 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("session", schema=None) as batch_op:
         batch_op.create_index(
-            "ix_session_org_agent_name", ["organization_id", "agent_name", "timestamp"], unique=False
+            "ix_session_org_agent_name", ["organization_id", "agent_name", "timestamp", "id"], unique=False
         )
         batch_op.create_index(
-            "ix_session_org_agent_id", ["organization_id", "agent_id", "timestamp"], unique=False
+            "ix_session_org_agent_id", ["organization_id", "agent_id", "timestamp", "id"], unique=False
         )
         batch_op.create_index(
-            "ix_session_org_prompt_name", ["organization_id", "prompt_name", "timestamp"], unique=False
+            "ix_session_org_prompt_name", ["organization_id", "prompt_name", "timestamp", "id"], unique=False
         )
         batch_op.create_index(
-            "ix_session_org_prompt_id", ["organization_id", "prompt_id", "timestamp"], unique=False
+            "ix_session_org_prompt_id", ["organization_id", "prompt_id", "timestamp", "id"], unique=False
         )
         batch_op.create_index(
             "ix_session_org_channel_manager_type",
-            ["organization_id", "channel_manager_type", "timestamp"],
+            ["organization_id", "channel_manager_type", "timestamp", "id"],
             unique=False,
         )
         batch_op.create_index(
             "ix_session_organization_id_conversation_id", ["organization_id", "conversation_id"], unique=False
         )
         batch_op.create_index(
-            "ix_session_organization_id_timestamp", ["organization_id", "timestamp"], unique=False
+            "ix_session_organization_id_timestamp", ["organization_id", "timestamp", "id"], unique=False
         )
 
     op.create_table(
