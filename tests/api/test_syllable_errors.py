@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import httpx
+import pytest
 
 from tests.conftest import Org
 from tests.helpers import INGEST, event
@@ -59,3 +60,12 @@ def test_413_shape(client: httpx.Client, org: Org) -> None:
     )
     assert response.status_code == 413
     assert set(response.json()) == {"detail"}
+
+
+@pytest.mark.parametrize("path", ["/api/v1/sessions/%0A", "/api/v1/sessions/%0D", "/api/v1/sessions/1%09"])
+def test_paths_with_control_characters_are_404_not_the_list(
+    client: httpx.Client, org: Org, path: str
+) -> None:
+    response = client.get(path, headers=org.headers())
+    assert response.status_code == 404
+    assert response.json() == {"detail": "Not Found"}

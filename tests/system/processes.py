@@ -6,16 +6,14 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 import psutil
 
-from tests.helpers import free_port
+from tests.helpers import free_port, wait_until_up
 
 SESSIONARY = str(Path(sys.executable).with_name("sessionary"))
 STARTUP_TIMEOUT = 60.0
@@ -69,17 +67,10 @@ class ServerProcess:
         return self.process.poll() is None
 
     def wait_until_up(self) -> None:
-        deadline = time.monotonic() + STARTUP_TIMEOUT
-        while time.monotonic() < deadline:
-            if not self.alive:
-                raise RuntimeError(f"server exited with {self.process.returncode}:\n{self.output()}")
-            try:
-                if httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            time.sleep(0.05)
-        raise TimeoutError(f"server at {self.url} did not come up:\n{self.output()}")
+        try:
+            wait_until_up(self.url, STARTUP_TIMEOUT, alive=lambda: self.alive)
+        except (RuntimeError, TimeoutError) as exc:
+            raise type(exc)(f"{exc}; its output:\n{self.output()}") from None
 
     def output(self) -> str:
         return self.log.read_text(errors="replace")
