@@ -58,8 +58,10 @@ def test_the_fuzzed_schema_is_the_one_the_live_server_serves(client: httpx.Clien
     }
 
 
+# derandomize: the same examples every run, so CI is reproducible (a new finding is reproduced at once);
+# exploring further is a matter of raising max_examples.
 @schema.parametrize()
-@settings(max_examples=100, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=100, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
 def test_no_input_to_any_endpoint_gives_a_5xx_or_a_response_off_the_schema(
     case, server: LiveServer, fuzz_org: Org
 ) -> None:
