@@ -63,3 +63,22 @@ def test_any_arrival_order_gives_the_same_session(client: httpx.Client, database
         item.pop("session_id")
         expected = expected or item
         assert item == expected
+
+
+def test_conversations_are_created_when_sessions_name_them(client: httpx.Client, database, org: Org) -> None:
+    from sqlalchemy import select
+
+    from sessionary.conversations.models import Conversation
+    from sessionary.db import session_scope
+
+    ingest_ok(
+        client, org.ingest, [event("c1", "session.started", sid="a", data={"conversation_id": "conv-1"})]
+    )
+    ingest_ok(client, org.ingest, [event("c2", "transcript", sid="a")])  # names nothing new
+    late = event(
+        "c3", "session.updated", sid="a", timestamp="2024-06-19T11:00:00Z", data={"conversation_id": "conv-2"}
+    )
+    ingest_ok(client, org.ingest, [late])
+    with session_scope(database.reader) as db:
+        names = db.scalars(select(Conversation.conversation_id).where(Conversation.organization_id == org.id))
+        assert sorted(names) == ["conv-1", "conv-2"]

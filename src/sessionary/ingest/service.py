@@ -53,10 +53,12 @@ def ingest_events(db: DBSession, *, organization_id: int, events: Sequence[Event
     changes = {key: apply_events(sessions[key], new_events) for key, new_events in fresh.items()}
     changes = {key: change for key, change in changes.items() if change}
     _write_sessions(db, sessions=sessions, changes=changes)
+    # A conversation is created when a session first names it (or names another one).
+    named = [key for key, change in changes.items() if "conversation_id" in change]
     conversations.ensure_conversations(
         db,
         organization_id=organization_id,
-        sessions=[(sessions[key]["conversation_id"], sessions[key]["timestamp"]) for key in fresh],
+        sessions=[(sessions[key]["conversation_id"], sessions[key]["timestamp"]) for key in named],
     )
     return IngestResult(inserted=len(stored), duplicates=len(events) - len(stored))
 
