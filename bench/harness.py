@@ -65,6 +65,9 @@ class Target:
         return psycopg.connect(self.pg_base, options=f"-csearch_path={self.pg_schema}")
 
 
+SEED = 20261121  # every bench generates the same data
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -31,6 +31,7 @@ import orjson
 
 from harness import (
     DEFAULT_PG_URL,
+    SEED,
     AutoAnalyze,
     RssSampler,
     Target,
@@ -48,7 +49,6 @@ from harness import (
     workspace,
 )
 
-SEED = 20261121
 INGEST_PATH = "/api/v1/ingest/events"
 BASE_TIME = datetime(2025, 6, 1, tzinfo=UTC)
 MEAN_SESSION_US = 115_000_000  # a session lasts about two minutes: 19 gaps of 1-11 s

@@ -29,6 +29,7 @@ from sqlalchemy import event
 
 from harness import (
     DEFAULT_PG_URL,
+    SEED,
     Target,
     create_key,
     fresh_database,
@@ -45,7 +46,6 @@ from sessionary.db import open_database, session_scope
 from sessionary.listing import ListParams, parse_datetime
 from sessionary.sessions import service
 
-SEED = 20261121
 ORG = "bench-list"
 LIST_PATH = "/api/v1/sessions/"
 END = datetime(2026, 1, 1, tzinfo=UTC)

@@ -22,36 +22,22 @@ ENDED_FIELDS = {
     "transfer_voicemail_detected": "transfer_voicemail_detected",
     "duration": "reported_duration",
 }
+# The columns derived from all of a session's events (min/max/sums, and what follows from them).
+_DERIVED = (
+    "timestamp",
+    "session_type",
+    "duration",
+    "started_at",
+    "first_event_at",
+    "last_event_at",
+    "ended_at",
+    "event_count",
+    "field_versions",
+)
 # Every column the projection writes.
-STATE_COLUMNS = (
-    *SESSION_FIELDS.values(),
-    *ENDED_FIELDS.values(),
-    "timestamp",
-    "session_type",
-    "duration",
-    "started_at",
-    "first_event_at",
-    "last_event_at",
-    "ended_at",
-    "event_count",
-    "field_versions",
-)
-
+STATE_COLUMNS = (*SESSION_FIELDS.values(), *ENDED_FIELDS.values(), *_DERIVED)
 # The columns it reads: the rest it only overwrites, deciding by field_versions alone.
-READ_COLUMNS = (
-    "timestamp",
-    "session_type",
-    "duration",
-    "reported_duration",
-    "channel_manager_type",
-    "conversation_id",
-    "started_at",
-    "first_event_at",
-    "last_event_at",
-    "ended_at",
-    "event_count",
-    "field_versions",
-)
+READ_COLUMNS = (*_DERIVED, "reported_duration", "channel_manager_type", "conversation_id")
 
 State = dict[str, Any]
 
