@@ -21,6 +21,7 @@ from sessionary.ingest import routes as ingest_routes
 from sessionary.ingest.schemas import IngestBatch
 from sessionary.paths import ControlCharacterPathMiddleware
 from sessionary.sessions import routes as sessions_routes
+from sessionary.transcripts import routes as transcripts_routes
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -39,6 +40,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(title="sessionary", version=__version__, lifespan=lifespan)
     app.state.settings = settings
     app.include_router(ingest_routes.build_router(max_events=settings.ingest_max_events))
+    app.include_router(transcripts_routes.router)
     app.include_router(sessions_routes.build_router(max_limit=settings.list_max_limit))
     app.add_middleware(BodyLimitMiddleware, limits={ingest_routes.EVENTS_PATH: settings.ingest_max_bytes})
     app.add_middleware(GateMiddleware, paths={ingest_routes.EVENTS_PATH}, limit=settings.ingest_concurrency)

@@ -1,0 +1,54 @@
+"""How durations and payloads are written in the transcript, timeline and latency responses."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import orjson
+
+MS_PER_UNIT = {
+    "minutes": 60_000.0,
+    "seconds": 1_000.0,
+    "milliseconds": 1.0,
+    "microseconds": 1e-3,
+    "nanoseconds": 1e-6,
+}
+
+
+def to_ms(value: float, unit: str) -> float:
+    """A latency value in milliseconds."""
+    return value * MS_PER_UNIT[unit]
+
+
+def offset(delta: timedelta) -> str:
+    """Time since session start as MM:SS, or HH:MM:SS from one hour on (never negative)."""
+    seconds = max(0, int(delta.total_seconds()))
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours:02d}:{minutes:02d}:{secs:02d}" if hours else f"{minutes:02d}:{secs:02d}"
+
+
+def precise_offset(delta: timedelta) -> str:
+    """Time since session start with milliseconds: MM:SS.mmm (HH:MM:SS.mmm from one hour on)."""
+    millis = max(0, round(delta.total_seconds() * 1000))
+    return f"{offset(timedelta(milliseconds=millis))}.{millis % 1000:03d}"
+
+
+def human_ms(ms: float) -> str:
+    """A duration for people: `850 ms`, `1.25 s`, `2 min 5.0 s`."""
+    if ms < 1:
+        return f"{ms * 1000:.0f} µs"
+    if ms < 1000:
+        return f"{ms:.0f} ms"
+    if ms < 60_000:
+        return f"{ms / 1000:.2f} s"
+    minutes, rest = divmod(ms / 1000, 60)
+    return f"{minutes:.0f} min {rest:.1f} s"
+
+
+def payload(value: Any) -> str | None:
+    """A tool payload as the API carries it: a string as sent, anything else JSON-encoded."""
+    if value is None or isinstance(value, str):
+        return value
+    return orjson.dumps(value).decode()
