@@ -19,6 +19,8 @@ from sessionary.errors import SessionaryError
 from sessionary.gate import GateMiddleware
 from sessionary.ingest import routes as ingest_routes
 from sessionary.ingest.schemas import IngestBatch
+from sessionary.labels import routes as labels_routes
+from sessionary.labels.schemas import SessionLabelCreate
 from sessionary.paths import ControlCharacterPathMiddleware
 from sessionary.sessions import routes as sessions_routes
 from sessionary.transcripts import routes as transcripts_routes
@@ -41,11 +43,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.include_router(ingest_routes.build_router(max_events=settings.ingest_max_events))
     app.include_router(transcripts_routes.router)
+    app.include_router(labels_routes.build_router(max_limit=settings.list_max_limit))
     app.include_router(sessions_routes.build_router(max_limit=settings.list_max_limit))
     app.add_middleware(BodyLimitMiddleware, limits={ingest_routes.EVENTS_PATH: settings.ingest_max_bytes})
     app.add_middleware(GateMiddleware, paths={ingest_routes.EVENTS_PATH}, limit=settings.ingest_concurrency)
     app.add_middleware(ControlCharacterPathMiddleware)
-    add_component_schemas(app, IngestBatch)
+    add_component_schemas(app, IngestBatch, SessionLabelCreate)
     app.add_exception_handler(SessionaryError, syllable.domain_error)
     app.add_exception_handler(RequestValidationError, syllable.validation_error)
 

@@ -14,7 +14,7 @@ from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Query
 from pydantic import TypeAdapter, ValidationError
-from sqlalchemy import ColumnElement, Select, false, func, select
+from sqlalchemy import ColumnElement, Select, String, cast, false, func, select
 from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.orm import Session as DBSession
 
@@ -36,6 +36,8 @@ class Kind(Enum):
     NUMBER = "number"
     BOOLEAN = "boolean"
     DATETIME = "datetime"
+    ID_LIST = "id_list"  # a comma-separated list of integer ids: any of them
+    JSON_TEXT = "json_text"  # a JSON value (a list of strings): case-insensitive substring of its text
 
 
 @dataclass(frozen=True)
@@ -142,6 +144,11 @@ def search_condition(name: str, column: Column, value: str) -> ColumnElement[boo
         return attr.is_(_BOOLEANS[value.strip().lower()])
     if column.kind is Kind.DATETIME:
         return _datetime_match(name, attr, value)
+    if column.kind is Kind.ID_LIST:
+        ids = [_number(name, part, integer=True) for part in value.split(",") if part.strip()]
+        return attr.in_(ids) if ids else false()
+    if column.kind is Kind.JSON_TEXT:
+        return cast(attr, String).icontains(value, autoescape=True)
     return attr == _number(name, value, integer=column.kind is Kind.INTEGER)
 
 

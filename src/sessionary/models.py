@@ -2,7 +2,8 @@
 
 from sessionary.conversations.models import Conversation
 from sessionary.ingest.models import Event
+from sessionary.labels.models import SessionLabel
 from sessionary.sessions.models import Session
 from sessionary.tenancy.models import ApiKey, Organization
 
-__all__ = ["ApiKey", "Conversation", "Event", "Organization", "Session"]
+__all__ = ["ApiKey", "Conversation", "Event", "Organization", "Session", "SessionLabel"]

@@ -58,6 +58,9 @@ def test_the_fuzzed_schema_is_the_one_the_live_server_serves(client: httpx.Clien
         "session_transcript_get_by_id",
         "session_timeline_get_by_id",
         "session_latency_get_by_id",
+        "session_label_create",
+        "session_labels_list",
+        "session_label_get_by_id",
     }
 
 

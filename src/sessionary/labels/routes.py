@@ -1,0 +1,70 @@
+"""The Syllable session labels face: POST/GET /api/v1/session_labels/, GET /api/v1/session_labels/{id}."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends
+
+from sessionary.api.bodies import json_body, request_body_openapi
+from sessionary.api.syllable import error_responses
+from sessionary.labels import service
+from sessionary.labels.schemas import (
+    SessionLabelCreate,
+    SessionLabelPage,
+    SessionLabelProperties,
+    SessionLabelRead,
+)
+from sessionary.listing import ListParams, list_params_dependency, total_pages
+from sessionary.tenancy.deps import DB, Reader, WriteDB
+
+Body = Annotated[SessionLabelCreate, Depends(json_body(SessionLabelCreate))]
+
+
+def build_router(*, max_limit: int) -> APIRouter:
+    """The labels router; `max_limit` bounds the `limit` list parameter."""
+    router = APIRouter(prefix="/api/v1/session_labels", tags=["session_labels"])
+    Params = Annotated[
+        ListParams, Depends(list_params_dependency(SessionLabelProperties, max_limit=max_limit))
+    ]
+
+    @router.post(
+        "/",
+        response_model=SessionLabelRead,
+        operation_id="session_label_create",
+        responses=error_responses(404, 422),
+        openapi_extra=request_body_openapi(SessionLabelCreate),
+    )
+    def session_label_create(db: WriteDB, principal: Reader, body: Body) -> SessionLabelRead:
+        """Create a new label (a key with the read scope may label its organization's sessions)."""
+        label = service.create_label(db, organization_id=principal.organization_id, body=body)
+        return service.to_read(label)
+
+    @router.get(
+        "/",
+        response_model=SessionLabelPage,
+        response_model_exclude_unset=True,
+        operation_id="session_labels_list",
+        responses=error_responses(400),
+    )
+    def session_labels_list(db: DB, principal: Reader, params: Params) -> SessionLabelPage:
+        """List labels: search (session_id_list: comma-separated ids), order, page and project."""
+        page = service.list_labels(db, organization_id=principal.organization_id, params=params)
+        return SessionLabelPage(
+            items=[service.to_read(label, params.fields) for label in page.items],
+            page=params.page,
+            page_size=params.limit,
+            total_pages=total_pages(page.total_count, params.limit),
+            total_count=page.total_count,
+        )
+
+    @router.get(
+        "/{session_label_id}",
+        response_model=SessionLabelRead,
+        operation_id="session_label_get_by_id",
+        responses=error_responses(404),
+    )
+    def session_label_get_by_id(db: DB, principal: Reader, session_label_id: int) -> SessionLabelRead:
+        """One label by its id."""
+        label = service.get_label(db, organization_id=principal.organization_id, label_id=session_label_id)
+        return service.to_read(label)
+
+    return router

@@ -1,0 +1,87 @@
+"""Session labels: create (the session's newest label becomes its session_label_id), get, list."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session as DBSession
+
+from sessionary import listing
+from sessionary.db_types import utcnow
+from sessionary.errors import NotFound
+from sessionary.labels.models import SessionLabel
+from sessionary.labels.schemas import SessionLabelCreate, SessionLabelProperties, SessionLabelRead
+from sessionary.listing import Column, Kind, ListParams, Page
+from sessionary.sessions import service as sessions
+from sessionary.types import iso_z
+
+COLUMNS: dict[str, Column] = {
+    "timestamp": Column(SessionLabel.timestamp, Kind.DATETIME),
+    "session_id": Column(SessionLabel.session_id, Kind.INTEGER),
+    "type": Column(SessionLabel.type, Kind.STRING),
+    "code": Column(SessionLabel.code, Kind.STRING),
+    "user_email": Column(SessionLabel.user_email, Kind.STRING),
+    "issue_categories": Column(SessionLabel.issue_categories, Kind.JSON_TEXT),
+    "session_id_list": Column(SessionLabel.session_id, Kind.ID_LIST),
+}
+assert set(COLUMNS) == {p.value for p in SessionLabelProperties}, (
+    "every SessionLabelProperties value needs a column"
+)
+_ID = Column(SessionLabel.id, Kind.INTEGER)
+# Keys syllable-sdk requires in every label: a `fields` projection keeps them.
+_REQUIRED = {"session_id", "type", "code", "user_email", "id", "timestamp"}
+
+
+def create_label(db: DBSession, *, organization_id: int, body: SessionLabelCreate) -> SessionLabel:
+    """Label one of the organization's sessions (else NotFound); it becomes the session's newest label."""
+    session = sessions.get_session(db, organization_id=organization_id, session_id=str(body.session_id))
+    label = SessionLabel(
+        organization_id=organization_id,
+        session_id=session.id,
+        timestamp=utcnow(),
+        type=body.type,
+        code=body.code,
+        user_email=body.user_email,
+        comments=body.comments,
+        issue_categories=list(body.issue_categories or []),
+    )
+    db.add(label)
+    db.flush()
+    session.session_label_id = label.id
+    return label
+
+
+def get_label(db: DBSession, *, organization_id: int, label_id: int) -> SessionLabel:
+    """The organization's label with this id; NotFound for an unknown id or another organization's."""
+    label = db.get(SessionLabel, label_id) if 0 < label_id < 2**63 else None
+    if label is None or label.organization_id != organization_id:
+        raise NotFound(f"Session label {label_id} not found")
+    return label
+
+
+def list_labels(db: DBSession, *, organization_id: int, params: ListParams) -> Page[SessionLabel]:
+    """One page of the organization's labels, filtered and ordered as `params` say (newest first)."""
+    scope = listing.Scope(SessionLabel.organization_id, organization_id)
+    stmt = listing.apply_filters(
+        db, select(SessionLabel), params, columns=COLUMNS, time_column=COLUMNS["timestamp"], scope=scope
+    )
+    stmt = listing.apply_order(stmt, params, COLUMNS, "timestamp", _ID)
+    return listing.fetch_page(db, stmt, params)
+
+
+def to_read(label: SessionLabel, fields: list[str] | None = None) -> SessionLabelRead:
+    """The wire form; with `fields`, the optional keys not named are left out (required ones never are)."""
+    values: dict[str, Any] = {
+        "session_id": label.session_id,
+        "type": label.type,
+        "code": label.code,
+        "user_email": label.user_email,
+        "comments": label.comments,
+        "issue_categories": label.issue_categories,
+        "id": label.id,
+        "timestamp": iso_z(label.timestamp),
+    }
+    if not fields:
+        return SessionLabelRead.model_validate(values)
+    return SessionLabelRead.model_construct(_fields_set=_REQUIRED | set(fields), **values)
