@@ -15,6 +15,7 @@ from sessionary.api.bodies import add_component_schemas
 from sessionary.body_limit import BodyLimitMiddleware
 from sessionary.config import Settings
 from sessionary.db import open_database
+from sessionary.debug import routes as debug_routes
 from sessionary.errors import SessionaryError
 from sessionary.gate import GateMiddleware
 from sessionary.ingest import routes as ingest_routes
@@ -43,6 +44,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.include_router(ingest_routes.build_router(max_events=settings.ingest_max_events))
     app.include_router(transcripts_routes.router)
+    app.include_router(debug_routes.router)
     app.include_router(labels_routes.build_router(max_limit=settings.list_max_limit))
     app.include_router(sessions_routes.build_router(max_limit=settings.list_max_limit))
     app.add_middleware(BodyLimitMiddleware, limits={ingest_routes.EVENTS_PATH: settings.ingest_max_bytes})

@@ -24,9 +24,10 @@ from sessionary.transcripts.schemas import (
 )
 
 
-def _events(
+def session_events(
     db: DBSession, *, organization_id: int, session_id: str, types: tuple[str, ...]
 ) -> tuple[Session, list[Event]]:
+    """The organization's session (else NotFound) and its events of these types, in time order."""
     session = sessions.get_session(db, organization_id=organization_id, session_id=session_id)
     stmt = (
         select(Event)
@@ -38,7 +39,7 @@ def _events(
 
 def transcript(db: DBSession, *, organization_id: int, session_id: str) -> SessionTranscriptionResponse:
     """The session's turns and tool actions, each in time order."""
-    session, events = _events(
+    session, events = session_events(
         db, organization_id=organization_id, session_id=session_id, types=("transcript", "tool_call")
     )
     texts = [_text(e) for e in events if e.type == "transcript"]
@@ -67,7 +68,7 @@ def _action(event: Event) -> SessionAction:
 
 def timeline(db: DBSession, *, organization_id: int, session_id: str) -> SessionTimelineResponse:
     """Transcript, tool and latency events merged in time order, offsets from the session's start."""
-    session, events = _events(
+    session, events = session_events(
         db,
         organization_id=organization_id,
         session_id=session_id,
@@ -136,7 +137,9 @@ def _timeline_event(event: Event, session: Session, turn: int | None) -> Timelin
 
 def latency(db: DBSession, *, organization_id: int, session_id: str) -> InspectLatencyResponse:
     """Every latency measurement in time order, and count/sum/average per category and per label."""
-    session, events = _events(db, organization_id=organization_id, session_id=session_id, types=("latency",))
+    session, events = session_events(
+        db, organization_id=organization_id, session_id=session_id, types=("latency",)
+    )
     entries = [_latency_entry(e, session) for e in events]
     return InspectLatencyResponse(session_id=str(session.id), timeline=entries, summary=_summary(events))
 
