@@ -263,3 +263,14 @@ def fetch_page(db: DBSession, stmt: Select[Any], params: ListParams) -> Page[Any
 def total_pages(total_count: int, limit: int) -> int:
     """ceil(total_count / limit); 0 when limit is 0."""
     return math.ceil(total_count / limit) if limit else 0
+
+
+def envelope(page: Page[T], params: ListParams, to_read: Callable[[T, list[str]], Any]) -> dict[str, Any]:
+    """The ListResponse fields: the items through `to_read` (with the projection), and the counts."""
+    return {
+        "items": [to_read(item, params.fields) for item in page.items],
+        "page": params.page,
+        "page_size": params.limit,
+        "total_pages": total_pages(page.total_count, params.limit),
+        "total_count": page.total_count,
+    }

@@ -13,7 +13,7 @@ from sessionary.labels.schemas import (
     SessionLabelProperties,
     SessionLabelRead,
 )
-from sessionary.listing import ListParams, list_params_dependency, total_pages
+from sessionary.listing import ListParams, envelope, list_params_dependency
 from sessionary.tenancy.deps import DB, Reader, WriteDB
 
 Body = Annotated[SessionLabelCreate, Depends(json_body(SessionLabelCreate))]
@@ -48,13 +48,7 @@ def build_router(*, max_limit: int) -> APIRouter:
     def session_labels_list(db: DB, principal: Reader, params: Params) -> SessionLabelPage:
         """List labels: search (session_id_list: comma-separated ids), order, page and project."""
         page = service.list_labels(db, organization_id=principal.organization_id, params=params)
-        return SessionLabelPage(
-            items=[service.to_read(label, params.fields) for label in page.items],
-            page=params.page,
-            page_size=params.limit,
-            total_pages=total_pages(page.total_count, params.limit),
-            total_count=page.total_count,
-        )
+        return SessionLabelPage(**envelope(page, params, service.to_read))
 
     @router.get(
         "/{session_label_id}",

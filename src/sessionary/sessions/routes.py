@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends
 
 from sessionary.api.syllable import error_responses
-from sessionary.listing import ListParams, list_params_dependency, total_pages
+from sessionary.listing import ListParams, envelope, list_params_dependency
 from sessionary.sessions import service
 from sessionary.sessions.schemas import SessionPage, SessionProperties, SessionRead
 from sessionary.tenancy.deps import DB, Reader
@@ -26,13 +26,7 @@ def build_router(*, max_limit: int) -> APIRouter:
     def sessions_list(db: DB, principal: Reader, params: Params) -> SessionPage:
         """List sessions: search, order, page and project."""
         page = service.list_sessions(db, organization_id=principal.organization_id, params=params)
-        return SessionPage(
-            items=[service.to_read(s, params.fields) for s in page.items],
-            page=params.page,
-            page_size=params.limit,
-            total_pages=total_pages(page.total_count, params.limit),
-            total_count=page.total_count,
-        )
+        return SessionPage(**envelope(page, params, service.to_read))
 
     @router.get(
         "/{session_id}",
