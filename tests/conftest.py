@@ -61,9 +61,10 @@ def database(database_url: str) -> Iterator[Database]:
 
 
 @pytest.fixture(scope="session")
-def server(database_url: str) -> Iterator[LiveServer]:
-    """The app, served by uvicorn on a free loopback port, on this database."""
-    with LiveServer.start(Settings(database_url=database_url)) as live:
+def server(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """The app, served by uvicorn on a free loopback port, on this database (blobs in a temp dir)."""
+    settings = Settings(database_url=database_url, blob_dir=tmp_path_factory.mktemp("blobs"))
+    with LiveServer.start(settings) as live:
         yield live
 
 

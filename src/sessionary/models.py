@@ -3,7 +3,17 @@
 from sessionary.conversations.models import Conversation
 from sessionary.ingest.models import Event
 from sessionary.labels.models import SessionLabel
+from sessionary.recordings.models import Recording, ServerSecret
 from sessionary.sessions.models import Session
 from sessionary.tenancy.models import ApiKey, Organization
 
-__all__ = ["ApiKey", "Conversation", "Event", "Organization", "Session", "SessionLabel"]
+__all__ = [
+    "ApiKey",
+    "Conversation",
+    "Event",
+    "Organization",
+    "Recording",
+    "ServerSecret",
+    "Session",
+    "SessionLabel",
+]

@@ -1,0 +1,145 @@
+"""Recordings: attach a stored blob to its session (created as a placeholder if new), list, look up."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import cast
+
+from sqlalchemy import Table, select
+from sqlalchemy.orm import Session as DBSession
+
+from sessionary.db import insert_for
+from sessionary.db_types import utcnow
+from sessionary.errors import Forbidden, NotFound
+from sessionary.recordings import blobs
+from sessionary.recordings.blobs import BlobStore, StoredBlob
+from sessionary.recordings.models import Recording
+from sessionary.sessions import service as sessions
+from sessionary.sessions.models import Session
+
+_SESSIONS = cast(Table, Session.__table__)
+_RECORDINGS = cast(Table, Recording.__table__)
+
+
+@dataclass(frozen=True)
+class Attached:
+    """A recording as stored; `duplicate` when the session already had these bytes (the new blob is spare)."""
+
+    recording: Recording
+    duplicate: bool
+
+
+def attach(
+    db: DBSession,
+    *,
+    organization_id: int,
+    channel_manager_service: str,
+    channel_manager_sid: str,
+    blob: StoredBlob,
+    filename: str | None = None,
+    content_type: str | None = None,
+) -> Attached:
+    """Record `blob` as a recording of the session (service, sid); the same bytes twice are one recording."""
+    now = utcnow()
+    session_id = ensure_session(
+        db, organization_id=organization_id, service=channel_manager_service, sid=channel_manager_sid, at=now
+    )
+    row = {
+        "organization_id": organization_id,
+        "session_id": session_id,
+        "blob_key": blob.key,
+        "size": blob.size,
+        "sha256": blob.sha256,
+        "filename": filename,
+        "content_type": content_type,
+        "created_at": now,
+    }
+    stmt = insert_for(db, _RECORDINGS).on_conflict_do_nothing(index_elements=["session_id", "sha256"])
+    new_id = db.scalar(stmt.values(row).returning(_RECORDINGS.c.id))
+    if new_id is not None:
+        recording = db.get(Recording, new_id)
+        assert recording is not None
+        return Attached(recording, duplicate=False)
+    existing = db.scalar(
+        select(Recording).where(Recording.session_id == session_id, Recording.sha256 == blob.sha256)
+    )
+    assert existing is not None
+    return Attached(existing, duplicate=True)
+
+
+def ensure_session(db: DBSession, *, organization_id: int, service: str, sid: str, at: datetime) -> int:
+    """The id of the session (service, sid), created as an empty placeholder dated `at` if unknown.
+
+    Events that arrive later fold into it as into any session (ingest creates placeholders the same way).
+    """
+    key = (
+        _SESSIONS.c.organization_id == organization_id,
+        _SESSIONS.c.channel_manager_service == service,
+        _SESSIONS.c.channel_manager_sid == sid,
+    )
+    found = db.scalar(select(_SESSIONS.c.id).where(*key))
+    if found is not None:
+        return int(found)
+    placeholder = {
+        "organization_id": organization_id,
+        "channel_manager_service": service,
+        "channel_manager_sid": sid,
+        "timestamp": at,
+        "first_event_at": at,
+        "last_event_at": at,
+        "updated_at": at,
+    }
+    index = ["organization_id", "channel_manager_service", "channel_manager_sid"]
+    db.execute(insert_for(db, _SESSIONS).on_conflict_do_nothing(index_elements=index).values(placeholder))
+    return int(db.execute(select(_SESSIONS.c.id).where(*key)).scalar_one())
+
+
+def store_recording(
+    db: DBSession,
+    store: BlobStore,
+    *,
+    organization_id: int,
+    channel_manager_service: str,
+    channel_manager_sid: str,
+    chunks: Iterable[bytes],
+    filename: str | None = None,
+    content_type: str | None = None,
+) -> Attached:
+    """Write `chunks` to the store and attach them to the session: an upload without HTTP (demo, scripts)."""
+    blob = blobs.put(store, chunks)
+    try:
+        attached = attach(
+            db,
+            organization_id=organization_id,
+            channel_manager_service=channel_manager_service,
+            channel_manager_sid=channel_manager_sid,
+            blob=blob,
+            filename=filename,
+            content_type=content_type,
+        )
+    except BaseException:
+        store.delete(blob.key)
+        raise
+    if attached.duplicate:
+        store.delete(blob.key)
+    return attached
+
+
+def session_recordings(db: DBSession, *, organization_id: int, session_id: str) -> list[Recording]:
+    """The session's recordings, oldest first; NotFound for an unknown session or another organization's."""
+    session = sessions.get_session(db, organization_id=organization_id, session_id=session_id)
+    return list(
+        db.scalars(select(Recording).where(Recording.session_id == session.id).order_by(Recording.id))
+    )
+
+
+def granted_recording(db: DBSession, *, organization_id: int, recording_id: int) -> Recording:
+    """The recording a token grants: NotFound if it is gone, Forbidden if another organization's."""
+    recording = db.get(Recording, recording_id) if 0 < recording_id < 2**63 else None
+    if recording is None:
+        raise NotFound("Recording not found")
+    if recording.organization_id != organization_id:
+        raise Forbidden("This token does not grant that recording")
+    return recording
