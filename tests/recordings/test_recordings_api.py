@@ -4,8 +4,10 @@ tokens, limits and validation."""
 from __future__ import annotations
 
 import hashlib
+import socket
+import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
@@ -391,3 +393,28 @@ def test_fields_may_follow_the_file_and_unknown_fields_are_ignored(client: httpx
     assert response.status_code == 200, response.text
     [url] = recording_urls(client, org.read, response.json()["session_id"])
     assert client.get(url).content == data
+
+
+def test_a_client_that_disconnects_mid_upload_leaves_nothing_behind(
+    recording_server: LiveServer, org: Org, blob_dir: Path
+) -> None:
+    before = stored_files(blob_dir)
+    headers, body = multipart([*fields(_sid()), ("file", "a.wav", audio(200_000))])
+    host, port = recording_server.url.removeprefix("http://").split(":")
+    request = (
+        f"POST {UPLOAD} HTTP/1.1\r\nHost: {host}\r\nContent-Type: {headers['Content-Type']}\r\n"
+        f"Content-Length: {len(body)}\r\nSyllable-API-Key: {org.ingest}\r\n\r\n"
+    ).encode()
+    with socket.create_connection((host, int(port))) as sock:
+        sock.sendall(request + body[:150_000])
+        assert _eventually(lambda: len(stored_files(blob_dir)) > len(before))  # the upload is under way
+    assert _eventually(lambda: stored_files(blob_dir) == before)  # and dropped once the client is gone
+
+
+def _eventually(condition: Callable[[], bool], timeout: float = 30.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.02)
+    return True

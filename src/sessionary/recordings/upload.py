@@ -17,9 +17,10 @@ from pydantic import ValidationError
 from python_multipart.exceptions import FormParserError
 from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.concurrency import run_in_threadpool
+from starlette.requests import ClientDisconnect
 
 from sessionary.api.bodies import refuse_nul
-from sessionary.errors import PayloadTooLarge
+from sessionary.errors import InvalidRequest, PayloadTooLarge
 from sessionary.recordings.blobs import BlobStore, BlobWriter, StoredBlob
 from sessionary.recordings.schemas import RecordingFields
 
@@ -162,9 +163,11 @@ async def receive(request: Request, store: BlobStore, *, limit: int) -> Upload:
         await _feed(request, parser, form, writer)
         fields = _validate(form)
         blob = await run_in_threadpool(writer.commit)
-    except BaseException:
+    except BaseException as exc:
         with anyio.CancelScope(shield=True):
             await run_in_threadpool(writer.abort)
+        if isinstance(exc, ClientDisconnect):  # nobody is listening; a domain error is not logged as a crash
+            raise InvalidRequest("body: the client disconnected before the upload was complete") from None
         raise
     assert form.file is not None
     return Upload(fields=fields, blob=blob, filename=form.file.filename, content_type=form.file.content_type)
