@@ -9,6 +9,7 @@ counted as it goes: one byte over the limit stops the upload with 413 and the pa
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import anyio
 from fastapi import Request
@@ -23,6 +24,9 @@ from sessionary.api.bodies import refuse_nul
 from sessionary.errors import InvalidRequest, PayloadTooLarge
 from sessionary.recordings.blobs import BlobStore, BlobWriter, StoredBlob
 from sessionary.recordings.schemas import RecordingFields
+
+if TYPE_CHECKING:
+    from python_multipart.multipart import MultipartCallbacks
 
 FILE_FIELD = "file"
 WRITE_BATCH = 1024 * 1024  # bytes handed to the blob writer at once
@@ -74,7 +78,7 @@ class _Form:
         self._header_value = bytearray()
         self._headers: dict[bytes, bytes] = {}
 
-    def callbacks(self) -> dict[str, object]:
+    def callbacks(self) -> MultipartCallbacks:
         return {
             "on_part_begin": self.on_part_begin,
             "on_part_data": self.on_part_data,
@@ -120,7 +124,7 @@ class _Form:
 
     def on_part_end(self) -> None:
         part = self._part
-        if not part.is_file and part.name is not None:
+        if not part.is_file and part.name in RecordingFields.model_fields:  # other fields are ignored
             self.fields[part.name] = bytes(part.value)
 
     def on_end(self) -> None:
@@ -155,7 +159,7 @@ async def receive(request: Request, store: BlobStore, *, limit: int) -> Upload:
         raise _too_large(limit)
     form = _Form(limit)
     try:
-        parser = MultipartParser(boundary, form.callbacks())  # type: ignore[arg-type]
+        parser = MultipartParser(boundary, form.callbacks())
     except FormParserError as exc:
         raise _invalid(("header", "content-type"), f"bad multipart boundary: {exc}", "value_error") from None
     writer = await run_in_threadpool(store.open_writer)
@@ -175,8 +179,11 @@ async def receive(request: Request, store: BlobStore, *, limit: int) -> Upload:
 
 async def _feed(request: Request, parser: MultipartParser, form: _Form, writer: BlobWriter) -> None:
     batch: list[bytes] = []
-    batched = 0
+    batched = received = 0
     async for chunk in request.stream():
+        received += len(chunk)
+        if received > form.limit + FORM_OVERHEAD:  # the fields and part headers are bounded too
+            raise _too_large(form.limit)
         try:
             parser.write(chunk)
         except FormParserError as exc:
