@@ -62,8 +62,11 @@ def database(database_url: str) -> Iterator[Database]:
 
 @pytest.fixture(scope="session")
 def server(database_url: str) -> Iterator[LiveServer]:
-    """The app, served by uvicorn on a free loopback port, on this database."""
-    with LiveServer.start(Settings(database_url=database_url)) as live:
+    """The app, served by uvicorn on a free loopback port, on this database.
+
+    Its analysis worker is off, so ended sessions keep no label until a test asks (tests/analysis starts
+    servers of its own with the worker on)."""
+    with LiveServer.start(Settings(database_url=database_url, analysis_worker=False)) as live:
         yield live
 
 

@@ -15,7 +15,6 @@ from datetime import datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import Table, case, func, literal, select, update
-from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session as DBSession
 
 from sessionary.analysis.facts import SessionFacts
@@ -73,8 +72,7 @@ def mark_ended_due(db: DBSession, *, organization_id: int | None, now: datetime)
         index_elements=["session_id"],
         set_={"due_at": stmt.excluded.due_at, "generation": _ANALYSIS.c.generation + 1, "attempts": 0},
     )
-    result = cast(CursorResult[Any], db.execute(stmt))
-    return int(result.rowcount or 0)
+    return len(db.execute(stmt.returning(_ANALYSIS.c.session_id)).all())
 
 
 def any_due(db: DBSession, *, ripe_before: datetime, organization_id: int | None = None) -> bool:
