@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated
@@ -128,8 +129,7 @@ def analyze(
     settings = Settings()
     migrate.upgrade(settings.database_url)
     database = open_database(settings.database_url, pool_size=1)
-    analyzer = analysis.Analyzer.from_settings(settings)
-    analyzer.delay = timedelta(0)
+    analyzer = replace(analysis.Analyzer.from_settings(settings), delay=timedelta(0))  # due now is due
     try:
         organization_id = None
         if org is not None:

@@ -173,9 +173,8 @@ def test_latency_needs_the_minimum_number_of_sessions(database: Database, org: O
     analyze_due(database, org.id, rules)
     slow = ingest_call(database, org.id, _with_llm("slow", 5000))
     analyze_due(database, org.id, rules)
-    assert auto_labels(database, slow)[0].code == "GOOD"  # 3 sessions are no norm yet
+    assert auto_labels(database, slow)[0].issue_categories == []  # 3 sessions are no norm yet
     looser = replace(rules, latency_min_sessions=3)
-    assert auto_labels(database, slow)[0].issue_categories == []
     again = ingest_call(database, org.id, _with_llm("slow-again", 5000))
     analyze_due(database, org.id, looser)
     assert auto_labels(database, again)[0].issue_categories == ["High latency"]

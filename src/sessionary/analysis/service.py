@@ -83,7 +83,6 @@ def process_due(
 ) -> int:
     """Analyze every session due (of one organization, or all) until none is left; returns how many."""
     analyzer = analyzer or Analyzer()
-    norms: dict[int, Norm] = {}  # per organization, computed once per pass
     done = 0
     while not should_stop():
         at = now or utcnow()
@@ -97,7 +96,10 @@ def process_due(
             )
         if not claimed:  # another worker holds what is due
             break
+        norms: dict[int, Norm] = {}  # per organization and claimed batch: a backlog sees its norm grow
         for org_id, session_id in claimed:
+            if should_stop():  # the rest of the batch is retried when its lease runs out
+                break
             try:
                 analyze(database, analyzer, organization_id=org_id, session_id=session_id, norms=norms)
                 done += 1

@@ -14,7 +14,8 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, case, func, literal, select, update
+from sqlalchemy import BigInteger, ColumnElement, Table, and_, bindparam, case, func, literal, select, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session as DBSession
 
 from sessionary.analysis.facts import SessionFacts
@@ -22,7 +23,7 @@ from sessionary.analysis.models import SessionAnalysis, SessionSummary
 from sessionary.analysis.rating import Norm, Rating, norm_of
 from sessionary.analysis.summarizers import SummaryResult
 from sessionary.db import insert_for
-from sessionary.db_types import UTCDateTime, utcnow
+from sessionary.db_types import JSONType, UTCDateTime, utcnow
 from sessionary.labels import service as labels
 from sessionary.labels.models import SessionLabel
 from sessionary.labels.schemas import SessionLabelCreate
@@ -43,36 +44,43 @@ def mark_due(db: DBSession, *, organization_id: int, session_ids: Sequence[int])
     if not session_ids:
         return
     now = utcnow()
-    stmt = insert_for(db, _ANALYSIS)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["session_id"],
-        set_={
-            "due_at": func.coalesce(_ANALYSIS.c.due_at, literal(now + LATE_EVENTS_DELAY, UTCDateTime())),
-            "generation": _ANALYSIS.c.generation + 1,
-            "attempts": 0,
-        },
-    )
-    rows = [
-        {"session_id": sid, "organization_id": organization_id, "due_at": now, "generation": 0, "attempts": 0}
-        for sid in sorted(set(session_ids))
-    ]
-    db.execute(stmt, rows)
+    ids = sorted(set(session_ids))
+    wanted: ColumnElement[bool]
+    if db.get_bind().dialect.name == "postgresql":  # one array parameter, whatever the count
+        wanted = Session.id == func.any(bindparam("ids", ids, type_=ARRAY(BigInteger)))
+    else:  # SQLite takes up to 32,766 parameters; a batch holds at most 10,000 events
+        wanted = Session.id.in_(ids)
+    late = func.coalesce(_ANALYSIS.c.due_at, literal(now + LATE_EVENTS_DELAY, UTCDateTime()))
+    db.execute(_upsert_due(db, wanted, now=now, due_again=late))
 
 
 def mark_ended_due(db: DBSession, *, organization_id: int | None, now: datetime) -> int:
     """Mark every ended session (of one organization, or all) due now; returns how many."""
-    source = select(
-        Session.id, Session.organization_id, literal(now, UTCDateTime()), literal(0), literal(0)
-    ).where(Session.ended_at.is_not(None))
+    wanted: ColumnElement[bool] = Session.ended_at.is_not(None)
     if organization_id is not None:
-        source = source.where(Session.organization_id == organization_id)
-    names = ["session_id", "organization_id", "due_at", "generation", "attempts"]
-    stmt = insert_for(db, _ANALYSIS).from_select(names, source)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["session_id"],
-        set_={"due_at": stmt.excluded.due_at, "generation": _ANALYSIS.c.generation + 1, "attempts": 0},
-    )
+        wanted = and_(wanted, Session.organization_id == organization_id)
+    stmt = _upsert_due(db, wanted, now=now, due_again=literal(now, UTCDateTime()))
     return len(db.execute(stmt.returning(_ANALYSIS.c.session_id)).all())
+
+
+def _upsert_due(
+    db: DBSession, wanted: ColumnElement[bool], *, now: datetime, due_again: ColumnElement[Any]
+) -> Any:
+    """INSERT the sessions matching `wanted` as due `now`; a session with a row already gets `due_again`."""
+    source = select(
+        Session.id,
+        Session.organization_id,
+        literal(now, UTCDateTime()),
+        literal(0),
+        literal(0),
+        literal({}, JSONType),
+    ).where(wanted)
+    names = ["session_id", "organization_id", "due_at", "generation", "attempts", "latency_means"]
+    stmt = insert_for(db, _ANALYSIS).from_select(names, source)
+    return stmt.on_conflict_do_update(
+        index_elements=["session_id"],
+        set_={"due_at": due_again, "generation": _ANALYSIS.c.generation + 1, "attempts": 0},
+    )
 
 
 def any_due(db: DBSession, *, ripe_before: datetime, organization_id: int | None = None) -> bool:
