@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 
 import httpx
 
+import sessionary.models  # noqa: F401  (every table, so that foreign keys resolve when run outside the app)
 from sessionary.analysis import store
 from sessionary.analysis.facts import load_facts
 from sessionary.analysis.models import SessionSummary
