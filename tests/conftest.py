@@ -62,8 +62,13 @@ def database(database_url: str) -> Iterator[Database]:
 
 @pytest.fixture(scope="session")
 def server(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    """The app, served by uvicorn on a free loopback port, on this database (blobs in a temp dir)."""
-    settings = Settings(database_url=database_url, blob_dir=tmp_path_factory.mktemp("blobs"))
+    """The app, served by uvicorn on a free loopback port, on this database (blobs in a temp dir).
+
+    Its analysis worker is off, so ended sessions keep no label until a test asks (tests/analysis starts
+    servers of its own with the worker on)."""
+    settings = Settings(
+        database_url=database_url, blob_dir=tmp_path_factory.mktemp("blobs"), analysis_worker=False
+    )
     with LiveServer.start(settings) as live:
         yield live
 

@@ -10,6 +10,9 @@ from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 
 from sessionary import __version__
+from sessionary.analysis import routes as analysis_routes
+from sessionary.analysis.service import Analyzer
+from sessionary.analysis.worker import AnalysisWorker
 from sessionary.api import syllable
 from sessionary.api.bodies import add_component_schemas
 from sessionary.body_limit import BodyLimitMiddleware
@@ -36,9 +39,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         tune_gc()
         app.state.db = open_database(settings.database_url, pool_size=settings.db_pool_size)
+        app.state.analyzer = Analyzer.from_settings(settings)
+        worker = AnalysisWorker(app.state.db, app.state.analyzer, poll_seconds=settings.analysis_poll_seconds)
+        if settings.analysis_worker:
+            worker.start()
         try:
             yield
         finally:
+            worker.stop()
+            app.state.analyzer.close()
             app.state.db.dispose()
 
     app = FastAPI(title="sessionary", version=__version__, lifespan=lifespan)
@@ -46,6 +55,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(ingest_routes.build_router(max_events=settings.ingest_max_events))
     app.include_router(transcripts_routes.router)
     app.include_router(debug_routes.router)
+    app.include_router(analysis_routes.router)
     app.include_router(labels_routes.build_router(max_limit=settings.list_max_limit))
     app.include_router(sessions_routes.build_router(max_limit=settings.list_max_limit))
     app.include_router(recordings_routes.router)  # its upload streams: no body limit or gate applies

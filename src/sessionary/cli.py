@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+from dataclasses import replace
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated
 
@@ -112,6 +114,36 @@ def import_(
     finally:
         database.dispose()
     typer.echo(f"imported {totals.lines} events: {totals.inserted} new, {totals.duplicates} duplicates")
+
+
+@app.command()
+def analyze(
+    org: Annotated[str | None, typer.Option(help="Only this organization's sessions.")] = None,
+    all_: Annotated[
+        bool, typer.Option("--all", help="Every ended session again, not just the due ones.")
+    ] = False,
+) -> None:
+    """Rate and summarize the ended sessions that are due now (what the server's worker does)."""
+    from sessionary.analysis import service as analysis
+
+    settings = Settings()
+    migrate.upgrade(settings.database_url)
+    database = open_database(settings.database_url, pool_size=1)
+    analyzer = replace(analysis.Analyzer.from_settings(settings), delay=timedelta(0))  # due now is due
+    try:
+        organization_id = None
+        if org is not None:
+            with session_scope(database.reader) as db:
+                found = tenancy.find_organization(db, name=org)
+            if found is None:
+                raise _fail(f"no organization named {org!r}")
+            organization_id = found.id
+        marked = analysis.mark_all(database, organization_id=organization_id) if all_ else 0
+        done = analysis.process_due(database, analyzer=analyzer, organization_id=organization_id)
+    finally:
+        analyzer.close()
+        database.dispose()
+    typer.echo(f"analyzed {done} sessions" + (f" ({marked} marked)" if all_ else ""))
 
 
 @app.command()

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite:///./data/sessionary.db"
+# The auto-rating rules (see analysis/rating.py and the README's table).
+RuleName = Literal["tool_error", "silence", "latency", "hangup", "voicemail", "no_user_turn", "short_session"]
+RuleSet = Annotated[frozenset[RuleName], NoDecode]
 
 
 class Settings(BaseSettings):
@@ -34,3 +37,31 @@ class Settings(BaseSettings):
     s3_region: str | None = None
     s3_access_key_id: str | None = None
     s3_secret_access_key: SecretStr | None = None
+
+    # Session analysis (auto-rating and summary), run in the background when a session ends.
+    analysis_worker: bool = True
+    analysis_poll_seconds: float = Field(default=2.0, ge=0.01, le=3600)
+    analysis_delay_seconds: float = Field(default=2.0, ge=0, le=86_400)
+    analysis_batch: int = Field(default=50, ge=1, le=10_000)
+    summarizer: Literal["extractive", "openai"] = "extractive"
+    openai_base_url: str = "https://api.openai.com/v1"
+    openai_api_key: SecretStr | None = None
+    openai_model: str = "gpt-4o-mini"
+    openai_timeout_seconds: float = Field(default=30.0, gt=0, le=600)
+    autorating_silence_seconds: float = Field(default=15.0, gt=0)
+    autorating_latency_factor: float = Field(default=2.0, gt=1)
+    autorating_latency_min_sessions: int = Field(default=20, ge=1)
+    autorating_latency_window: int = Field(default=500, ge=1, le=100_000)
+    autorating_hangup_seconds: float = Field(default=10.0, ge=0)
+    autorating_hangup_needs_question: bool = True
+    autorating_short_seconds: float = Field(default=10.0, ge=0)
+    autorating_severe: RuleSet = frozenset({"tool_error", "voicemail", "no_user_turn", "hangup"})
+    autorating_disabled: RuleSet = frozenset()
+
+    @field_validator("autorating_severe", "autorating_disabled", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        """Rule names from the environment: `tool_error,voicemail` (an empty string is no rule)."""
+        if isinstance(value, str):
+            return frozenset(name.strip() for name in value.split(",") if name.strip())
+        return value

@@ -1,5 +1,6 @@
 """Every table, imported in one place so that Alembic and the tests see the whole schema."""
 
+from sessionary.analysis.models import SessionAnalysis, SessionSummary
 from sessionary.conversations.models import Conversation
 from sessionary.ingest.models import Event
 from sessionary.labels.models import SessionLabel
@@ -15,5 +16,7 @@ __all__ = [
     "Recording",
     "ServerSecret",
     "Session",
+    "SessionAnalysis",
     "SessionLabel",
+    "SessionSummary",
 ]

@@ -15,7 +15,8 @@ from sessionary.tenancy.models import Organization
 
 SessionKey = tuple[str, str]
 # Columns that identify a row or record when it was written, rather than what the events say.
-_SESSION_IDENTITY = {"id", "organization_id", "updated_at"}
+# Not compared: ids, bookkeeping, and the label the analysis worker sets some time after a session ends.
+_SESSION_IDENTITY = {"id", "organization_id", "updated_at", "session_label_id"}
 
 
 @dataclass

@@ -67,6 +67,8 @@ def test_the_fuzzed_schema_is_the_one_the_live_server_serves(client: httpx.Clien
         "ingest_recording",
         "generate_session_recording_urls",
         "session_recording_stream",
+        "session_full_summary_get_by_id",
+        "session_full_summary_recompute",
     }
 
 

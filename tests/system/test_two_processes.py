@@ -130,6 +130,7 @@ def _listed(url: str, key: str) -> list[dict[str, Any]]:
     items = response.json()["items"]
     for item in items:
         item.pop("session_id")
+        item.pop("session_label_id")  # set by the analysis worker, some time after the session ends
     return sorted(items, key=lambda item: item["channel_manager_sid"])
 
 

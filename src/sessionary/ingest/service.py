@@ -16,6 +16,7 @@ from sqlalchemy import ColumnElement, String, Table, bindparam, func, select, tu
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session as DBSession
 
+from sessionary.analysis import store as analysis
 from sessionary.conversations import service as conversations
 from sessionary.db import insert_for
 from sessionary.db_types import sqlite_text, utcnow
@@ -60,6 +61,12 @@ def ingest_events(db: DBSession, *, organization_id: int, events: Sequence[Event
         db,
         organization_id=organization_id,
         sessions=[(sessions[key]["conversation_id"], sessions[key]["timestamp"]) for key in named],
+    )
+    # An ended session that changed is due for analysis (its first end, or events after it).
+    analysis.mark_due(
+        db,
+        organization_id=organization_id,
+        session_ids=[s["id"] for k, s in sessions.items() if k in changes and s["ended_at"]],
     )
     return IngestResult(inserted=len(stored), duplicates=len(events) - len(stored))
 

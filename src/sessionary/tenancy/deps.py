@@ -47,3 +47,13 @@ def require_ingest(request: Request, key: KeyHeader, creds: BearerCreds) -> Prin
 
 Reader = Annotated[Principal, Depends(require_read, scope="function")]
 Ingester = Annotated[Principal, Depends(require_ingest, scope="function")]
+
+
+def require_read_briefly(request: Request, key: KeyHeader, creds: BearerCreds) -> Principal:
+    """A caller with the `read` scope, checked in a read transaction closed at once: for routes that then
+    run jobs of their own (and may call out over the network) without a transaction held open meanwhile."""
+    with session_scope(request.app.state.db.reader) as db:
+        return _principal(db, key, creds, "read")
+
+
+BriefReader = Annotated[Principal, Depends(require_read_briefly, scope="function")]
