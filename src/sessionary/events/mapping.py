@@ -26,6 +26,8 @@ from sessionary.ingest.schemas import (
     ToolCallEvent,
 )
 
+# The ingest event types that may be notable (a cheap test before the mapping).
+NOTABLE_TYPES = frozenset({"tool_call", "session.ended", "custom"})
 Notable = dict[str, Any]  # source, source_id, category, type, user_id, description, attributes
 _DESCRIPTION = 200  # characters of a tool error quoted in a description
 # tool_request keys that name where a transfer goes, first match wins.

@@ -3,20 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Table, select
+import orjson
+from sqlalchemy import select
 from sqlalchemy.orm import Session as DBSession
 
 from sessionary import listing
-from sessionary.db import insert_for
+from sessionary.db_types import sqlite_text
 from sessionary.events import mapping
+from sessionary.events import rows as notable_rows
 from sessionary.events.models import NotableEvent
 from sessionary.events.schemas import EventProperties, EventRead
 from sessionary.ingest.schemas import EventIn
 from sessionary.listing import Column, Kind, ListParams, Page
 
-_TABLE = cast(Table, NotableEvent.__table__)
 _STRINGS = ("conversation_id", "source", "source_id", "category", "type", "user_id", "description")
 COLUMNS: dict[str, Column] = {
     "timestamp": Column(NotableEvent.timestamp, Kind.DATETIME),
@@ -26,6 +27,8 @@ COLUMNS: dict[str, Column] = {
 }
 assert set(COLUMNS) == {p.value for p in EventProperties}, "every EventProperties value needs a column"
 _ID = Column(NotableEvent.id, Kind.INTEGER)
+# The mapped values in the order of events/rows.py (attributes, JSON, last).
+_MAPPED = ("source", "source_id", "category", "type", "user_id", "description")
 _FIELDS = (
     "conversation_id",
     "source",
@@ -46,24 +49,28 @@ def record(
     fresh: Mapping[Any, Sequence[EventIn]],
 ) -> None:
     """Store the notable events among `fresh` (key -> events stored by this transaction): one INSERT."""
-    rows: list[dict[str, Any]] = []
+    sqlite = db.get_bind().dialect.name == "sqlite"
+    rows: list[tuple[Any, ...]] = []
     for key, events in fresh.items():
         session_id = sessions[key]["id"]
         for event in events:
+            if event.type not in mapping.NOTABLE_TYPES:
+                continue
             found = mapping.notable(event)
             if found is not None:
+                attributes = found["attributes"]
                 rows.append(
-                    {
-                        "organization_id": organization_id,
-                        "event_id": event.event_id,
-                        "session_id": session_id,
-                        "timestamp": event.timestamp,
-                        **found,
-                    }
+                    (
+                        organization_id,
+                        event.event_id,
+                        session_id,
+                        sqlite_text(event.timestamp) if sqlite else event.timestamp,
+                        *(found[name] for name in _MAPPED),
+                        None if attributes is None else orjson.dumps(attributes).decode(),
+                    )
                 )
     if rows:
-        insert = insert_for(db, _TABLE).on_conflict_do_nothing(index_elements=["organization_id", "event_id"])
-        db.execute(insert, rows)
+        notable_rows.insert(db, rows)
 
 
 def list_events(db: DBSession, *, organization_id: int, params: ListParams) -> Page[NotableEvent]:
