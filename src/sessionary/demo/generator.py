@@ -80,12 +80,12 @@ def session_events(rng: random.Random, number: int, now: datetime) -> list[dict[
     }
     events = [_event(f"{sid}-start", "session.started", start, base, started)]
     clock = start
-    for kind, ts, data in _turns(rng, scenario, start, caller=caller):
+    for kind, ts, data in _turns(rng, scenario, start, caller=caller, voice=voice):
         events.append(_event(f"{sid}-{len(events)}", kind, ts, base, data))
         clock = max(clock, ts)
     end = clock + timedelta(seconds=rng.uniform(1, 4))
     # A transfer out of a voice call sometimes ends on the specialists' voicemail.
-    transfers = any(n.type == "phone-transfer" for n in scenario.notable.values())
+    transfers = any(n.voice_only for n in scenario.notable.values())
     voicemail = voice and transfers and rng.random() < 0.2
     ended = {"user_terminated": voice and rng.random() < 0.7, "transfer_voicemail_detected": voicemail}
     events.append(_event(f"{sid}-end", "session.ended", end, base, ended))
@@ -93,7 +93,7 @@ def session_events(rng: random.Random, number: int, now: datetime) -> list[dict[
 
 
 def _turns(
-    rng: random.Random, scenario: Scenario, start: datetime, *, caller: str
+    rng: random.Random, scenario: Scenario, start: datetime, *, caller: str, voice: bool
 ) -> Iterator[tuple[str, datetime, dict[str, Any]]]:
     clock = start + timedelta(seconds=rng.uniform(0.5, 2))
     for index, (source, text) in enumerate(scenario.turns):
@@ -119,7 +119,7 @@ def _turns(
             )
             clock += timedelta(milliseconds=millis)
         notable = scenario.notable.get(index)
-        if notable is not None:
+        if notable is not None and (voice or not notable.voice_only):
             yield (
                 "custom",
                 clock,

@@ -23,6 +23,7 @@ class Notable:
     description: str
     attributes: dict[str, Any]
     source: str = "agent"
+    voice_only: bool = False  # a phone transfer only happens on a call
 
 
 @dataclass(frozen=True)
@@ -111,6 +112,7 @@ BILLING = Scenario(
             category="automation",
             description="Transfer to phone number +18005550142",
             attributes={"queue": "billing-specialists", "reason": "billing system unavailable"},
+            voice_only=True,
         )
     },
 )
