@@ -306,3 +306,23 @@ def test_organizations_never_see_each_other(client: httpx.Client, org: Org, othe
 def test_listing_needs_a_read_key(client: httpx.Client, org: Org, scope: str | None, status: int) -> None:
     headers = org.headers(scope) if scope else {}
     assert client.get(CONVERSATIONS, headers=headers).status_code == status
+
+
+def test_a_missing_conversation_row_is_recreated_by_the_next_change(
+    client: httpx.Client, database: Any, org: Org
+) -> None:
+    """What a concurrent writer's delete (its conversation emptied meanwhile) would leave: derive heals it."""
+    from sqlalchemy import delete
+
+    from sessionary.conversations.models import Conversation
+    from sessionary.db import session_scope
+
+    ingest_ok(client, org.ingest, SESSIONS)
+    with session_scope(database.writer) as db:
+        db.execute(delete(Conversation).where(Conversation.organization_id == org.id))
+    assert conversations(client, org)["total_count"] == 0
+    update = event(
+        "b-u", "session.updated", sid="b", timestamp="2024-06-19T10:10:00Z", data={"agent_id": "2b"}
+    )
+    ingest_ok(client, org.ingest, [update])
+    assert conversations(client, org)["items"] == [{**EXPECTED_CONV_1, "agent_id": "2b"}]
