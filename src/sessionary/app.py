@@ -17,9 +17,11 @@ from sessionary.api import syllable
 from sessionary.api.bodies import add_component_schemas
 from sessionary.body_limit import BodyLimitMiddleware
 from sessionary.config import Settings
+from sessionary.conversations import routes as conversations_routes
 from sessionary.db import open_database
 from sessionary.debug import routes as debug_routes
 from sessionary.errors import SessionaryError
+from sessionary.events import routes as events_routes
 from sessionary.gate import GateMiddleware
 from sessionary.ingest import routes as ingest_routes
 from sessionary.ingest.schemas import IngestBatch
@@ -59,6 +61,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(labels_routes.build_router(max_limit=settings.list_max_limit))
     app.include_router(sessions_routes.build_router(max_limit=settings.list_max_limit))
     app.include_router(recordings_routes.router)  # its upload streams: no body limit or gate applies
+    app.include_router(conversations_routes.build_router(max_limit=settings.list_max_limit))
+    app.include_router(events_routes.build_router(max_limit=settings.list_max_limit))
     app.add_middleware(BodyLimitMiddleware, limits={ingest_routes.EVENTS_PATH: settings.ingest_max_bytes})
     app.add_middleware(GateMiddleware, paths={ingest_routes.EVENTS_PATH}, limit=settings.ingest_concurrency)
     app.add_middleware(ControlCharacterPathMiddleware)

@@ -248,8 +248,9 @@ def apply_order(
 
 
 def _nullable(column: Column) -> bool:
-    """Whether the column may hold NULL (NOT NULL columns order without NULLS LAST, so by their index)."""
-    return bool(column.attr.property.columns[0].nullable)
+    """Whether the column may hold NULL (NOT NULL columns order without NULLS LAST, so by their index).
+    A computed property (a correlated subquery) may always be NULL."""
+    return bool(getattr(column.attr.property.columns[0], "nullable", True))
 
 
 def fetch_page(db: DBSession, stmt: Select[Any], params: ListParams) -> Page[Any]:

@@ -2,6 +2,7 @@
 
 from sessionary.analysis.models import SessionAnalysis, SessionSummary
 from sessionary.conversations.models import Conversation
+from sessionary.events.models import NotableEvent
 from sessionary.ingest.models import Event
 from sessionary.labels.models import SessionLabel
 from sessionary.recordings.models import Recording, ServerSecret
@@ -12,6 +13,7 @@ __all__ = [
     "ApiKey",
     "Conversation",
     "Event",
+    "NotableEvent",
     "Organization",
     "Recording",
     "ServerSecret",

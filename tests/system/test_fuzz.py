@@ -69,6 +69,8 @@ def test_the_fuzzed_schema_is_the_one_the_live_server_serves(client: httpx.Clien
         "session_recording_stream",
         "session_full_summary_get_by_id",
         "session_full_summary_recompute",
+        "conversations_list",
+        "events_list",
     }
 
 
@@ -79,7 +81,13 @@ def test_the_fuzzed_schema_is_the_one_the_live_server_serves(client: httpx.Clien
 def test_no_input_to_any_endpoint_gives_a_5xx_or_a_response_off_the_schema(
     case, server: LiveServer, fuzz_org: Org
 ) -> None:
+    # Framing headers with garbage values are refused by the HTTP server (uvicorn's 400) before the app runs.
+    if case.headers:
+        case.headers = {k: v for k, v in case.headers.items() if k.lower() not in _FRAMING_HEADERS}
     case.call_and_validate(base_url=server.url, headers=fuzz_org.headers("admin"), checks=CHECKS)
+
+
+_FRAMING_HEADERS = {"content-length", "transfer-encoding", "host"}
 
 
 # Inputs the fuzzer (and the triage of what it found) showed to crash the server. Each is valid JSON of the

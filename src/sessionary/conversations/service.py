@@ -1,14 +1,67 @@
-"""Conversations: created the first time a session names its conversation_id."""
+"""Conversations: created the first time a session names its conversation_id, re-derived when one changes.
+
+Derivation rule (documented in the README): `timestamp` is the earliest start of the conversation's sessions;
+each other field (agent, prompt, LLM, is_legacy) is the value of the most recently started session that has
+one (not NULL), ties between sessions starting at the same moment going to the greater
+(channel_manager_service, channel_manager_sid). The rule reads the sessions only, so a conversation is the
+same whatever order their events arrived in. A conversation left with no session is deleted.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime
+from typing import Any, cast
 
+from sqlalchemy import ColumnElement, Table, delete, exists, func, select, update
 from sqlalchemy.orm import Session as DBSession
 
+from sessionary import listing
 from sessionary.conversations.models import Conversation
+from sessionary.conversations.schemas import ConversationProperties, ConversationRead
 from sessionary.db import insert_for
+from sessionary.listing import Column, Kind, ListParams, Page
+from sessionary.sessions.models import Session
+
+# Conversation columns taken from its sessions' columns of the same name.
+DERIVED_FIELDS = (
+    "agent_id",
+    "agent_name",
+    "agent_type",
+    "prompt_id",
+    "prompt_name",
+    "prompt_version",
+    "llm_provider",
+    "llm_model",
+    "llm_version",
+    "llm_temperature",
+    "llm_seed",
+    "is_legacy",
+)
+# A session change to any of these columns re-derives its conversation.
+_TRIGGERS = frozenset({"conversation_id", "timestamp", *DERIVED_FIELDS})
+_CHUNK = 400
+_CONVERSATIONS = cast(Table, Conversation.__table__)
+_SESSIONS = cast(Table, Session.__table__)
+
+COLUMNS: dict[str, Column] = {
+    "timestamp": Column(Conversation.timestamp, Kind.DATETIME),
+    "agent_type": Column(Conversation.agent_type, Kind.STRING),
+    "agent_id": Column(Conversation.agent_id, Kind.NAME),
+    "agent_name": Column(Conversation.agent_name, Kind.NAME),
+    "prompt_id": Column(Conversation.prompt_id, Kind.NAME),
+    "prompt_name": Column(Conversation.prompt_name, Kind.NAME),
+    "llm_provider": Column(Conversation.llm_provider, Kind.STRING),
+    "llm_model": Column(Conversation.llm_model, Kind.STRING),
+    "llm_version": Column(Conversation.llm_version, Kind.STRING),
+    "is_legacy": Column(Conversation.is_legacy, Kind.BOOLEAN),
+}
+assert set(COLUMNS) == {p.value for p in ConversationProperties}, (
+    "every ConversationProperties value needs a column"
+)
+_ID = Column(Conversation.id, Kind.INTEGER)
+# Keys syllable-sdk requires in every conversation: a `fields` projection keeps them.
+_REQUIRED = {"timestamp", "conversation_id"}
 
 
 def ensure_conversations(
@@ -27,8 +80,103 @@ def ensure_conversations(
         {"organization_id": organization_id, "conversation_id": cid, "timestamp": ts}
         for cid, ts in sorted(first.items())
     ]
-    table = Conversation.__table__
     db.execute(
-        insert_for(db, table).on_conflict_do_nothing(index_elements=["organization_id", "conversation_id"]),
+        insert_for(db, _CONVERSATIONS).on_conflict_do_nothing(
+            index_elements=["organization_id", "conversation_id"]
+        ),
         rows,
     )
+
+
+def refresh_conversations(
+    db: DBSession,
+    *,
+    organization_id: int,
+    sessions: Mapping[Any, Mapping[str, Any]],
+    changes: Mapping[Any, Mapping[str, Any]],
+    previous: Mapping[Any, str | None],
+) -> None:
+    """Re-derive the conversations of the sessions whose change touches them (`previous`: the
+    conversation_id each session had before the change, for the conversations a session left)."""
+    touched: set[str] = set()
+    for key, change in changes.items():
+        if _TRIGGERS.isdisjoint(change):
+            continue
+        for conversation_id in (sessions[key]["conversation_id"], previous.get(key)):
+            if conversation_id is not None:
+                touched.add(conversation_id)
+    derive(db, organization_id=organization_id, conversation_ids=sorted(touched))
+
+
+def derive(db: DBSession, *, organization_id: int, conversation_ids: list[str]) -> None:
+    """Recompute these conversations from their sessions: lock them (key order), create the ones a
+    concurrent writer deleted, UPDATE them in one statement per chunk, delete those without sessions."""
+    for start in range(0, len(conversation_ids), _CHUNK):
+        chunk = conversation_ids[start : start + _CHUNK]
+        wanted = (_CONVERSATIONS.c.organization_id == organization_id) & _CONVERSATIONS.c.conversation_id.in_(
+            chunk
+        )
+        locked = (
+            select(_CONVERSATIONS.c.conversation_id).where(wanted).order_by(_CONVERSATIONS.c.conversation_id)
+        )
+        found = set(db.scalars(locked.with_for_update()))
+        _recreate(db, organization_id, [cid for cid in chunk if cid not in found])
+        has_sessions = exists().where(_of_conversation(organization_id))
+        db.execute(
+            update(_CONVERSATIONS).where(wanted, has_sessions).values(_derived_values(organization_id))
+        )
+        db.execute(delete(_CONVERSATIONS).where(wanted, ~has_sessions))
+
+
+def _recreate(db: DBSession, organization_id: int, conversation_ids: list[str]) -> None:
+    """Conversation rows for ids that sessions still name (UPDATE then sets their timestamp)."""
+    named = select(_SESSIONS.c.conversation_id, func.min(_SESSIONS.c.timestamp)).where(
+        _SESSIONS.c.organization_id == organization_id, _SESSIONS.c.conversation_id.in_(conversation_ids)
+    )
+    if conversation_ids:
+        rows = db.execute(named.group_by(_SESSIONS.c.conversation_id)).all()
+        ensure_conversations(db, organization_id=organization_id, sessions=[(r[0], r[1]) for r in rows])
+
+
+def _of_conversation(organization_id: int) -> ColumnElement[bool]:
+    """Sessions of the conversation row being updated (correlated)."""
+    return (_SESSIONS.c.organization_id == organization_id) & (
+        _SESSIONS.c.conversation_id == _CONVERSATIONS.c.conversation_id
+    )
+
+
+def _derived_values(organization_id: int) -> dict[str, Any]:
+    """SET clauses: the earliest start, and per field the latest-started session's non-NULL value."""
+    sessions = _of_conversation(organization_id)
+    newest_first = (
+        _SESSIONS.c.timestamp.desc(),
+        _SESSIONS.c.channel_manager_service.desc(),
+        _SESSIONS.c.channel_manager_sid.desc(),
+    )
+    values: dict[str, Any] = {
+        "timestamp": select(func.min(_SESSIONS.c.timestamp)).where(sessions).scalar_subquery()
+    }
+    for name in DERIVED_FIELDS:
+        column = _SESSIONS.c[name]
+        latest = select(column).where(sessions, column.is_not(None)).order_by(*newest_first).limit(1)
+        values[name] = latest.scalar_subquery()
+    return values
+
+
+def list_conversations(db: DBSession, *, organization_id: int, params: ListParams) -> Page[Conversation]:
+    """One page of the organization's conversations, filtered and ordered as `params` say (newest first)."""
+    scope = listing.Scope(Conversation.organization_id, organization_id)
+    stmt = listing.apply_filters(
+        db, select(Conversation), params, columns=COLUMNS, time_column=COLUMNS["timestamp"], scope=scope
+    )
+    stmt = listing.apply_order(stmt, params, COLUMNS, "timestamp", _ID)
+    return listing.fetch_page(db, stmt, params)
+
+
+def to_read(conversation: Conversation, fields: list[str] | None = None) -> ConversationRead:
+    """The wire form; with `fields`, the optional keys not named are left out (required ones never are)."""
+    values: dict[str, Any] = {name: getattr(conversation, name) for name in DERIVED_FIELDS}
+    values.update(timestamp=conversation.timestamp, conversation_id=conversation.conversation_id)
+    if not fields:
+        return ConversationRead.model_validate(values)
+    return ConversationRead.model_construct(_fields_set=_REQUIRED | set(fields), **values)

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from sessionary.db import Database, session_scope
 from sessionary.db_types import utcnow
-from sessionary.demo.scenarios import SCENARIOS, Scenario
+from sessionary.demo.scenarios import LLMS, SCENARIOS, Scenario
 from sessionary.ingest import service as ingest
 from sessionary.ingest.schemas import EventIn
 from sessionary.sessions.models import Session
@@ -53,6 +53,10 @@ def session_events(rng: random.Random, number: int, now: datetime) -> list[dict[
     base = {"channel_manager_service": service, "channel_manager_sid": sid}
     voice = channel_type.startswith("voice")
     outbound = voice and rng.random() < 0.25
+    provider, model, version, temperature, seed = rng.choice(LLMS)
+    caller = (
+        f"+1555{rng.randint(1000000, 9999999)}" if voice else f"visitor{rng.randint(1, 9999)}@example.com"
+    )
     started = {
         "channel_manager_type": channel_type,
         "conversation_id": f"conv-{number // 2:06d}",
@@ -63,27 +67,33 @@ def session_events(rng: random.Random, number: int, now: datetime) -> list[dict[
         "prompt_id": scenario.prompt_id,
         "prompt_name": scenario.prompt_name,
         "prompt_version_number": rng.randint(1, 6),
-        "source": f"+1555{rng.randint(1000000, 9999999)}"
-        if voice
-        else f"visitor{rng.randint(1, 9999)}@example.com",
+        "source": caller,
         "target": f"{scenario.agent_name.lower().replace(' ', '-')}-line",
         "is_outbound": outbound,
         "is_test": rng.random() < 0.05,
         "is_legacy": False,
+        "llm_provider": provider,
+        "llm_model": model,
+        "llm_version": version,
+        "llm_temperature": temperature,
+        "llm_seed": seed,
     }
     events = [_event(f"{sid}-start", "session.started", start, base, started)]
     clock = start
-    for kind, ts, data in _turns(rng, scenario, start):
+    for kind, ts, data in _turns(rng, scenario, start, caller=caller, voice=voice):
         events.append(_event(f"{sid}-{len(events)}", kind, ts, base, data))
         clock = max(clock, ts)
     end = clock + timedelta(seconds=rng.uniform(1, 4))
-    ended = {"user_terminated": voice and rng.random() < 0.7, "transfer_voicemail_detected": False}
+    # A transfer out of a voice call sometimes ends on the specialists' voicemail.
+    transfers = any(n.voice_only for n in scenario.notable.values())
+    voicemail = voice and transfers and rng.random() < 0.2
+    ended = {"user_terminated": voice and rng.random() < 0.7, "transfer_voicemail_detected": voicemail}
     events.append(_event(f"{sid}-end", "session.ended", end, base, ended))
     return events
 
 
 def _turns(
-    rng: random.Random, scenario: Scenario, start: datetime
+    rng: random.Random, scenario: Scenario, start: datetime, *, caller: str, voice: bool
 ) -> Iterator[tuple[str, datetime, dict[str, Any]]]:
     clock = start + timedelta(seconds=rng.uniform(0.5, 2))
     for index, (source, text) in enumerate(scenario.turns):
@@ -108,6 +118,21 @@ def _turns(
                 },
             )
             clock += timedelta(milliseconds=millis)
+        notable = scenario.notable.get(index)
+        if notable is not None and (voice or not notable.voice_only):
+            yield (
+                "custom",
+                clock,
+                {
+                    "type": notable.type,
+                    "source": notable.source,
+                    "source_id": scenario.agent_id,
+                    "category": notable.category,
+                    "user_id": caller,
+                    "description": notable.description,
+                    "attributes": notable.attributes,
+                },
+            )
 
 
 def _agent_latency(rng: random.Random, at: datetime) -> Iterator[tuple[str, datetime, dict[str, Any]]]:

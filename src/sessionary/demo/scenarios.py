@@ -15,6 +15,18 @@ class Tool:
 
 
 @dataclass(frozen=True)
+class Notable:
+    """A `custom` event the producer reports after turn N (listed by GET /api/v1/events/)."""
+
+    type: str
+    category: str
+    description: str
+    attributes: dict[str, Any]
+    source: str = "agent"
+    voice_only: bool = False  # a phone transfer only happens on a call
+
+
+@dataclass(frozen=True)
 class Scenario:
     """One kind of conversation: who the agent is and what is said, turn by turn."""
 
@@ -24,6 +36,7 @@ class Scenario:
     prompt_name: str
     turns: tuple[tuple[str, str], ...]
     tools: dict[int, Tool] = field(default_factory=dict)  # tool called after turn N
+    notable: dict[int, Notable] = field(default_factory=dict)  # custom event reported after turn N
 
 
 PHARMACY = Scenario(
@@ -89,6 +102,18 @@ BILLING = Scenario(
             {},
             error={"code": "UPSTREAM_TIMEOUT", "message": "billing API did not answer in 5s"},
         ),
+        4: Tool(
+            "transfer_call", {"destination": "+18005550142", "queue": "billing-specialists"}, {"ok": True}
+        ),
+    },
+    notable={
+        4: Notable(
+            type="phone-transfer",
+            category="automation",
+            description="Transfer to phone number +18005550142",
+            attributes={"queue": "billing-specialists", "reason": "billing system unavailable"},
+            voice_only=True,
+        )
     },
 )
 HOLIDAY = Scenario(
@@ -104,5 +129,20 @@ HOLIDAY = Scenario(
         ("user", "Great, thank you."),
     ),
     tools={2: Tool("holiday_check", {"date": "next-monday"}, {"open": False, "reopens": "Tue 08:00"})},
+    notable={
+        1: Notable(
+            type="faq-answered",
+            category="self-service",
+            description="Holiday hours answered without a human",
+            attributes={"topic": "holiday-hours"},
+        )
+    },
 )
 SCENARIOS = (PHARMACY, SCHEDULING, BILLING, HOLIDAY)
+# (provider, model, version, temperature, seed) of the LLM behind each demo session, picked at random.
+LLMS = (
+    ("openai", "gpt-4.1", "2025-04-14", 0.2, None),
+    ("openai", "gpt-4.1-mini", "2025-04-14", 0.3, 7),
+    ("anthropic", "claude-sonnet-4", "20250514", 0.0, None),
+    ("google", "gemini-2.5-flash", "001", 0.5, 42),
+)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, JsonValue
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, StrictFloat, StrictInt
 
 from sessionary.types import UTCTimestamp
 
@@ -35,6 +35,11 @@ class SessionFields(_Strict):
     is_test: bool | None = None
     is_legacy: bool | None = None
     override_timestamp: Annotated[str, Field(max_length=64)] | None = None
+    llm_provider: ShortText | None = None
+    llm_model: ShortText | None = None
+    llm_version: ShortText | None = None
+    llm_temperature: Annotated[StrictFloat, Field(ge=0, le=10, allow_inf_nan=False)] | None = None
+    llm_seed: Annotated[StrictInt, Field(ge=-(2**63), le=2**63 - 1)] | None = None
 
 
 class SessionEndedData(_Strict):
@@ -65,6 +70,18 @@ class LatencyData(_Strict):
     value: Annotated[float, Field(ge=0)]
     unit: Literal["minutes", "seconds", "milliseconds", "microseconds", "nanoseconds"]
     measurement_start: UTCTimestamp | None = None
+
+
+class CustomData(_Strict):
+    """A notable occurrence the producer reports itself (listed by GET /api/v1/events/)."""
+
+    type: Name
+    source: ShortText | None = None
+    source_id: ShortText | None = None
+    category: ShortText | None = None
+    user_id: ShortText | None = None
+    description: Annotated[str, Field(max_length=2000)] | None = None
+    attributes: dict[str, JsonValue] | None = None
 
 
 class _EventBase(_Strict):
@@ -104,13 +121,19 @@ class SessionEndedEvent(_EventBase):
     data: SessionEndedData = Field(default_factory=SessionEndedData)
 
 
+class CustomEvent(_EventBase):
+    type: Literal["custom"]
+    data: CustomData
+
+
 EventIn = Annotated[
     SessionStartedEvent
     | SessionUpdatedEvent
     | TranscriptEvent
     | ToolCallEvent
     | LatencyEvent
-    | SessionEndedEvent,
+    | SessionEndedEvent
+    | CustomEvent,
     Field(discriminator="type"),
 ]
 

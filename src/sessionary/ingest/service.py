@@ -20,6 +20,7 @@ from sessionary.analysis import store as analysis
 from sessionary.conversations import service as conversations
 from sessionary.db import insert_for
 from sessionary.db_types import sqlite_text, utcnow
+from sessionary.events import service as notable
 from sessionary.ingest import event_rows
 from sessionary.ingest.models import Event
 from sessionary.ingest.projection import READ_COLUMNS, State, apply_events
@@ -52,6 +53,7 @@ def ingest_events(db: DBSession, *, organization_id: int, events: Sequence[Event
     fresh: dict[SessionKey, list[EventIn]] = {}
     for item in stored:
         fresh.setdefault(item.key, []).append(item.event)
+    previous = {key: state["conversation_id"] for key, state in sessions.items()}
     changes = {key: apply_events(sessions[key], new_events) for key, new_events in fresh.items()}
     changes = {key: change for key, change in changes.items() if change}
     _write_sessions(db, sessions=sessions, changes=changes)
@@ -68,6 +70,10 @@ def ingest_events(db: DBSession, *, organization_id: int, events: Sequence[Event
         organization_id=organization_id,
         session_ids=[s["id"] for k, s in sessions.items() if k in changes and s["ended_at"]],
     )
+    conversations.refresh_conversations(
+        db, organization_id=organization_id, sessions=sessions, changes=changes, previous=previous
+    )
+    notable.record(db, organization_id=organization_id, sessions=sessions, fresh=fresh)
     return IngestResult(inserted=len(stored), duplicates=len(events) - len(stored))
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import BigInteger, Boolean, Float, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from sessionary.db import Base
@@ -26,7 +26,14 @@ class Session(Base):
             Index(f"ix_session_org_{name}", "organization_id", name, "timestamp", "id")
             for name in _NAME_COLUMNS
         ),
-        Index("ix_session_organization_id_conversation_id", "organization_id", "conversation_id"),
+        # Also walked newest-first per conversation, to derive the conversation's fields (conversations/).
+        Index(
+            "ix_session_organization_id_conversation_id",
+            "organization_id",
+            "conversation_id",
+            "timestamp",
+            "id",
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
@@ -58,6 +65,12 @@ class Session(Base):
     user_terminated: Mapped[bool | None] = mapped_column(Boolean)
     transfer_voicemail_detected: Mapped[bool | None] = mapped_column(Boolean)
     override_timestamp: Mapped[str | None] = mapped_column(String(64))
+    # The LLM behind the session (not Session fields of the Syllable API: they feed its conversation).
+    llm_provider: Mapped[str | None] = mapped_column(String(_S))
+    llm_model: Mapped[str | None] = mapped_column(String(_S))
+    llm_version: Mapped[str | None] = mapped_column(String(_S))
+    llm_temperature: Mapped[float | None] = mapped_column(Float)
+    llm_seed: Mapped[int | None] = mapped_column(BigInteger)
 
     # Derivation state, so that events merge the same whatever order they arrive in.
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

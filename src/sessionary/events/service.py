@@ -1,0 +1,92 @@
+"""Notable events: written from the newly stored ingest events (one INSERT per batch), and listed."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import orjson
+from sqlalchemy import select
+from sqlalchemy.orm import Session as DBSession
+
+from sessionary import listing
+from sessionary.db_types import sqlite_text
+from sessionary.events import mapping
+from sessionary.events import rows as notable_rows
+from sessionary.events.models import NotableEvent
+from sessionary.events.schemas import EventProperties, EventRead
+from sessionary.ingest.schemas import EventIn
+from sessionary.listing import Column, Kind, ListParams, Page
+
+_STRINGS = ("conversation_id", "source", "source_id", "category", "type", "user_id", "description")
+COLUMNS: dict[str, Column] = {
+    "timestamp": Column(NotableEvent.timestamp, Kind.DATETIME),
+    "session_id": Column(NotableEvent.session_id, Kind.INTEGER),
+    "attributes": Column(NotableEvent.attributes, Kind.JSON_TEXT),
+    **{name: Column(getattr(NotableEvent, name), Kind.STRING) for name in _STRINGS},
+}
+assert set(COLUMNS) == {p.value for p in EventProperties}, "every EventProperties value needs a column"
+_ID = Column(NotableEvent.id, Kind.INTEGER)
+# The mapped values in the order of events/rows.py (attributes, JSON, last).
+_MAPPED = ("source", "source_id", "category", "type", "user_id", "description")
+_FIELDS = (
+    "conversation_id",
+    "source",
+    "source_id",
+    "category",
+    "type",
+    "user_id",
+    "description",
+    "attributes",
+)
+
+
+def record(
+    db: DBSession,
+    *,
+    organization_id: int,
+    sessions: Mapping[Any, Mapping[str, Any]],
+    fresh: Mapping[Any, Sequence[EventIn]],
+) -> None:
+    """Store the notable events among `fresh` (key -> events stored by this transaction): one INSERT."""
+    sqlite = db.get_bind().dialect.name == "sqlite"
+    rows: list[tuple[Any, ...]] = []
+    for key, events in fresh.items():
+        session_id = sessions[key]["id"]
+        for event in events:
+            if event.type not in mapping.NOTABLE_TYPES:
+                continue
+            found = mapping.notable(event)
+            if found is not None:
+                attributes = found["attributes"]
+                rows.append(
+                    (
+                        organization_id,
+                        event.event_id,
+                        session_id,
+                        sqlite_text(event.timestamp) if sqlite else event.timestamp,
+                        *(found[name] for name in _MAPPED),
+                        None if attributes is None else orjson.dumps(attributes).decode(),
+                    )
+                )
+    if rows:
+        notable_rows.insert(db, rows)
+
+
+def list_events(db: DBSession, *, organization_id: int, params: ListParams) -> Page[NotableEvent]:
+    """One page of the organization's notable events, filtered and ordered as `params` say (newest first)."""
+    scope = listing.Scope(NotableEvent.organization_id, organization_id)
+    stmt = listing.apply_filters(
+        db, select(NotableEvent), params, columns=COLUMNS, time_column=COLUMNS["timestamp"], scope=scope
+    )
+    stmt = listing.apply_order(stmt, params, COLUMNS, "timestamp", _ID)
+    return listing.fetch_page(db, stmt, params)
+
+
+def to_read(event: NotableEvent, fields: list[str] | None = None) -> EventRead:
+    """The wire form; with `fields`, only those (and always `timestamp`) are sent."""
+    values: dict[str, Any] = {name: getattr(event, name) for name in _FIELDS}
+    values.update(timestamp=event.timestamp, session_id=str(event.session_id))
+    if not fields:
+        return EventRead.model_validate(values)
+    return EventRead.model_construct(_fields_set={"timestamp", *fields}, **values)
