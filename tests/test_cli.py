@@ -9,9 +9,12 @@ import pytest
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
+from sessionary.analysis.models import SessionSummary
 from sessionary.cli import app
 from sessionary.db import Database, session_scope
 from sessionary.ingest.models import Event
+from sessionary.labels.models import SessionLabel
+from sessionary.recordings.models import Recording
 from sessionary.sessions.models import Session
 from sessionary.tenancy import service as tenancy
 from sessionary.tenancy.models import Organization
@@ -21,8 +24,8 @@ runner = CliRunner()
 
 
 @pytest.fixture
-def env(database_url: str) -> dict[str, str]:
-    return {"SESSIONARY_DATABASE_URL": database_url}
+def env(database_url: str, tmp_path: Path) -> dict[str, str]:
+    return {"SESSIONARY_DATABASE_URL": database_url, "SESSIONARY_BLOB_DIR": str(tmp_path / "blobs")}
 
 
 def _org_counts(database: Database, name: str) -> tuple[int, int]:
@@ -104,6 +107,35 @@ def test_demo_generates_sessions_once_and_prints_a_key(env: dict[str, str], data
     sessions, events = _org_counts(database, "demo")
     assert sessions == 40
     assert events > 40 * 10
+    _demo_extras(env, database)
     again = runner.invoke(app, ["demo", "--sessions", "40", "--no-serve"], env=env)
     assert again.exit_code == 0
     assert _org_counts(database, "demo") == (sessions, events)
+
+
+def _demo_extras(env: dict[str, str], database: Database) -> None:
+    """The demo's recordings, labels and summaries (checked after its first run, 40 sessions)."""
+    with session_scope(database.reader) as db:
+        org_id = db.scalar(select(Organization.id).where(Organization.name == "demo"))
+        ended = db.scalar(
+            select(func.count()).where(Session.organization_id == org_id, Session.ended_at.is_not(None))
+        )
+        summaries = db.scalar(
+            select(func.count())
+            .select_from(SessionSummary)
+            .join(Session)
+            .where(Session.organization_id == org_id)
+        )
+        kinds = dict(
+            db.execute(
+                select(SessionLabel.type, func.count())
+                .where(SessionLabel.organization_id == org_id)
+                .group_by(SessionLabel.type)
+            ).all()
+        )
+        blobs = db.scalars(select(Recording.blob_key).where(Recording.organization_id == org_id)).all()
+    assert ended == 40
+    assert summaries == 40
+    assert kinds == {"auto-rating": 40, "human-rating": 4}
+    assert len(blobs) == 4
+    assert all((Path(env["SESSIONARY_BLOB_DIR"]) / key).read_bytes()[:4] == b"RIFF" for key in blobs)

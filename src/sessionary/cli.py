@@ -155,12 +155,13 @@ def demo(
 ) -> None:
     """Create a demo organization with realistic sessions, print a key, and serve."""
     from sessionary.demo import generator
+    from sessionary.recordings.blobs import open_blob_store
 
     settings = Settings()
     migrate.upgrade(settings.database_url)
     database = open_database(settings.database_url, pool_size=1)
     try:
-        made = generator.ensure_demo(database, sessions=sessions, console=err)
+        made = generator.ensure_demo(database, open_blob_store(settings), sessions=sessions, console=err)
         with session_scope(database.writer) as db:
             org = tenancy.get_or_create_organization(db, name=generator.DEMO_ORG)
             _row, clear = tenancy.create_api_key(db, organization_id=org.id, scopes=["admin"])

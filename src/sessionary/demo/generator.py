@@ -14,9 +14,11 @@ from sqlalchemy import func, select
 
 from sessionary.db import Database, session_scope
 from sessionary.db_types import utcnow
+from sessionary.demo import extras
 from sessionary.demo.scenarios import LLMS, SCENARIOS, Scenario
 from sessionary.ingest import service as ingest
 from sessionary.ingest.schemas import EventIn
+from sessionary.recordings.blobs import BlobStore
 from sessionary.sessions.models import Session
 from sessionary.tenancy import service as tenancy
 
@@ -25,8 +27,13 @@ CHANNELS = (("voice_sip_v1", "hedy"), ("voice_twilio_v1", "twilio"), ("web_chat_
 _EVENTS = TypeAdapter(list[EventIn])
 
 
-def ensure_demo(database: Database, *, sessions: int, console: Console | None = None) -> int:
-    """Generate `sessions` demo sessions unless the demo organization has some; returns how many it has."""
+def ensure_demo(
+    database: Database, store: BlobStore, *, sessions: int, console: Console | None = None
+) -> int:
+    """Generate `sessions` demo sessions unless the demo organization has some; returns how many it has.
+
+    A tenth of them (at least one) get labels by a reviewer, and as many recent calls a recording; every
+    ended session is analyzed (auto-rating label and summary) before this returns."""
     with session_scope(database.writer) as db:
         org_id = tenancy.get_or_create_organization(db, name=DEMO_ORG).id
         count = db.scalar(select(func.count()).where(Session.organization_id == org_id)) or 0
@@ -41,6 +48,9 @@ def ensure_demo(database: Database, *, sessions: int, console: Console | None = 
             with session_scope(database.writer) as db:
                 ingest.ingest_events(db, organization_id=org_id, events=_EVENTS.validate_python(raw))
             bar.advance(task, min(250, sessions - start))
+        extra = max(1, sessions // 10)
+        bar.add_task("recordings, labels and summaries", total=None)
+        extras.add_extras(database, store, organization_id=org_id, recordings_count=extra, labels_count=extra)
     return sessions
 
 
