@@ -14,6 +14,7 @@ from sessionary.api import syllable
 from sessionary.api.bodies import add_component_schemas
 from sessionary.body_limit import BodyLimitMiddleware
 from sessionary.config import Settings
+from sessionary.console.mount import mount as mount_console
 from sessionary.db import open_database
 from sessionary.debug import routes as debug_routes
 from sessionary.errors import SessionaryError
@@ -53,6 +54,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     add_component_schemas(app, IngestBatch, SessionLabelCreate)
     app.add_exception_handler(SessionaryError, syllable.domain_error)
     app.add_exception_handler(RequestValidationError, syllable.validation_error)
+    mount_console(app, settings)
 
     @app.get("/healthz", tags=["meta"], include_in_schema=False)
     def healthz() -> dict[str, str]:

@@ -19,3 +19,7 @@ class Settings(BaseSettings):
     ingest_concurrency: int = Field(default=1, ge=1)
     list_max_limit: int = Field(default=1000, ge=1)
     db_pool_size: int = Field(default=10, ge=1)
+    # Signs console cookies; when unset, one is generated once and kept in the database (console/secret.py).
+    secret_key: str | None = Field(default=None, min_length=16)
+    console_session_hours: int = Field(default=12, ge=1, le=24 * 90)
+    console_secure_cookie: bool = False
