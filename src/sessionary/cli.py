@@ -21,8 +21,10 @@ from sessionary.tenancy import service as tenancy
 app = typer.Typer(help="sessionary: record, search and serve conversation sessions.", no_args_is_help=True)
 keys_app = typer.Typer(help="API keys.", no_args_is_help=True)
 db_app = typer.Typer(help="The database.", no_args_is_help=True)
+metrics_app = typer.Typer(help="The overview metrics.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
 app.add_typer(db_app, name="db")
+app.add_typer(metrics_app, name="metrics")
 err = Console(stderr=True)
 
 Host = Annotated[str, typer.Option(help="Interface to listen on.")]
@@ -139,6 +141,25 @@ def demo(
     typer.echo(f"API key (admin): {clear}")
     if serve_after:
         _serve(host, port, 1)
+
+
+@metrics_app.command("refresh")
+def metrics_refresh(org: Annotated[str, typer.Option(help="Organization name.")]) -> None:
+    """Roll up every session changed since the last look (after a bulk import, before the first overview)."""
+    from sessionary.metrics import rollup
+
+    settings = Settings()
+    migrate.upgrade(settings.database_url)
+    database = open_database(settings.database_url, pool_size=1)
+    try:
+        with session_scope(database.writer) as db:
+            organization = tenancy.find_organization(db, name=org)
+            if organization is None:
+                raise _fail(f"no organization named '{org}'")
+            done = rollup.catch_up(db, organization_id=organization.id)
+    finally:
+        database.dispose()
+    typer.echo(f"rolled up {done} sessions")
 
 
 def _fail(message: str) -> typer.Exit:

@@ -10,7 +10,7 @@ from tests.helpers import LiveServer
 
 
 def test_pages_redirect_to_signin_without_a_session(client: httpx.Client) -> None:
-    for path in ("/sessions", "/sessions/1"):
+    for path in ("/sessions", "/sessions/1", "/overview"):
         response = client.get(path, params={"agent": "x"}, follow_redirects=False)
         assert response.status_code == 303
         assert response.headers["location"].startswith("/signin?next=")

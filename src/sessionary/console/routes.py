@@ -6,7 +6,7 @@ from urllib.parse import unquote
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 
-from sessionary.console import listquery, service
+from sessionary.console import listquery, overview, service
 from sessionary.console.security import (
     CheckedForm,
     ConsoleViewer,
@@ -20,6 +20,7 @@ from sessionary.db_types import utcnow
 from sessionary.errors import SessionaryError
 from sessionary.labels import service as labels
 from sessionary.labels.schemas import SessionLabelCreate
+from sessionary.metrics.routes import current_metrics
 from sessionary.tenancy.deps import DB, WriteDB
 
 router = APIRouter(include_in_schema=False)
@@ -85,6 +86,24 @@ def sessions_page(request: Request, db: DB, viewer: ConsoleViewer) -> Response:
         session_types=service.SESSION_TYPES,
         sorts=listquery.SORTS,
         limits=listquery.LIMITS,
+    )
+
+
+@router.get("/overview")
+def overview_page(request: Request, db: DB, viewer: ConsoleViewer) -> Response:
+    query = listquery.parse(request.query_params, now=utcnow())
+    figures = current_metrics(request.app.state.db, organization_id=viewer.organization_id, f=query.filter)
+    return render(
+        request,
+        "overview.html",
+        viewer,
+        section="overview",
+        query=query,
+        metrics=figures,
+        charts=overview.charts_for(figures),
+        range_text=overview.range_text(figures),
+        options=service.options(db, organization_id=viewer.organization_id),
+        session_types=service.SESSION_TYPES,
     )
 
 
