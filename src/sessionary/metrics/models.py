@@ -16,6 +16,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from sessionary.db import Base
 from sessionary.db_types import BigIntPK, UTCDateTime
 from sessionary.sessions.models import Session
+from sessionary.tenancy.models import Organization  # noqa: F401  (the table the foreign keys name)
 
 # Sessions changed since a point in time, for the catch-up (rollup.catch_up): ingest sets updated_at.
 Index("ix_session_organization_id_updated_at", Session.organization_id, Session.updated_at)
