@@ -1,10 +1,11 @@
 """The console's pages (server-rendered, outside the OpenAPI schema): thin, as every route here is."""
 
+from collections.abc import Iterator
 from typing import Annotated, Any
 from urllib.parse import unquote
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import RedirectResponse, Response, StreamingResponse
 
 from sessionary.console import listquery, overview, service
 from sessionary.console.security import (
@@ -16,8 +17,10 @@ from sessionary.console.security import (
     sign_in,
 )
 from sessionary.console.templating import templates
+from sessionary.db import session_scope
 from sessionary.db_types import utcnow
-from sessionary.errors import SessionaryError
+from sessionary.errors import InvalidRequest, SessionaryError
+from sessionary.export import service as export
 from sessionary.labels import service as labels
 from sessionary.labels.schemas import SessionLabelCreate
 from sessionary.metrics.routes import current_metrics
@@ -87,6 +90,35 @@ def sessions_page(request: Request, db: DB, viewer: ConsoleViewer) -> Response:
         sorts=listquery.SORTS,
         limits=listquery.LIMITS,
     )
+
+
+EXPORTS = {
+    "csv": ("text/csv; charset=utf-8", "csv"),
+    "jsonl": ("application/x-ndjson", "jsonl"),
+    "transcripts": ("application/x-ndjson", "transcripts.jsonl"),
+    "parquet": ("application/vnd.apache.parquet", "parquet"),
+}
+
+
+@router.get("/sessions/export")
+def export_sessions(request: Request, viewer: ConsoleViewer) -> Response:
+    """The filtered sessions as a file, streamed page by page (keyset paging, one read transaction)."""
+    kind = request.query_params.get("format", "csv")
+    if kind not in EXPORTS:
+        raise InvalidRequest(f"format: '{kind}' is not one of {', '.join(EXPORTS)}")
+    query = listquery.parse(request.query_params, now=utcnow())
+    if query.errors:
+        raise InvalidRequest("; ".join(query.errors))
+    database = request.app.state.db
+
+    def body() -> Iterator[bytes]:
+        with session_scope(database.reader) as db:
+            yield from export.stream(db, organization_id=viewer.organization_id, f=query.filter, kind=kind)
+
+    media_type, suffix = EXPORTS[kind]
+    name = f"sessions-{utcnow():%Y%m%d-%H%M%S}.{suffix}"
+    headers = {"Content-Disposition": f'attachment; filename="{name}"'}
+    return StreamingResponse(body(), media_type=media_type, headers=headers)
 
 
 @router.get("/overview")
