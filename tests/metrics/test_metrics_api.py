@@ -223,3 +223,19 @@ def test_cli_refresh_rolls_up_what_changed(
     assert "rolled up 0 sessions" in again.output
     unknown = CliRunner().invoke(app, ["metrics", "refresh", "--org", "no-such-org"], env=env)
     assert unknown.exit_code == 1
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"start_datetime": "9999-12-31T23:00:00Z", "end_datetime": "9999-12-31T23:30:00Z"},
+        {"start_datetime": "1000-01-01T00:00:00Z", "end_datetime": "1000-01-01T01:00:00Z"},
+        {"start_datetime": "2024-06-21T00:00:00Z", "end_datetime": "2024-06-19T00:00:00Z"},
+    ],
+)
+def test_edge_ranges_answer_200_and_count_nothing(
+    client: httpx.Client, org: Org, params: dict[str, str]
+) -> None:
+    response = client.get("/api/v1/metrics", params=params, headers=org.headers("read"))
+    assert response.status_code == 200, response.text
+    assert response.json()["totals"]["sessions"] == 0

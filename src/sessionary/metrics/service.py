@@ -53,12 +53,16 @@ Rows = dict[tuple[date, str, str], Tally]  # (day, metric, key) -> sums
 
 def day_range(f: SessionFilter, *, today: date) -> tuple[date, date]:
     """[first day, day after the last) for the filter's range, whole UTC days."""
-    end = today + timedelta(days=1)
+    end = _next_day(today)
     if f.end is not None:
         midnight = f.end == datetime.combine(f.end.date(), time(0), tzinfo=UTC)
-        end = f.end.date() + timedelta(days=0 if midnight else 1)
+        end = f.end.date() if midnight else _next_day(f.end.date())
     start = f.start.date() if f.start is not None else end - timedelta(days=DEFAULT_DAYS)
     return min(start, end), end
+
+
+def _next_day(day: date) -> date:
+    return day + timedelta(days=1) if day < date.max else day
 
 
 def metrics(db: DBSession, *, organization_id: int, f: SessionFilter) -> MetricsRead:
