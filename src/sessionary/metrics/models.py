@@ -43,8 +43,9 @@ class MetricsRollup(Base):
     organization_id: Mapped[int] = mapped_column(
         ForeignKey("organization.id", ondelete="CASCADE"), primary_key=True
     )
-    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    # Segment before day: an overview reads one segment (or a few) over a range of days.
     segment_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)  # 0: every session
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
     # sessions | duration | label | issue | latency | tool (see contributions.py)
     metric: Mapped[str] = mapped_column(String(16), primary_key=True)
     key: Mapped[str] = mapped_column(String(250), primary_key=True)

@@ -222,9 +222,9 @@ def _into(delta: dict[DeltaKey, Tally], day: date, segment_id: int, part: Contri
 
 
 _UPSERT_ROLLUP = (
-    "INSERT INTO metrics_rollup (organization_id, day, segment_id, metric, key, count, errors, total) "
+    "INSERT INTO metrics_rollup (organization_id, segment_id, day, metric, key, count, errors, total) "
     "VALUES ({p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}) "
-    "ON CONFLICT (organization_id, day, segment_id, metric, key) DO UPDATE SET "
+    "ON CONFLICT (organization_id, segment_id, day, metric, key) DO UPDATE SET "
     "count = metrics_rollup.count + excluded.count, errors = metrics_rollup.errors + excluded.errors, "
     "total = metrics_rollup.total + excluded.total"
 )
@@ -253,8 +253,8 @@ def _apply(db: DBSession, organization_id: int, delta: dict[DeltaKey, Tally]) ->
     rows = [
         (
             organization_id,
-            day.isoformat() if sqlite else day,
             segment,
+            day.isoformat() if sqlite else day,
             metric,
             key,
             t.count,

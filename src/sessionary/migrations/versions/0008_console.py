@@ -45,8 +45,8 @@ def upgrade() -> None:
     op.create_table(
         "metrics_rollup",
         sa.Column("organization_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
-        sa.Column("day", sa.Date(), nullable=False),
         sa.Column("segment_id", sa.BigInteger(), nullable=False),
+        sa.Column("day", sa.Date(), nullable=False),
         sa.Column("metric", sa.String(length=16), nullable=False),
         sa.Column("key", sa.String(length=250), nullable=False),
         sa.Column("count", sa.BigInteger(), nullable=False),
@@ -59,7 +59,7 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint(
-            "organization_id", "day", "segment_id", "metric", "key", name=op.f("pk_metrics_rollup")
+            "organization_id", "segment_id", "day", "metric", "key", name=op.f("pk_metrics_rollup")
         ),
     )
     op.create_table(
