@@ -2,10 +2,10 @@
 
 from collections.abc import Iterator
 from typing import Annotated, Any
-from urllib.parse import unquote
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response, StreamingResponse
+from pydantic import ValidationError
 
 from sessionary.console import listquery, overview, service
 from sessionary.console.security import (
@@ -39,7 +39,7 @@ def render(
 
 def safe_next(target: str | None) -> str:
     """Where to go after signing in: a path on this site only (never `//host` or a scheme)."""
-    target = unquote(target or "")
+    target = target or ""
     if not target.startswith("/") or target.startswith("//") or "\\" in target:
         return "/sessions"
     return target
@@ -177,8 +177,6 @@ def add_label(
 
 def label_body(session_id: str, values: dict[str, str]) -> tuple[SessionLabelCreate | None, list[str]]:
     """The API's own label body from the form, or the form's errors (each naming its field)."""
-    from pydantic import ValidationError
-
     issues = [part.strip() for part in values["issues"].split(",") if part.strip()]
     try:
         body = SessionLabelCreate(
