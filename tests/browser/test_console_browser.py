@@ -10,7 +10,7 @@ import re
 
 from playwright.sync_api import Page
 
-from tests.browser.conftest import Site
+from tests.browser.conftest import ARTIFACTS, Site
 
 UNLABELLED = """() => [...document.querySelectorAll('input, select, textarea')]
   .filter(el => el.type !== 'hidden')
@@ -34,6 +34,12 @@ def tab_to(page: Page, selector: str, limit: int = 80) -> None:
         if page.evaluate("s => document.activeElement && document.activeElement.matches(s)", selector):
             return
     raise AssertionError(f"{selector} is not reachable with Tab")
+
+
+def shot(page: Page, name: str) -> None:
+    """A screenshot of the page as it is now (the fixture also takes one at the end of each test)."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
 
 def count(page: Page) -> int:
@@ -101,6 +107,7 @@ def test_open_a_session_add_a_label_and_follow_its_conversation(page: Page, site
     tool.locator("summary").click()
     assert tool.locator("pre").first.inner_text() == '{"dob":"1972"}'
     assert page.locator(".latency .bar").count() == 3  # STT, LLM and the tool before the agent's answer
+    shot(page, "session-page")
     assert_every_control_labelled(page)
     # The label form, by keyboard: a rating, issues, a comment, the email, and Enter.
     tab_to(page, "input[name=code][value=GOOD]")
@@ -134,6 +141,7 @@ def test_overview_renders_every_chart_with_data(page: Page, site: Site) -> None:
         assert figure.locator("rect.mark").first.bounding_box()["width"] > 0, chart
         figure.locator("summary").click()
         assert figure.locator("table tbody tr").count() > 0, chart
+    shot(page, "overview-every-chart")
     tab_to(page, "#f-agent")
     page.select_option("#f-agent", "Front Desk")
     tab_to(page, "#apply")
