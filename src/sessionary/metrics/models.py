@@ -28,7 +28,9 @@ class MetricsSegment(Base):
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
     organization_id: Mapped[int] = mapped_column(ForeignKey("organization.id", ondelete="CASCADE"))
-    signature: Mapped[str] = mapped_column(String(1200))  # JSON of the six values below
+    signature: Mapped[str] = mapped_column(String(1200))  # JSON of the level and the six values below
+    # "full": every value below is the session's; else the one column named is, the others are not used.
+    level: Mapped[str] = mapped_column(String(32))
     channel_manager_type: Mapped[str | None] = mapped_column(String(200))
     session_type: Mapped[str | None] = mapped_column(String(16))
     agent_name: Mapped[str | None] = mapped_column(String(200))

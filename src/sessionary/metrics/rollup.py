@@ -31,6 +31,7 @@ from sessionary.metrics.models import MetricsOrgState, MetricsRollup, MetricsSeg
 from sessionary.sessions.models import Session
 
 ALL = 0  # the segment id of "every session"
+FULL = "full"  # the level of a segment that fixes every dimension
 CHUNK = 2000
 # Sessions changed this long before the last catch-up are looked at again: a transaction that wrote
 # them before it and committed after it is still counted.
@@ -95,17 +96,20 @@ def _record_chunk(db: DBSession, organization_id: int, ids: list[int]) -> int:
     todo = [r for r in rows if _changed(r, states.get(r.id))]
     if not todo:
         return 0
-    segments = segment_ids(db, organization_id, {r.segment for r in todo})
+    old_values = _segment_values(db, {s.segment_id for s in states.values()})
+    families = segment_families(db, organization_id, {r.segment for r in todo} | set(old_values.values()))
     labels = _labels(db, {i for r in todo for i in (r.label_id, _old_label(states.get(r.id))) if i})
     events = _events(db, [r.id for r in todo])
-    channel_of = _segment_channels(db, {s.segment_id for s in states.values()})
     delta: dict[DeltaKey, Tally] = defaultdict(Tally)
     for row in todo:
+        state = states.get(row.id)
+        old = old_values[state.segment_id] if state is not None else (None,)
+        old_ids = families[old] if state is not None else ()
         _session_delta(
-            row, states.get(row.id), segments[row.segment], labels, events.get(row.id, []), channel_of, delta
+            row, state, families[row.segment], old_ids, old[0], labels, events.get(row.id, []), delta
         )
     _apply(db, organization_id, delta)
-    _save_states(db, organization_id, todo, segments, events)
+    _save_states(db, organization_id, todo, {values: ids[0] for values, ids in families.items()}, events)
     return len(todo)
 
 
@@ -132,36 +136,57 @@ def _old_label(state: MetricsSessionState | None) -> int | None:
     return state.label_id if state is not None else None
 
 
-def signature(segment: tuple[Any, ...]) -> str:
-    return json.dumps(list(segment), separators=(",", ":"))
+def signature(level: str, values: tuple[Any, ...]) -> str:
+    return json.dumps([level, *values], separators=(",", ":"))
 
 
-def segment_ids(
+def segment_keys(values: tuple[Any, ...]) -> list[tuple[str, tuple[Any, ...]]]:
+    """The segments a session with these values counts in: its full segment, then one per dimension
+    (that value alone), so a filter on one dimension reads one segment."""
+    keys = [(FULL, values)]
+    for index, name in enumerate(SEGMENT_COLUMNS):
+        keys.append((name, tuple(v if i == index else None for i, v in enumerate(values))))
+    return keys
+
+
+def segment_families(
     db: DBSession, organization_id: int, segments: set[tuple[Any, ...]]
-) -> dict[tuple[Any, ...], int]:
-    """The id of each segment, created when new (concurrent creators agree through the unique key)."""
-    by_signature = {signature(s): s for s in segments}
-    if not by_signature:
+) -> dict[tuple[Any, ...], tuple[int, ...]]:
+    """Per full segment (its values), the ids of its segments in segment_keys order, made when new
+    (concurrent creators agree through the unique key)."""
+    wanted = {signature(level, v): (level, v) for values in segments for level, v in segment_keys(values)}
+    if not wanted:
         return {}
     table = cast(Table, MetricsSegment.__table__)
     rows = [
-        {"organization_id": organization_id, "signature": sig, **dict(zip(SEGMENT_COLUMNS, seg, strict=True))}
-        for sig, seg in by_signature.items()
-    ]
-    db.execute(
-        insert_for(db, table).on_conflict_do_nothing(index_elements=["organization_id", "signature"]), rows
-    )
-    stmt = select(MetricsSegment.signature, MetricsSegment.id).where(
-        MetricsSegment.organization_id == organization_id, MetricsSegment.signature.in_(list(by_signature))
-    )
-    return {by_signature[sig]: segment_id for sig, segment_id in db.execute(stmt)}
+        {"organization_id": organization_id, "signature": sig, "level": level,
+         **dict(zip(SEGMENT_COLUMNS, v, strict=True))}
+        for sig, (level, v) in wanted.items()
+    ]  # fmt: skip
+    found: dict[str, int] = {}
+    for start in range(0, len(rows), 500):
+        chunk = rows[start : start + 500]
+        db.execute(
+            insert_for(db, table).on_conflict_do_nothing(index_elements=["organization_id", "signature"]),
+            chunk,
+        )
+        stmt = select(MetricsSegment.signature, MetricsSegment.id).where(
+            MetricsSegment.organization_id == organization_id,
+            MetricsSegment.signature.in_([row["signature"] for row in chunk]),
+        )
+        found.update({sig: segment_id for sig, segment_id in db.execute(stmt)})
+    return {
+        values: tuple(found[signature(level, v)] for level, v in segment_keys(values)) for values in segments
+    }
 
 
-def _segment_channels(db: DBSession, ids: set[int]) -> dict[int, str | None]:
+def _segment_values(db: DBSession, ids: set[int]) -> dict[int, tuple[Any, ...]]:
+    """The values of these full segments."""
     if not ids:
         return {}
-    stmt = select(MetricsSegment.id, MetricsSegment.channel_manager_type).where(MetricsSegment.id.in_(ids))
-    return {segment_id: channel for segment_id, channel in db.execute(stmt)}
+    columns = [getattr(MetricsSegment, name) for name in SEGMENT_COLUMNS]
+    stmt = select(MetricsSegment.id, *columns).where(MetricsSegment.id.in_(ids))
+    return {row[0]: tuple(row[1:]) for row in db.execute(stmt)}
 
 
 def _labels(db: DBSession, ids: set[int]) -> dict[int, LabelFacts]:
@@ -187,38 +212,41 @@ def _events(db: DBSession, ids: list[int]) -> dict[int, list[tuple[int, str, dic
 def _session_delta(
     row: _Row,
     state: MetricsSessionState | None,
-    segment_id: int,
+    new_ids: tuple[int, ...],
+    old_ids: tuple[int, ...],
+    old_channel: str | None,
     labels: dict[int, LabelFacts],
     events: list[tuple[int, str, dict[str, Any]]],
-    channel_of: dict[int, str | None],
     delta: dict[DeltaKey, Tally],
 ) -> None:
+    """The session's change of share; ids are its segments (full segment first)."""
     new_part = contrib.session_part(row.segment[0], row.duration, labels.get(row.label_id or 0))
+    every_event = contrib.events_part((k, d) for _, k, d in events)
     if state is None:
-        _into(delta, row.day, segment_id, new_part, +1)
-        _into(delta, row.day, segment_id, contrib.events_part((k, d) for _, k, d in events), +1)
+        _into(delta, row.day, new_ids, new_part, +1)
+        _into(delta, row.day, new_ids, every_event, +1)
         return
-    old_part = contrib.session_part(
-        channel_of.get(state.segment_id), state.duration, labels.get(state.label_id or 0)
-    )
-    if (state.day, state.segment_id) == (row.day, segment_id):
-        _into(delta, row.day, segment_id, old_part, -1)
-        _into(delta, row.day, segment_id, new_part, +1)
+    old_part = contrib.session_part(old_channel, state.duration, labels.get(state.label_id or 0))
+    if (state.day, old_ids) == (row.day, new_ids):
+        _into(delta, row.day, new_ids, old_part, -1)
+        _into(delta, row.day, new_ids, new_part, +1)
         fresh = ((k, d) for i, k, d in events if i > state.max_event_id)
-        _into(delta, row.day, segment_id, contrib.events_part(fresh), +1)
+        _into(delta, row.day, new_ids, contrib.events_part(fresh), +1)
         return
     old_events = ((k, d) for i, k, d in events if i <= state.max_event_id)
-    _into(delta, state.day, state.segment_id, old_part, -1)
-    _into(delta, state.day, state.segment_id, contrib.events_part(old_events), -1)
-    _into(delta, row.day, segment_id, new_part, +1)
-    _into(delta, row.day, segment_id, contrib.events_part((k, d) for _, k, d in events), +1)
+    _into(delta, state.day, old_ids, old_part, -1)
+    _into(delta, state.day, old_ids, contrib.events_part(old_events), -1)
+    _into(delta, row.day, new_ids, new_part, +1)
+    _into(delta, row.day, new_ids, every_event, +1)
 
 
-def _into(delta: dict[DeltaKey, Tally], day: date, segment_id: int, part: Contribution, sign: int) -> None:
-    """Add `part` (times sign) to the segment's rows and to the every-session rows."""
+def _into(
+    delta: dict[DeltaKey, Tally], day: date, ids: tuple[int, ...], part: Contribution, sign: int
+) -> None:
+    """Add `part` (times sign) to the rows of these segments and to the every-session rows."""
     for (metric, key), tally in part.items():
-        delta[(day, segment_id, metric, key)].add(tally, sign)
-        delta[(day, ALL, metric, key)].add(tally, sign)
+        for segment_id in (*ids, ALL):
+            delta[(day, segment_id, metric, key)].add(tally, sign)
 
 
 _UPSERT_ROLLUP = (

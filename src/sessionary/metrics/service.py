@@ -21,6 +21,7 @@ from sessionary.db_types import utcnow
 from sessionary.ingest.models import Event
 from sessionary.labels.models import SessionLabel
 from sessionary.metrics import contributions as contrib
+from sessionary.metrics import rollup
 from sessionary.metrics.contributions import LabelFacts, Tally
 from sessionary.metrics.models import MetricsRollup, MetricsSegment
 from sessionary.metrics.schemas import (
@@ -106,26 +107,30 @@ def _from_rollups(db: DBSession, organization_id: int, f: SessionFilter, first: 
     )
     segment_filter = _segment_conditions(f)
     if segment_filter:
+        level = next(iter(segment_filter)) if len(segment_filter) == 1 else rollup.FULL
         segments = select(MetricsSegment.id).where(
-            MetricsSegment.organization_id == organization_id, *segment_filter
+            MetricsSegment.organization_id == organization_id,
+            MetricsSegment.level == level,
+            *segment_filter.values(),
         )
         stmt = stmt.where(MetricsRollup.segment_id.in_(segments))
     else:
-        stmt = stmt.where(MetricsRollup.segment_id == 0)
+        stmt = stmt.where(MetricsRollup.segment_id == rollup.ALL)
     stmt = stmt.group_by(MetricsRollup.day, MetricsRollup.metric, MetricsRollup.key)
     return {
         (day, metric, key): Tally(int(c), int(e), float(t)) for day, metric, key, c, e, t in db.execute(stmt)
     }
 
 
-def _segment_conditions(f: SessionFilter) -> list[Any]:
-    out = [
-        getattr(MetricsSegment, column) == getattr(f, name)
+def _segment_conditions(f: SessionFilter) -> dict[str, Any]:
+    """Per segment column the filter constrains, its condition."""
+    out = {
+        column: getattr(MetricsSegment, column) == getattr(f, name)
         for name, column in SEGMENT_FIELDS.items()
         if getattr(f, name) is not None
-    ]
+    }
     if f.direction is not None:
-        out.append(MetricsSegment.is_outbound.is_(f.direction is Direction.outbound))
+        out["is_outbound"] = MetricsSegment.is_outbound.is_(f.direction is Direction.outbound)
     return out
 
 

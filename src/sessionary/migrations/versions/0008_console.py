@@ -69,6 +69,7 @@ def upgrade() -> None:
         ),
         sa.Column("organization_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("signature", sa.String(length=1200), nullable=False),
+        sa.Column("level", sa.String(length=32), nullable=False),
         sa.Column("channel_manager_type", sa.String(length=200), nullable=True),
         sa.Column("session_type", sa.String(length=16), nullable=True),
         sa.Column("agent_name", sa.String(length=200), nullable=True),
