@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck bench install clean
+.PHONY: run test lint typecheck bench install clean chromium
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -19,8 +19,12 @@ run: $(STAMP)
 	$(BIN)/sessionary demo
 
 ## Lint, type check, then the whole test suite (PostgreSQL too when SESSIONARY_TEST_POSTGRES_URL is set).
-test: $(STAMP) lint typecheck
+test: $(STAMP) chromium lint typecheck
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+## The console's browser tests drive Debian's headless Chromium (never a downloaded browser build).
+chromium:
+	@command -v chromium >/dev/null || (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium)
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench
@@ -32,6 +36,7 @@ typecheck: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/list.py
+	$(BIN)/python bench/metrics.py
 
 clean:
-	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache test-artifacts

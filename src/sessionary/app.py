@@ -17,6 +17,7 @@ from sessionary.api import syllable
 from sessionary.api.bodies import add_component_schemas
 from sessionary.body_limit import BodyLimitMiddleware
 from sessionary.config import Settings
+from sessionary.console.mount import mount as mount_console
 from sessionary.conversations import routes as conversations_routes
 from sessionary.db import open_database
 from sessionary.debug import routes as debug_routes
@@ -27,6 +28,7 @@ from sessionary.ingest import routes as ingest_routes
 from sessionary.ingest.schemas import IngestBatch
 from sessionary.labels import routes as labels_routes
 from sessionary.labels.schemas import SessionLabelCreate
+from sessionary.metrics import routes as metrics_routes
 from sessionary.paths import ControlCharacterPathMiddleware
 from sessionary.recordings import routes as recordings_routes
 from sessionary.sessions import routes as sessions_routes
@@ -63,12 +65,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(recordings_routes.router)  # its upload streams: no body limit or gate applies
     app.include_router(conversations_routes.build_router(max_limit=settings.list_max_limit))
     app.include_router(events_routes.build_router(max_limit=settings.list_max_limit))
+    app.include_router(metrics_routes.router)
     app.add_middleware(BodyLimitMiddleware, limits={ingest_routes.EVENTS_PATH: settings.ingest_max_bytes})
     app.add_middleware(GateMiddleware, paths={ingest_routes.EVENTS_PATH}, limit=settings.ingest_concurrency)
     app.add_middleware(ControlCharacterPathMiddleware)
     add_component_schemas(app, IngestBatch, SessionLabelCreate)
     app.add_exception_handler(SessionaryError, syllable.domain_error)
     app.add_exception_handler(RequestValidationError, syllable.validation_error)
+    mount_console(app, settings)
 
     @app.get("/healthz", tags=["meta"], include_in_schema=False)
     def healthz() -> dict[str, str]:

@@ -5,26 +5,37 @@ from __future__ import annotations
 import os
 from dataclasses import replace
 from datetime import timedelta
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
 import typer
 import uvicorn
 from rich.console import Console
-from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn, TransferSpeedColumn
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    MofNCompleteColumn,
+    Progress,
+    TimeRemainingColumn,
+    TransferSpeedColumn,
+)
 
 from sessionary import migrate
 from sessionary.config import Settings
 from sessionary.db import open_database, session_scope
 from sessionary.errors import SessionaryError
 from sessionary.ingest import importer
+from sessionary.sessions.filters import Direction, LabelCodeFilter, SessionFilter
 from sessionary.tenancy import service as tenancy
 
 app = typer.Typer(help="sessionary: record, search and serve conversation sessions.", no_args_is_help=True)
 keys_app = typer.Typer(help="API keys.", no_args_is_help=True)
 db_app = typer.Typer(help="The database.", no_args_is_help=True)
+metrics_app = typer.Typer(help="The overview metrics.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
 app.add_typer(db_app, name="db")
+app.add_typer(metrics_app, name="metrics")
 err = Console(stderr=True)
 
 Host = Annotated[str, typer.Option(help="Interface to listen on.")]
@@ -172,6 +183,100 @@ def demo(
     typer.echo(f"API key (admin): {clear}")
     if serve_after:
         _serve(host, port, 1)
+
+
+class ExportFormat(StrEnum):
+    csv = "csv"
+    jsonl = "jsonl"
+    parquet = "parquet"
+
+
+@app.command("export")
+def export_(
+    org: Annotated[str, typer.Option(help="Organization name.")],
+    output: Annotated[Path, typer.Option(dir_okay=False, writable=True, help="File to write.")],
+    format: Annotated[ExportFormat, typer.Option(help="csv, jsonl or parquet.")] = ExportFormat.csv,
+    transcripts: Annotated[bool, typer.Option(help="JSON Lines with each session's transcript.")] = False,
+    start: Annotated[str | None, typer.Option(help="Sessions from (ISO 8601, inclusive).")] = None,
+    end: Annotated[str | None, typer.Option(help="Sessions before (ISO 8601, exclusive).")] = None,
+    channel_type: Annotated[str | None, typer.Option(help="Exact channel_manager_type.")] = None,
+    session_type: Annotated[str | None, typer.Option(help="voice, chat, web, app or other.")] = None,
+    agent: Annotated[str | None, typer.Option(help="Exact agent_name.")] = None,
+    prompt: Annotated[str | None, typer.Option(help="Exact prompt_name.")] = None,
+    direction: Annotated[Direction | None, typer.Option(help="inbound or outbound.")] = None,
+    test: Annotated[bool | None, typer.Option("--test/--no-test", help="Only / no test sessions.")] = None,
+    label_code: Annotated[LabelCodeFilter | None, typer.Option(help="Newest label's code, or none.")] = None,
+    min_duration: Annotated[float | None, typer.Option(min=0, help="Seconds.")] = None,
+    max_duration: Annotated[float | None, typer.Option(min=0, help="Seconds.")] = None,
+    conversation_id: Annotated[str | None, typer.Option(help="Exact conversation_id.")] = None,
+) -> None:
+    """Export the filtered sessions (newest first), one row per session, streamed to FILE."""
+    from sessionary.export import service as export
+    from sessionary.listing import parse_datetime
+
+    if transcripts and format is not ExportFormat.jsonl:
+        raise _fail("--transcripts writes JSON Lines: use it with --format jsonl")
+    try:
+        f = SessionFilter(
+            start=parse_datetime("--start", start) if start else None,
+            end=parse_datetime("--end", end) if end else None,
+            channel_type=channel_type,
+            session_type=session_type,
+            agent=agent,
+            prompt=prompt,
+            direction=direction,
+            is_test=test,
+            label_code=label_code,
+            min_duration=min_duration,
+            max_duration=max_duration,
+            conversation_id=conversation_id,
+        )
+    except SessionaryError as exc:
+        raise _fail(exc.detail) from None
+    kind = "transcripts" if transcripts else format.value
+    settings = Settings()
+    migrate.upgrade(settings.database_url)
+    database = open_database(settings.database_url, pool_size=1)
+    try:
+        with session_scope(database.reader) as db:
+            organization = tenancy.find_organization(db, name=org)
+            if organization is None:
+                raise _fail(f"no organization named '{org}'")
+            total = export.count(db, organization_id=organization.id, f=f)
+            columns = (BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+            with output.open("wb") as sink, Progress(*columns, console=err) as bar:
+                task = bar.add_task("export", total=total)
+                chunks = export.stream(
+                    db,
+                    organization_id=organization.id,
+                    f=f,
+                    kind=kind,
+                    progress=lambda n: bar.advance(task, n),
+                )
+                for chunk in chunks:
+                    sink.write(chunk)
+    finally:
+        database.dispose()
+    typer.echo(f"exported {total} sessions to {output}")
+
+
+@metrics_app.command("refresh")
+def metrics_refresh(org: Annotated[str, typer.Option(help="Organization name.")]) -> None:
+    """Roll up every session changed since the last look (after a bulk import, before the first overview)."""
+    from sessionary.metrics import rollup
+
+    settings = Settings()
+    migrate.upgrade(settings.database_url)
+    database = open_database(settings.database_url, pool_size=1)
+    try:
+        with session_scope(database.writer) as db:
+            organization = tenancy.find_organization(db, name=org)
+            if organization is None:
+                raise _fail(f"no organization named '{org}'")
+            done = rollup.catch_up(db, organization_id=organization.id)
+    finally:
+        database.dispose()
+    typer.echo(f"rolled up {done} sessions")
 
 
 def _fail(message: str) -> typer.Exit:

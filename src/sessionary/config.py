@@ -65,3 +65,7 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return frozenset(name.strip() for name in value.split(",") if name.strip())
         return value
+
+    # The console (see console/): how long a sign-in lasts; Secure cookies behind HTTPS.
+    console_session_hours: int = Field(default=12, ge=1, le=24 * 90)
+    console_secure_cookie: bool = False

@@ -5,6 +5,7 @@ from sessionary.conversations.models import Conversation
 from sessionary.events.models import NotableEvent
 from sessionary.ingest.models import Event
 from sessionary.labels.models import SessionLabel
+from sessionary.metrics.models import MetricsOrgState, MetricsRollup, MetricsSegment, MetricsSessionState
 from sessionary.recordings.models import Recording, ServerSecret
 from sessionary.sessions.models import Session
 from sessionary.tenancy.models import ApiKey, Organization
@@ -21,4 +22,13 @@ __all__ = [
     "SessionAnalysis",
     "SessionLabel",
     "SessionSummary",
+    "Conversation",
+    "Event",
+    "MetricsOrgState",
+    "MetricsRollup",
+    "MetricsSegment",
+    "MetricsSessionState",
+    "Organization",
+    "Session",
+    "SessionLabel",
 ]

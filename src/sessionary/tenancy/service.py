@@ -75,3 +75,24 @@ def authenticate(db: DBSession, *, key: str | None) -> Principal:
     if row is None or row.revoked_at is not None:
         raise Unauthorized("Invalid API key")
     return Principal(organization_id=row.organization_id, scopes=frozenset(row.scopes.split()))
+
+
+def key_for(db: DBSession, *, key: str) -> ApiKey:
+    """The stored key a clear key stands for; Unauthorized when it is unknown or revoked."""
+    row = db.scalar(select(ApiKey).where(ApiKey.key_hash == hash_key(key))) if key else None
+    if row is None or row.revoked_at is not None:
+        raise Unauthorized("Invalid API key")
+    return row
+
+
+def principal_for_key_id(db: DBSession, *, key_id: int) -> Principal | None:
+    """The principal of a stored key (by id, as a console session keeps it); None once it is revoked."""
+    row = db.get(ApiKey, key_id) if 0 < key_id < 2**63 else None
+    if row is None or row.revoked_at is not None:
+        return None
+    return Principal(organization_id=row.organization_id, scopes=frozenset(row.scopes.split()))
+
+
+def organization_name(db: DBSession, *, organization_id: int) -> str:
+    """The organization's name ('' when it is gone)."""
+    return db.scalar(select(Organization.name).where(Organization.id == organization_id)) or ""

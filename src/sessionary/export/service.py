@@ -1,0 +1,217 @@
+"""Exporting sessions: the filtered sessions, newest first, read in keyset pages and written as they come.
+
+One row per session (COLUMNS), as CSV, JSON Lines or Parquet; or one JSON line per session with its
+transcript turns and tool calls. Nothing holds more than one page of sessions in memory.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import orjson
+import pyarrow as pa
+import pyarrow.parquet as pq
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import Session as DBSession
+
+from sessionary.ingest.models import Event
+from sessionary.labels.models import SessionLabel
+from sessionary.sessions import filters
+from sessionary.sessions.filters import SessionFilter
+from sessionary.sessions.models import Session
+from sessionary.transcripts import formatting as fmt
+from sessionary.types import iso_z
+
+FORMATS = ("csv", "jsonl", "parquet", "transcripts")
+PAGE = 2000
+# Column name -> Arrow type; the session's own fields, then its newest label's code.
+SCHEMA = pa.schema(
+    [
+        ("session_id", pa.int64()),
+        ("timestamp", pa.timestamp("us", tz="UTC")),
+        ("session_type", pa.string()),
+        ("conversation_id", pa.string()),
+        ("channel_manager_service", pa.string()),
+        ("channel_manager_type", pa.string()),
+        ("channel_manager_sid", pa.string()),
+        ("agent_id", pa.string()),
+        ("agent_name", pa.string()),
+        ("agent_type", pa.string()),
+        ("prompt_id", pa.string()),
+        ("prompt_name", pa.string()),
+        ("prompt_version", pa.string()),
+        ("prompt_version_number", pa.int64()),
+        ("duration", pa.float64()),
+        ("source", pa.string()),
+        ("target", pa.string()),
+        ("is_outbound", pa.bool_()),
+        ("is_test", pa.bool_()),
+        ("is_legacy", pa.bool_()),
+        ("user_terminated", pa.bool_()),
+        ("transfer_voicemail_detected", pa.bool_()),
+        ("session_label_id", pa.int64()),
+        ("label_code", pa.string()),
+    ]
+)
+COLUMNS = tuple(SCHEMA.names)
+_SESSION_COLUMNS = [getattr(Session, name) for name in COLUMNS if name not in ("session_id", "label_code")]
+
+Row = dict[str, Any]
+
+
+def count(db: DBSession, *, organization_id: int, f: SessionFilter) -> int:
+    """How many sessions the filter matches."""
+    stmt = select(func.count()).select_from(Session).where(*filters.conditions(organization_id, f))
+    return db.scalar(stmt) or 0
+
+
+def pages(db: DBSession, *, organization_id: int, f: SessionFilter, size: int = PAGE) -> Iterator[list[Row]]:
+    """The matching sessions as rows, newest first, `size` at a time (keyset paging on timestamp, id)."""
+    where = filters.conditions(organization_id, f)
+    label_code = (
+        select(SessionLabel.code).where(SessionLabel.id == Session.session_label_id).scalar_subquery()
+    )
+    base = select(Session.id, *_SESSION_COLUMNS, label_code.label("label_code")).where(*where)
+    after: tuple[Any, int] | None = None
+    while True:
+        stmt = base
+        if after is not None:
+            ts, last_id = after
+            stmt = stmt.where(
+                or_(Session.timestamp < ts, and_(Session.timestamp == ts, Session.id < last_id))
+            )
+        batch = db.execute(stmt.order_by(Session.timestamp.desc(), Session.id.desc()).limit(size)).all()
+        if not batch:
+            return
+        yield [_row(r._mapping) for r in batch]
+        after = (batch[-1].timestamp, batch[-1].id)
+
+
+def _row(values: Any) -> Row:
+    row = {name: values[name] for name in COLUMNS if name != "session_id"}
+    row["session_id"] = values["id"]
+    return {name: row[name] for name in COLUMNS}
+
+
+def with_transcripts(db: DBSession, rows: list[Row]) -> list[Row]:
+    """The rows with each session's `transcript` (turns) and `tool_calls`, in time order."""
+    ids = [row["session_id"] for row in rows]
+    stmt = (
+        select(Event.session_id, Event.type, Event.timestamp, Event.data)
+        .where(Event.session_id.in_(ids), Event.type.in_(("transcript", "tool_call")))
+        .order_by(Event.session_id, Event.timestamp, Event.id)
+    )
+    turns: dict[int, list[Row]] = {i: [] for i in ids}
+    tools: dict[int, list[Row]] = {i: [] for i in ids}
+    for session_id, kind, ts, data in db.execute(stmt):
+        if kind == "transcript":
+            turns[session_id].append(
+                {
+                    "timestamp": iso_z(ts),
+                    "source": data.get("source"),
+                    "text": data.get("text"),
+                    "lang": data.get("lang"),
+                }
+            )
+        else:
+            tools[session_id].append(
+                {
+                    "timestamp": iso_z(ts),
+                    "tool_name": data.get("tool_name"),
+                    "tool_request": fmt.payload(data.get("tool_request")),
+                    "tool_result": fmt.payload(data.get("tool_result")),
+                    "tool_error": fmt.payload(data.get("tool_error")),
+                    "duration_ms": data.get("duration_ms"),
+                }
+            )
+    return [
+        {**row, "transcript": turns[row["session_id"]], "tool_calls": tools[row["session_id"]]}
+        for row in rows
+    ]
+
+
+# --- encoders: each turns a page of rows into bytes --------------------------------------------------
+
+
+def _plain(value: Any) -> Any:
+    return iso_z(value) if hasattr(value, "tzinfo") else value
+
+
+def csv_header() -> bytes:
+    buffer = io.StringIO()
+    csv.writer(buffer).writerow(COLUMNS)
+    return buffer.getvalue().encode()
+
+
+def csv_page(rows: list[Row]) -> bytes:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    for row in rows:
+        writer.writerow(["" if row[c] is None else _csv_value(row[c]) for c in COLUMNS])
+    return buffer.getvalue().encode()
+
+
+def _csv_value(value: Any) -> Any:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return _plain(value)
+
+
+def jsonl_page(rows: list[Row]) -> bytes:
+    return b"".join(orjson.dumps({k: _plain(v) for k, v in row.items()}) + b"\n" for row in rows)
+
+
+def arrow_table(rows: list[Row]) -> pa.Table:
+    return pa.Table.from_pylist(rows, schema=SCHEMA)
+
+
+class ParquetStream:
+    """A Parquet file written one row group per page into a buffer that the caller drains as it goes."""
+
+    def __init__(self) -> None:
+        self._buffer = io.BytesIO()
+        self._writer = pq.ParquetWriter(self._buffer, SCHEMA, compression="zstd")
+
+    def page(self, rows: list[Row]) -> bytes:
+        self._writer.write_table(arrow_table(rows))
+        return self._drain()
+
+    def close(self) -> bytes:
+        self._writer.close()
+        return self._drain()
+
+    def _drain(self) -> bytes:
+        data = self._buffer.getvalue()
+        self._buffer.seek(0)
+        self._buffer.truncate()
+        return data
+
+
+def stream(
+    db: DBSession,
+    *,
+    organization_id: int,
+    f: SessionFilter,
+    kind: str,
+    progress: Callable[[int], None] | None = None,
+) -> Iterator[bytes]:
+    """The export as a sequence of byte chunks (one per page), for a response body or a file."""
+    parquet = ParquetStream() if kind == "parquet" else None
+    if kind == "csv":
+        yield csv_header()
+    for rows in pages(db, organization_id=organization_id, f=f):
+        if kind == "csv":
+            yield csv_page(rows)
+        elif kind == "jsonl":
+            yield jsonl_page(rows)
+        elif kind == "transcripts":
+            yield jsonl_page(with_transcripts(db, rows))
+        elif parquet is not None:
+            yield parquet.page(rows)
+        if progress is not None:
+            progress(len(rows))
+    if parquet is not None:
+        yield parquet.close()
