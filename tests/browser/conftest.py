@@ -29,6 +29,7 @@ class Site:
     url: str
     org: Org
     sessions: dict[str, str]  # channel_manager_sid -> session id
+    database_url: str
 
 
 def _day(days_ago: int) -> str:
@@ -43,7 +44,8 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     database = open_database(url, pool_size=1)
     org = make_org(database, "browser-demo")
     database.dispose()
-    with LiveServer.start(Settings(database_url=url)) as live, httpx.Client(base_url=live.url) as http:
+    settings = Settings(database_url=url, blob_dir=tmp_path_factory.mktemp("browser-blobs"))
+    with LiveServer.start(settings) as live, httpx.Client(base_url=live.url) as http:
         d1, d2, d3 = _day(1), _day(2), _day(3)
         ingest_calls(
             http,
@@ -81,7 +83,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
             }
             response = http.post("/api/v1/session_labels/", json=body, headers=org.headers("read"))
             assert response.status_code == 200
-        yield Site(url=live.url, org=org, sessions=ids)
+        yield Site(url=live.url, org=org, sessions=ids, database_url=url)
 
 
 @pytest.fixture(scope="session")

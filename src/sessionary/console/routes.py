@@ -24,6 +24,7 @@ from sessionary.export import service as export
 from sessionary.labels import service as labels
 from sessionary.labels.schemas import SessionLabelCreate
 from sessionary.metrics.routes import current_metrics
+from sessionary.recordings.routes import token_signer
 from sessionary.tenancy.deps import DB, WriteDB
 
 router = APIRouter(include_in_schema=False)
@@ -142,7 +143,9 @@ def overview_page(request: Request, db: DB, viewer: ConsoleViewer) -> Response:
 def _session_page(
     request: Request, db: DB, viewer: Viewer, session_id: str, *, form: dict[str, Any], errors: list[str]
 ) -> Response:
-    view = service.session_view(db, organization_id=viewer.organization_id, session_id=session_id)
+    view = service.session_view(
+        db, organization_id=viewer.organization_id, session_id=session_id, signer=token_signer(request)
+    )
     status = 422 if errors else 200
     return render(
         request, "session.html", viewer, status_code=status, section="sessions", view=view, form=form,

@@ -14,6 +14,7 @@ from sessionary.console.listquery import ListQuery
 from sessionary.labels import service as labels
 from sessionary.labels.models import SessionLabel
 from sessionary.listing import ListParams, OrderByDirection
+from sessionary.recordings.tokens import TokenSigner
 from sessionary.sessions import filters
 from sessionary.sessions import service as sessions
 from sessionary.sessions.models import Session
@@ -130,8 +131,9 @@ class SessionView:
     extras: dict[str, Any]
 
 
-def session_view(db: DBSession, *, organization_id: int, session_id: str) -> SessionView:
-    """Everything the session page shows (NotFound for another organization's session)."""
+def session_view(db: DBSession, *, organization_id: int, session_id: str, signer: TokenSigner) -> SessionView:
+    """Everything the session page shows (NotFound for another organization's session); `signer` signs
+    the recordings' stream URLs."""
     timeline = transcripts.timeline(db, organization_id=organization_id, session_id=session_id)
     session = sessions.get_session(db, organization_id=organization_id, session_id=session_id)
     turns = build_turns(timeline.events)
@@ -152,7 +154,7 @@ def session_view(db: DBSession, *, organization_id: int, session_id: str) -> Ses
         max_latency_ms=max((t.latency_total for t in turns), default=0.0),
         labels=session_labels(db, organization_id=organization_id, session_id=session.id),
         conversation_size=size,
-        extras=sources.session_extras(db, organization_id=organization_id, session=session),
+        extras=sources.session_extras(db, organization_id=organization_id, session=session, signer=signer),
     )
 
 

@@ -4,7 +4,7 @@ Each returns None (or an empty mapping) until its domain is wired in; the page t
   - search_condition: full-text search over transcripts (issue 3's search/ package)
   - LIST_COLUMNS / list_extras: extra columns of the sessions list, e.g. for journey (web/app) sessions
     pages, referrer, campaign and device (issue 4's journey/)
-  - session_extras: "recording" (signed stream URL, issue 3's recordings/), "summary" (issue 3's
+  - session_extras: "recording" (signed stream URLs, recordings/), "summary" (the stored one,
     analysis/), "journey" (issue 4's journey/: page trail, campaign, referrer, device, geolocation,
     segments) and "customer_sessions" (issue 4: the same customer's other web visits and calls)
 """
@@ -12,10 +12,15 @@ Each returns None (or an empty mapping) until its domain is wired in; the page t
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
-from sqlalchemy import ColumnElement
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session as DBSession
 
+from sessionary.analysis.models import SessionSummary
+from sessionary.recordings.models import Recording
+from sessionary.recordings.routes import STREAM_PATH
+from sessionary.recordings.tokens import TokenSigner
 from sessionary.sessions.models import Session
 
 
@@ -25,9 +30,43 @@ def search_condition(db: DBSession, *, organization_id: int, text: str) -> Colum
     return None
 
 
-def session_extras(db: DBSession, *, organization_id: int, session: Session) -> dict[str, Any]:
+def session_extras(
+    db: DBSession, *, organization_id: int, session: Session, signer: TokenSigner
+) -> dict[str, Any]:
     """Blocks of the session page that come from other domains, by name; a missing name is not shown."""
-    return {}
+    extras: dict[str, Any] = {"summary": summary_block(db, session=session)}
+    recordings = recording_block(db, session=session, signer=signer)
+    if recordings:
+        extras["recording"] = recordings
+    return extras
+
+
+def recording_block(db: DBSession, *, session: Session, signer: TokenSigner) -> list[dict[str, Any]]:
+    """The session's recordings, oldest first, each with a signed stream URL (relative, like the page)."""
+    found = db.scalars(select(Recording).where(Recording.session_id == session.id).order_by(Recording.id))
+
+    def url(r: Recording) -> str:
+        token = signer.issue(organization_id=r.organization_id, recording_id=r.id)
+        return f"{STREAM_PATH}?{urlencode({'token': token})}"
+
+    return [
+        {
+            "url": url(r),
+            "name": r.filename or f"recording {r.id}",
+            "mime": r.content_type if r.content_type and r.content_type.startswith("audio/") else None,
+        }
+        for r in found
+    ]
+
+
+def summary_block(db: DBSession, *, session: Session) -> dict[str, Any]:
+    """The stored summary and rating (the analysis worker writes them after the session ends); never
+    computed here, so the page stays fast: until then a note says why there is none."""
+    stored = db.get(SessionSummary, session.id)
+    if stored is not None:
+        return {"summary": stored.summary, "rating": stored.rating, "note": None}
+    note = "The session has not ended yet." if session.ended_at is None else "Not analyzed yet."
+    return {"summary": None, "rating": None, "note": note}
 
 
 # (key, header) of extra sessions-list columns; list_extras fills them per session id.
