@@ -57,7 +57,7 @@ def test_a_session_without_recording_has_no_player(
 def test_the_summary_block_shows_the_stored_analysis_or_why_there_is_none(
     server: LiveServer, client: httpx.Client, database: Database, org: Org
 ) -> None:
-    ingest_calls(client, org.ingest, [call("m3")])
+    ingest_calls(client, org.ingest, [call("m3"), call("m5", turns=False)])
     ingest_ok(client, org.ingest, [event("m4-s", "session.started", sid="m4")])  # still open
     ids = session_ids(client, org.read)
     with signed_in(server.url, org.read) as http:
@@ -67,6 +67,7 @@ def test_the_summary_block_shows_the_stored_analysis_or_why_there_is_none(
         assert process_due(database, organization_id=org.id) >= 1
         after = http.get(f"/sessions/{ids['m3']}").text
         still_open = http.get(f"/sessions/{ids['m4']}").text
+        silent = http.get(f"/sessions/{ids['m5']}").text
     stored = client.get(f"/api/v1/sessions/full-summary/{ids['m3']}", headers=org.headers("read")).json()
     assert stored["summary"]
     assert stored["rating"]
@@ -76,13 +77,20 @@ def test_the_summary_block_shows_the_stored_analysis_or_why_there_is_none(
     assert f"Rating: <strong>{stored['rating']}</strong>" in after
     assert "Not analyzed yet." not in after
     # The auto-rating is a label like any other, listed with its issue categories.
-    labels = client.get(
-        "/api/v1/session_labels/",
-        params={"search_fields": "session_id", "search_field_values": ids["m3"]},
-        headers=org.headers("read"),
-    ).json()["items"]
-    [auto] = [label for label in labels if label["type"] == "auto-rating"]
-    assert re.search(rf">{re.escape(auto['code'])}</span>\s*auto-rating by auto-rating@sessionary", after)
-    for category in auto["issue_categories"] or []:
-        assert category in after
+    for sid, page in (("m3", after), ("m5", silent)):
+        labels = client.get(
+            "/api/v1/session_labels/",
+            params={"search_fields": "session_id", "search_field_values": ids[sid]},
+            headers=org.headers("read"),
+        ).json()["items"]
+        [auto] = [label for label in labels if label["type"] == "auto-rating"]
+        shown_label = re.search(
+            r'<li><span class="label[^"]*">([^<]+)</span>\s*auto-rating by auto-rating@sessionary[^<]*'
+            r'(?:<span class="issues">· ([^<]*)</span>)?',
+            page,
+        )
+        assert shown_label, sid
+        assert shown_label.group(1) == auto["code"]
+        assert (shown_label.group(2) or "") == ", ".join(auto["issue_categories"] or [])
+    assert "No user turn" in silent  # a call without a caller turn: a BAD auto-rating with a category
     assert "The session has not ended yet." in still_open
