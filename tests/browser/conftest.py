@@ -44,7 +44,9 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     database = open_database(url, pool_size=1)
     org = make_org(database, "browser-demo")
     database.dispose()
-    settings = Settings(database_url=url, blob_dir=tmp_path_factory.mktemp("browser-blobs"))
+    # No analysis worker: auto-rating labels would race the tests' label assertions (tests analyze on demand).
+    blobs = tmp_path_factory.mktemp("browser-blobs")
+    settings = Settings(database_url=url, blob_dir=blobs, analysis_worker=False)
     with LiveServer.start(settings) as live, httpx.Client(base_url=live.url) as http:
         d1, d2, d3 = _day(1), _day(2), _day(3)
         ingest_calls(
