@@ -23,6 +23,7 @@ from sessionary.ingest.schemas import IngestBatch
 from sessionary.labels import routes as labels_routes
 from sessionary.labels.schemas import SessionLabelCreate
 from sessionary.paths import ControlCharacterPathMiddleware
+from sessionary.search import routes as search_routes
 from sessionary.sessions import routes as sessions_routes
 from sessionary.transcripts import routes as transcripts_routes
 
@@ -46,6 +47,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(transcripts_routes.router)
     app.include_router(debug_routes.router)
     app.include_router(labels_routes.build_router(max_limit=settings.list_max_limit))
+    # Before the sessions router: its /{session_id} would take "search" for an id.
+    app.include_router(search_routes.build_router(max_limit=settings.list_max_limit))
     app.include_router(sessions_routes.build_router(max_limit=settings.list_max_limit))
     app.add_middleware(BodyLimitMiddleware, limits={ingest_routes.EVENTS_PATH: settings.ingest_max_bytes})
     app.add_middleware(GateMiddleware, paths={ingest_routes.EVENTS_PATH}, limit=settings.ingest_concurrency)
