@@ -1,13 +1,14 @@
 """The two full-text indexes behind one small interface: SQLite FTS5 and PostgreSQL tsvector/GIN.
 
 Each gives the organization's matching turns with a score (higher is better), a way to pick each
-session's best turn while grouping, and the marked-up text of a turn around its match.
+session's best turn while grouping, and the text of a turn around its match with the matches marked.
+Statements are built once per shape of query (see `shape`) and take the query's words as bound values.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from functools import reduce
+from collections.abc import Hashable, Sequence
+from functools import cache, reduce
 from typing import Any, Protocol
 
 from sqlalchemy import (
@@ -16,55 +17,65 @@ from sqlalchemy import (
     Integer,
     Select,
     Subquery,
+    TextClause,
     bindparam,
     column,
     func,
     literal_column,
     select,
     table,
+    text,
 )
 from sqlalchemy.dialects.postgresql import TSQUERY, TSVECTOR, aggregate_order_by
 from sqlalchemy.orm import Session as DBSession
 
 from sessionary.ingest.models import Event
 from sessionary.search import models
-from sessionary.search.query import SearchQuery, Term
+from sessionary.search.query import SearchQuery
 
 SNIPPET_WORDS = 32
+ORGANIZATION = bindparam("organization_id", type_=Integer)
 
 
 class Index(Protocol):
-    def matches(self, query: SearchQuery, organization_id: int) -> Select[Any]:
-        """The organization's matching turns: columns event_id, session_id, score (higher is better)."""
+    def shape(self, query: SearchQuery) -> Hashable:
+        """What the form of the statements depends on (the values are bound separately)."""
+
+    def parameters(self, query: SearchQuery) -> dict[str, Any]:
+        """The bound values of the query's words."""
+
+    def matches(self, shape: Any) -> Select[Any]:
+        """The organization's matching turns: event_id, session_id, score (higher is better)."""
 
     def aggregates(self, matches: Subquery) -> list[ColumnElement[Any]]:
-        """Per-session aggregate columns over `matches`: score, match_count, best_event_id."""
+        """Per-session aggregates over `matches`: score, match_count, best_event_id (its best turn)."""
 
     def marked(
         self, db: DBSession, query: SearchQuery, event_ids: Sequence[int], free: Sequence[str]
     ) -> dict[int, str]:
-        """Each turn's text around its match, the matching words between free[0] and free[1].
-
+        """Each turn's text around its match, the matching words between free[0] and free[1];
         `free` holds four characters that occur in none of the turns' texts."""
 
 
 class SQLiteIndex:
-    """FTS5: bm25 ranks the turns; rowid is event.id."""
+    """FTS5: bm25 ranks the turns; the FTS rowid is event.id."""
 
     # `rank` is FTS5's bm25() as a column: the function itself cannot be used inside an aggregate.
     _fts = table(models.FTS_TABLE, column("rowid", Integer), column("rank", Float))
     _name: ColumnElement[Any] = literal_column(models.FTS_TABLE)
 
-    def _match(self, query: SearchQuery) -> ColumnElement[bool]:
-        return self._name.match(bindparam("fts_query", query.fts5()))
+    def shape(self, query: SearchQuery) -> Hashable:
+        return None
 
-    def matches(self, query: SearchQuery, organization_id: int) -> Select[Any]:
-        score = -self._fts.c.rank  # bm25 is lower-is-better
+    def parameters(self, query: SearchQuery) -> dict[str, Any]:
+        return {"fts_query": query.fts5()}
+
+    def matches(self, shape: Any) -> Select[Any]:
         return (
-            select(Event.id.label("event_id"), Event.session_id, score.label("score"))
+            select(Event.id.label("event_id"), Event.session_id, (-self._fts.c.rank).label("score"))
             .select_from(self._fts)
             .join(Event, Event.id == self._fts.c.rowid)
-            .where(self._match(query), Event.organization_id == organization_id)
+            .where(self._name.match(bindparam("fts_query")), Event.organization_id == ORGANIZATION)
         )
 
     def aggregates(self, matches: Subquery) -> list[ColumnElement[Any]]:
@@ -80,24 +91,25 @@ class SQLiteIndex:
     def marked(
         self, db: DBSession, query: SearchQuery, event_ids: Sequence[int], free: Sequence[str]
     ) -> dict[int, str]:
-        # One look-up per turn, as a rowid *range*: FTS5 plans `rowid = ?` with MATCH as a scan of the
-        # whole match (ms for a common word), a one-row range as a seek (µs).
-        snippet = func.snippet(self._name, 0, free[0], free[1], "…", SNIPPET_WORDS)
-        stmt = (
-            select(snippet)
-            .select_from(self._fts)
-            .where(
-                self._match(query),
-                self._fts.c.rowid >= bindparam("id"),
-                self._fts.c.rowid <= bindparam("id"),
-            )
-        )
-        found: dict[int, str] = {}
-        for event_id in event_ids:
-            text = db.scalar(stmt, {"id": event_id})
-            if text is not None:
-                found[event_id] = text
-        return found
+        values: dict[str, Any] = {"q": query.fts5(), "open": free[0], "close": free[1]}
+        values.update({f"id{n}": event_id for n, event_id in enumerate(event_ids)})
+        rows = db.connection().execute(_snippets(len(event_ids)), values)
+        return {int(event_id): snippet for event_id, snippet in rows}
+
+
+@cache
+def _snippets(count: int) -> TextClause:
+    """One statement for `count` turns: a UNION ALL of one-row look-ups.
+
+    Each looks its turn up as a rowid *range*: FTS5 plans `rowid = ?` (and so `rowid IN (...)`) together
+    with MATCH as a walk through every match (milliseconds for a common word), a one-row range as a seek.
+    """
+    one = (
+        "SELECT :id{n} AS id, snippet({fts}, 0, :open, :close, '…', {words}) AS snippet FROM {fts} "
+        "WHERE {fts} MATCH :q AND rowid >= :id{n} AND rowid <= :id{n}"
+    )
+    parts = [one.format(n=n, fts=models.FTS_TABLE, words=SNIPPET_WORDS) for n in range(count)]
+    return text(" UNION ALL ".join(parts))
 
 
 class PostgresIndex:
@@ -106,25 +118,31 @@ class PostgresIndex:
     _vector = literal_column(f"event.{models.VECTOR_COLUMN}", type_=TSVECTOR)
     _config: ColumnElement[Any] = literal_column(f"'{models.TS_CONFIG}'::regconfig")
 
-    def _tsquery(self, query: SearchQuery) -> ColumnElement[Any]:
-        parts = [self._term(index, term) for index, term in enumerate(query.terms)]
+    def shape(self, query: SearchQuery) -> Hashable:
+        return tuple(term.prefix for term in query.terms)
+
+    def parameters(self, query: SearchQuery) -> dict[str, Any]:
+        # A prefix term is one word of letters and digits (see query.parse): safe inside the quotes.
+        return {
+            f"t{n}": f"'{term.text}':*" if term.prefix else term.text for n, term in enumerate(query.terms)
+        }
+
+    def _tsquery(self, shape: tuple[bool, ...]) -> ColumnElement[Any]:
+        parts = [
+            # The words go through the same parser as the indexed turns; punctuation forms no syntax.
+            func.to_tsquery(self._config, bindparam(f"t{n}"), type_=TSQUERY)
+            if prefix
+            else func.phraseto_tsquery(self._config, bindparam(f"t{n}"), type_=TSQUERY)
+            for n, prefix in enumerate(shape)
+        ]
         return reduce(lambda left, right: left.op("&&", return_type=TSQUERY)(right), parts)
 
-    def _term(self, index: int, term: Term) -> ColumnElement[Any]:
-        if term.prefix:  # a single word of letters and digits (see query.parse): safe inside quotes
-            return func.to_tsquery(self._config, bindparam(f"t{index}", f"'{term.text}':*"), type_=TSQUERY)
-        # The text goes through the same parser as the indexed turns; punctuation cannot form syntax.
-        return func.phraseto_tsquery(self._config, bindparam(f"t{index}", term.text), type_=TSQUERY)
-
-    def matches(self, query: SearchQuery, organization_id: int) -> Select[Any]:
-        tsquery = self._tsquery(query)
-        return select(
-            Event.id.label("event_id"),
-            Event.session_id,
-            func.ts_rank(self._vector, tsquery, type_=Float).label("score"),
-        ).where(
+    def matches(self, shape: Any) -> Select[Any]:
+        tsquery = self._tsquery(shape)
+        score = func.ts_rank(self._vector, tsquery, type_=Float)
+        return select(Event.id.label("event_id"), Event.session_id, score.label("score")).where(
             Event.type == "transcript",
-            Event.organization_id == organization_id,
+            Event.organization_id == ORGANIZATION,
             self._vector.op("@@")(tsquery),
         )
 
@@ -140,18 +158,33 @@ class PostgresIndex:
     def marked(
         self, db: DBSession, query: SearchQuery, event_ids: Sequence[int], free: Sequence[str]
     ) -> dict[int, str]:
-        # ts_headline drops what its parser takes for markup tags (`<b>`), so `<` and `>` go in as two
-        # stand-ins and come back afterwards: the snippet keeps the text as it was said.
         options = (
             f'StartSel="{free[0]}", StopSel="{free[1]}", MaxWords={SNIPPET_WORDS}, MinWords=12, ShortWord=0'
         )
-        text = func.replace(func.replace(Event.data["text"].as_string(), "<", free[2]), ">", free[3])
-        headline = func.ts_headline(self._config, text, self._tsquery(query), options)
-        stmt = select(Event.id, headline).where(Event.id.in_(event_ids))
+        values = {
+            **self.parameters(query),
+            "ids": list(event_ids),
+            "options": options,
+            "lt": free[2],
+            "gt": free[3],
+        }
+        rows = db.connection().execute(self._headlines(self.shape(query)), values)
         back = str.maketrans({free[2]: "<", free[3]: ">"})
-        return {event_id: marked.translate(back) for event_id, marked in db.execute(stmt)}
+        return {event_id: marked.translate(back) for event_id, marked in rows}
+
+    @cache  # noqa: B019  (one instance, a handful of shapes)
+    def _headlines(self, shape: Any) -> Select[Any]:
+        # ts_headline drops what its parser takes for markup tags (`<b>`), so `<` and `>` go in as two
+        # stand-ins and come back afterwards: the snippet keeps the text as it was said.
+        said = Event.data["text"].as_string()
+        stand_ins = func.replace(func.replace(said, "<", bindparam("lt")), ">", bindparam("gt"))
+        headline = func.ts_headline(self._config, stand_ins, self._tsquery(shape), bindparam("options"))
+        return select(Event.id, headline).where(Event.id.in_(bindparam("ids", expanding=True)))
+
+
+INDEXES: dict[str, Index] = {"sqlite": SQLiteIndex(), "postgresql": PostgresIndex()}
 
 
 def index_for(db: DBSession) -> Index:
     """The index of the database `db` is bound to."""
-    return SQLiteIndex() if db.get_bind().dialect.name == "sqlite" else PostgresIndex()
+    return INDEXES[db.get_bind().dialect.name]

@@ -9,17 +9,20 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Iterable
+from collections.abc import Hashable, Iterable
 from dataclasses import dataclass
+from functools import lru_cache
+from itertools import islice
 from typing import Any
 
-from sqlalchemy import Select, func, select, tuple_
+from sqlalchemy import Integer, Select, bindparam, func, select, tuple_
 from sqlalchemy.orm import Session as DBSession
 from sqlalchemy.orm import aliased
 
+from sessionary.db_types import UTCDateTime
 from sessionary.ingest.models import Event
 from sessionary.listing import ListParams, Page
-from sessionary.search.fts import Index, index_for
+from sessionary.search.fts import INDEXES, Index, index_for
 from sessionary.search.query import SearchQuery
 from sessionary.search.schemas import SearchHit, SearchMatch
 from sessionary.sessions.models import Session
@@ -39,43 +42,56 @@ class _Ranked:
 def search(db: DBSession, *, organization_id: int, query: SearchQuery, params: ListParams) -> Page[SearchHit]:
     """One page of the organization's sessions whose transcripts match `query`, best first."""
     index = index_for(db)
-    ranked, total = _ranked_page(db, index, index.matches(query, organization_id), params)
-    sessions = {
-        s.id: s for s in db.scalars(select(Session).where(Session.id.in_([r.session_id for r in ranked])))
-    }
+    ranked, total = _ranked_page(db, index, query, organization_id, params)
+    page_ids = [r.session_id for r in ranked]
+    sessions = {s.id: s for s in db.scalars(select(Session).where(Session.id.in_(page_ids)))}
     best = _best_matches(db, index, query, [r.best_event_id for r in ranked])
     hits = [_hit(sessions[r.session_id], r, best[r.best_event_id]) for r in ranked]
     return Page(items=hits, total_count=total)
 
 
 def _ranked_page(
-    db: DBSession, index: Index, matches: Select[Any], params: ListParams
+    db: DBSession, index: Index, query: SearchQuery, organization_id: int, params: ListParams
 ) -> tuple[list[_Ranked], int]:
     """The page's sessions with their aggregates, and how many sessions match in all."""
-    m = matches.subquery("m")
-    grouped = select(m.c.session_id, *index.aggregates(m)).group_by(m.c.session_id).subquery("g")
-    stmt = select(grouped.c.session_id, grouped.c.score, grouped.c.match_count, grouped.c.best_event_id)
-    if params.start_datetime is not None or params.end_datetime is not None:
-        stmt = stmt.join(Session, Session.id == grouped.c.session_id)
-        if params.start_datetime is not None:
-            stmt = stmt.where(Session.timestamp >= params.start_datetime)
-        if params.end_datetime is not None:
-            stmt = stmt.where(Session.timestamp < params.end_datetime)
+    start, end = params.start_datetime, params.end_datetime
+    page_stmt, count_stmt = _statements(
+        db.get_bind().dialect.name, index.shape(query), start is not None, end is not None
+    )
+    values = {**index.parameters(query), "organization_id": organization_id, "start": start, "end": end}
+    connection = db.connection()
     rows = []
     if params.limit:
-        paged = (
-            stmt.add_columns(func.count().over().label("total"))
-            .order_by(grouped.c.score.desc(), grouped.c.session_id.desc())
-            .offset(params.offset)
-            .limit(params.limit)
-        )
-        rows = list(db.execute(paged))
+        rows = list(connection.execute(page_stmt, {**values, "limit": params.limit, "offset": params.offset}))
     if rows:
         total = int(rows[0].total)
     else:  # past the last page, or limit 0: count on its own
-        total = db.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+        total = connection.execute(count_stmt, values).scalar() or 0
     ranked = [_Ranked(r.session_id, float(r.score), int(r.match_count), int(r.best_event_id)) for r in rows]
     return ranked, total
+
+
+@lru_cache(maxsize=128)
+def _statements(dialect: str, shape: Hashable, start: bool, end: bool) -> tuple[Select[Any], Select[Any]]:
+    """The page and count statements for one shape of query, with or without each time bound."""
+    index = INDEXES[dialect]
+    matches = index.matches(shape).subquery("m")
+    grouped = select(matches.c.session_id, *index.aggregates(matches)).group_by(matches.c.session_id)
+    g = grouped.subquery("g")
+    stmt = select(g.c.session_id, g.c.score, g.c.match_count, g.c.best_event_id)
+    if start or end:  # the session's timestamp: one look-up per matching session, after grouping
+        stmt = stmt.join(Session, Session.id == g.c.session_id)
+        if start:
+            stmt = stmt.where(Session.timestamp >= bindparam("start", type_=UTCDateTime()))
+        if end:
+            stmt = stmt.where(Session.timestamp < bindparam("end", type_=UTCDateTime()))
+    page = (
+        stmt.add_columns(func.count().over().label("total"))
+        .order_by(g.c.score.desc(), g.c.session_id.desc())
+        .offset(bindparam("offset", type_=Integer))
+        .limit(bindparam("limit", type_=Integer))
+    )
+    return page, select(func.count()).select_from(stmt.subquery())
 
 
 @dataclass(frozen=True)
@@ -92,7 +108,10 @@ def _best_matches(
     """Each turn's timestamp, source, position in its session and highlighted snippet."""
     if not event_ids:
         return {}
-    turns = _turns(db, event_ids)
+    turns = {
+        event_id: _Turn(timestamp, data.get("source"), str(data.get("text", "")), int(turn_index))
+        for event_id, timestamp, data, turn_index in db.connection().execute(_TURNS, {"ids": event_ids})
+    }
     free = _free_characters(turn.text for turn in turns.values())
     marks = (free[0], free[1])
     marked = index.marked(db, query, event_ids, free)
@@ -107,7 +126,8 @@ def _best_matches(
     }
 
 
-def _turns(db: DBSession, event_ids: list[int]) -> dict[int, _Turn]:
+def _turns_statement() -> Select[Any]:
+    """Turns by event id, each with its position among its session's turns (time order, as the timeline)."""
     earlier = aliased(Event)
     position = (
         select(func.count())
@@ -118,17 +138,18 @@ def _turns(db: DBSession, event_ids: list[int]) -> dict[int, _Turn]:
         )
         .scalar_subquery()
     )
-    stmt = select(Event.id, Event.timestamp, Event.data, position).where(Event.id.in_(event_ids))
-    return {
-        event_id: _Turn(timestamp, data.get("source"), str(data.get("text", "")), int(turn_index))
-        for event_id, timestamp, data, turn_index in db.execute(stmt)
-    }
+    return select(Event.id, Event.timestamp, Event.data, position).where(
+        Event.id.in_(bindparam("ids", expanding=True))
+    )
+
+
+_TURNS = _turns_statement()
 
 
 def _free_characters(texts: Iterable[str], count: int = 4) -> list[str]:
     """`count` private-use characters found in none of `texts`: marks that cannot be confused with text."""
     seen = set("".join(texts))
-    free = [chr(code) for code in _PRIVATE_USE if chr(code) not in seen][:count]
+    free = list(islice((chr(code) for code in _PRIVATE_USE if chr(code) not in seen), count))
     if len(free) < count:  # the page's texts would need 6,400 distinct private-use characters
         raise ValueError("no free private-use characters to mark matches with")
     return free
