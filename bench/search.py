@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import collections
+import os
 import random
 import sqlite3
 import time
@@ -48,6 +49,7 @@ from harness import (
     verdict,
     workspace,
 )
+from sessionary.config import Settings
 from sessionary.db import open_database, session_scope
 from sessionary.listing import ListParams
 from sessionary.search import service
@@ -120,6 +122,7 @@ class Measured:
     bare: list[float] = field(default_factory=list)
     turns: list[int] = field(default_factory=list)  # matching turns, per query
     sessions: list[int] = field(default_factory=list)  # total_count, per query
+    exact: list[bool] = field(default_factory=list)  # total_count_exact, per query
 
 
 def parse_args() -> argparse.Namespace:
@@ -132,6 +135,12 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--requests", type=int, default=100, help="timed requests per kind of query")
     parser.add_argument("--warmup", type=int, default=10, help="untimed requests per kind first")
     parser.add_argument("--workers", type=int, default=1, help="sessionary serve --workers")
+    parser.add_argument(
+        "--max-turns",
+        type=int,
+        default=Settings().search_max_turns,
+        help="SESSIONARY_SEARCH_MAX_TURNS of the server: matching turns one query scores",
+    )
     parser.add_argument("--seed", type=int, default=SEED)
     parser.add_argument("--keep", action="store_true", help="keep the SQLite files and server logs")
     return parser.parse_args()
@@ -321,7 +330,7 @@ class Statement:
     parameters: Any
 
 
-def captured_sql(target: Target, org_id: int, q: str) -> list[Statement]:
+def captured_sql(target: Target, org_id: int, q: str, max_turns: int) -> list[Statement]:
     """The SELECTs, with their parameters, that sessionary sends to the DBAPI for one search."""
     database = open_database(target.url, pool_size=1)
     seen: list[Statement] = []
@@ -334,7 +343,7 @@ def captured_sql(target: Target, org_id: int, q: str) -> list[Statement]:
     params = ListParams(0, PAGE_SIZE, [], [], None, None, [], None, None)
     try:
         with session_scope(database.reader) as db:
-            service.search(db, organization_id=org_id, query=parse(q), params=params)
+            service.search(db, organization_id=org_id, query=parse(q), params=params, max_turns=max_turns)
     finally:
         database.dispose()
     return seen
@@ -385,8 +394,11 @@ def measure_all(
             body = _get(client, query)
             bare = bare_match(target.kind, query.q)
             result.sessions.append(int(body["total_count"]))
+            result.exact.append(bool(body["total_count_exact"]))
             result.turns.append(int(conn.execute(bare.sql, bare.parameters).fetchone()[0]))
-            plans.append((query, result, _replay(conn, captured_sql(target, org_id, query.q)), bare))
+            plans.append(
+                (query, result, _replay(conn, captured_sql(target, org_id, query.q, args.max_turns)), bare)
+            )
         for rounds, keep in ((args.warmup, False), (args.requests, True)):
             for kind in results:
                 mine = [plan for plan in plans if plan[0].kind == kind]
@@ -439,11 +451,16 @@ def report(args: argparse.Namespace, version: str, fill_seconds: float, results:
         ),
         ("timed runs per kind", f"{args.requests} after {args.warmup} warm-up; page size {PAGE_SIZE}"),
         ("server", f"sessionary serve --workers {args.workers}; one keep-alive client"),
+        ("SESSIONARY_SEARCH_MAX_TURNS", f"{args.max_turns:,} (matching turns one query scores)"),
         ("columns", "p50 / p95 / p99"),
     ]
     for result in results.values():
         rows += [
-            (result.kind, f"matching turns {_span(result.turns)}, sessions {_span(result.sessions)}"),
+            (
+                result.kind,
+                f"matching turns {_span(result.turns)}; total_count {_span(result.sessions)}, "
+                f"exact for {sum(result.exact)} of {len(result.exact)} queries",
+            ),
             ("  HTTP", _ms(result.http)),
             ("  DBAPI: sessionary's SQL", _ms(result.dbapi)),
             ("  DBAPI: bare match (raw limit)", _ms(result.bare)),
@@ -493,6 +510,7 @@ def run(args: argparse.Namespace, workdir: Path) -> None:
 
 def main() -> int:
     args = parse_args()
+    os.environ["SESSIONARY_SEARCH_MAX_TURNS"] = str(args.max_turns)  # for the server
     with workspace(keep=args.keep) as workdir:
         run(args, workdir)
     return 0

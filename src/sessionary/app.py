@@ -48,7 +48,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(debug_routes.router)
     app.include_router(labels_routes.build_router(max_limit=settings.list_max_limit))
     # Before the sessions router: its /{session_id} would take "search" for an id.
-    app.include_router(search_routes.build_router(max_limit=settings.list_max_limit))
+    app.include_router(
+        search_routes.build_router(max_limit=settings.list_max_limit, max_turns=settings.search_max_turns)
+    )
     app.include_router(sessions_routes.build_router(max_limit=settings.list_max_limit))
     app.add_middleware(BodyLimitMiddleware, limits={ingest_routes.EVENTS_PATH: settings.ingest_max_bytes})
     app.add_middleware(GateMiddleware, paths={ingest_routes.EVENTS_PATH}, limit=settings.ingest_concurrency)

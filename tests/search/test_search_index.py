@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -36,7 +38,9 @@ def _ingest(database: Database, organization_id: int, events: list[dict]) -> Non
 
 def _count(database: Database, organization_id: int, q: str) -> int:
     with session_scope(database.reader) as db:
-        return search.search(db, organization_id=organization_id, query=parse(q), params=PARAMS).total_count
+        return search.search(
+            db, organization_id=organization_id, query=parse(q), params=PARAMS, max_turns=10_000
+        ).page.total_count
 
 
 def _new_org(database: Database) -> int:
@@ -149,5 +153,52 @@ def test_any_text_is_a_valid_query_or_a_query_error(database: Database, fuzz_tar
     except QueryError:
         return
     with session_scope(database.reader) as db:
-        page = search.search(db, organization_id=fuzz_target, query=query, params=PARAMS)
+        page = search.search(db, organization_id=fuzz_target, query=query, params=PARAMS, max_turns=3).page
     assert page.total_count >= len(page.items)
+
+
+def _result(database: Database, org: int, q: str, max_turns: int, **window: Any) -> search.SearchResult:
+    params = ListParams(0, 25, [], [], None, None, [], window.get("start"), window.get("end"))
+    with session_scope(database.reader) as db:
+        return search.search(db, organization_id=org, query=parse(q), params=params, max_turns=max_turns)
+
+
+def test_at_max_turns_the_newest_matching_turns_are_scored_and_the_count_says_so(
+    database: Database,
+) -> None:
+    org = _new_org(database)
+    for n in range(5):  # stored one session after another: s4's turns are the newest
+        stamp = f"2024-06-{10 + n}T10:00:0{{}}Z"
+        _ingest(
+            database,
+            org,
+            [
+                event(f"s{n}-start", "session.started", sid=f"s{n}", timestamp=stamp.format(0)),
+                event(
+                    f"s{n}-a", sid=f"s{n}", timestamp=stamp.format(1), data={"source": "user", "text": "kiwi"}
+                ),
+                event(
+                    f"s{n}-b",
+                    sid=f"s{n}",
+                    timestamp=stamp.format(2),
+                    data={"source": "user", "text": "kiwi!"},
+                ),
+            ],
+        )
+    everything = _result(database, org, "kiwi", max_turns=11)
+    assert (everything.exact, everything.page.total_count) == (True, 5)
+    assert _result(database, org, "kiwi", max_turns=10).exact is False  # reached: there may be more
+    capped = _result(database, org, "kiwi", max_turns=4)
+    assert (capped.exact, capped.page.total_count) == (False, 2)
+    assert [hit.timestamp.day for hit in capped.page.items] == [14, 13]
+    # A time window is applied while walking the matches: an older range is complete again.
+    older = _result(
+        database,
+        org,
+        "kiwi",
+        max_turns=5,
+        start=datetime(2024, 6, 10, tzinfo=UTC),
+        end=datetime(2024, 6, 12, tzinfo=UTC),
+    )
+    assert (older.exact, older.page.total_count) == (True, 2)
+    assert sorted(hit.timestamp.day for hit in older.page.items) == [10, 11]

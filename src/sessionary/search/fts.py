@@ -47,6 +47,9 @@ class Index(Protocol):
     def matches(self, shape: Any) -> Select[Any]:
         """The organization's matching turns: event_id, session_id, score (higher is better)."""
 
+    def newest_first(self) -> ColumnElement[Any]:
+        """The order to walk the matches in: the most recently stored turn first."""
+
     def aggregates(self, matches: Subquery) -> list[ColumnElement[Any]]:
         """Per-session aggregates over `matches`: score, match_count, best_event_id (its best turn)."""
 
@@ -77,6 +80,9 @@ class SQLiteIndex:
             .join(Event, Event.id == self._fts.c.rowid)
             .where(self._name.match(bindparam("fts_query")), Event.organization_id == ORGANIZATION)
         )
+
+    def newest_first(self) -> ColumnElement[Any]:
+        return self._fts.c.rowid.desc()  # FTS5 walks its doclists backwards: no sort, stops at the LIMIT
 
     def aggregates(self, matches: Subquery) -> list[ColumnElement[Any]]:
         # With exactly one max() in an aggregate query, SQLite takes a bare column from the row that has
@@ -145,6 +151,9 @@ class PostgresIndex:
             Event.organization_id == ORGANIZATION,
             self._vector.op("@@")(tsquery),
         )
+
+    def newest_first(self) -> ColumnElement[Any]:
+        return Event.id.desc()
 
     def aggregates(self, matches: Subquery) -> list[ColumnElement[Any]]:
         best = func.array_agg(aggregate_order_by(matches.c.event_id, matches.c.score.desc()))

@@ -18,9 +18,9 @@ Q_DESCRIPTION = (
 )
 
 
-def build_router(*, max_limit: int) -> APIRouter:
-    """The search router; `max_limit` bounds `limit`. Include it before the sessions router, whose
-    `/{session_id}` would otherwise take `search` for a session id."""
+def build_router(*, max_limit: int, max_turns: int) -> APIRouter:
+    """The search router; `max_limit` bounds `limit`, `max_turns` the matching turns one query scores.
+    Include it before the sessions router, whose `/{session_id}` would otherwise take `search` for an id."""
     router = APIRouter(prefix="/api/v1/sessions", tags=["sessions"])
 
     def search_params(
@@ -60,8 +60,14 @@ def build_router(*, max_limit: int) -> APIRouter:
     def sessions_search(db: DB, principal: Reader, params: Params) -> SearchPage:
         """Sessions whose transcript matches `q`, best first, each with its best turn highlighted."""
         parsed, page_params = params
-        page = service.search(db, organization_id=principal.organization_id, query=parsed, params=page_params)
-        return SearchPage(**envelope(page, page_params, _as_is))
+        result = service.search(
+            db,
+            organization_id=principal.organization_id,
+            query=parsed,
+            params=page_params,
+            max_turns=max_turns,
+        )
+        return SearchPage(**envelope(result.page, page_params, _as_is), total_count_exact=result.exact)
 
     return router
 

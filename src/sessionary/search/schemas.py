@@ -44,3 +44,8 @@ class SearchPage(BaseModel):
     page_size: int
     total_pages: int | None = None
     total_count: int | None = None
+    total_count_exact: bool = Field(
+        description="False when the query reached the most matching turns one query scores "
+        "(SESSIONARY_SEARCH_MAX_TURNS): the hits and total_count then come from the most recently stored "
+        "matching turns, and there may be more; narrow the words or the time window to see them"
+    )

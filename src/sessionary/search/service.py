@@ -13,7 +13,7 @@ from collections.abc import Hashable, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import islice
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Integer, Select, bindparam, func, select, tuple_
 from sqlalchemy.orm import Session as DBSession
@@ -39,59 +39,87 @@ class _Ranked:
     best_event_id: int
 
 
-def search(db: DBSession, *, organization_id: int, query: SearchQuery, params: ListParams) -> Page[SearchHit]:
+@dataclass(frozen=True)
+class SearchResult:
+    page: Page[SearchHit]
+    # False when the query reached `max_turns` matching turns: hits and total_count then come from the
+    # most recently stored `max_turns` matching turns, and there may be more.
+    exact: bool
+
+
+def search(
+    db: DBSession, *, organization_id: int, query: SearchQuery, params: ListParams, max_turns: int
+) -> SearchResult:
     """One page of the organization's sessions whose transcripts match `query`, best first."""
     index = index_for(db)
-    ranked, total = _ranked_page(db, index, query, organization_id, params)
+    ranked, total, exact = _ranked_page(db, index, query, organization_id, params, max_turns)
     page_ids = [r.session_id for r in ranked]
     sessions = {s.id: s for s in db.scalars(select(Session).where(Session.id.in_(page_ids)))}
     best = _best_matches(db, index, query, [r.best_event_id for r in ranked])
     hits = [_hit(sessions[r.session_id], r, best[r.best_event_id]) for r in ranked]
-    return Page(items=hits, total_count=total)
+    return SearchResult(Page(items=hits, total_count=total), exact)
 
 
 def _ranked_page(
-    db: DBSession, index: Index, query: SearchQuery, organization_id: int, params: ListParams
-) -> tuple[list[_Ranked], int]:
-    """The page's sessions with their aggregates, and how many sessions match in all."""
+    db: DBSession, index: Index, query: SearchQuery, organization_id: int, params: ListParams, max_turns: int
+) -> tuple[list[_Ranked], int, bool]:
+    """The page's sessions with their aggregates, how many sessions match, and whether that is exact."""
     start, end = params.start_datetime, params.end_datetime
     page_stmt, count_stmt = _statements(
         db.get_bind().dialect.name, index.shape(query), start is not None, end is not None
     )
-    values = {**index.parameters(query), "organization_id": organization_id, "start": start, "end": end}
+    values = {
+        **index.parameters(query),
+        "organization_id": organization_id,
+        "start": start,
+        "end": end,
+        "window": max_turns,
+    }
     connection = db.connection()
     rows = []
     if params.limit:
         rows = list(connection.execute(page_stmt, {**values, "limit": params.limit, "offset": params.offset}))
     if rows:
-        total = int(rows[0].total)
+        total, turns = int(rows[0].total), int(rows[0].turns)
     else:  # past the last page, or limit 0: count on its own
-        total = connection.execute(count_stmt, values).scalar() or 0
+        counted = connection.execute(count_stmt, values).one()
+        total, turns = int(counted.total), int(counted.turns or 0)
     ranked = [_Ranked(r.session_id, float(r.score), int(r.match_count), int(r.best_event_id)) for r in rows]
-    return ranked, total
+    return ranked, total, turns < max_turns  # exactly max_turns: there may have been more
 
 
 @lru_cache(maxsize=128)
 def _statements(dialect: str, shape: Hashable, start: bool, end: bool) -> tuple[Select[Any], Select[Any]]:
-    """The page and count statements for one shape of query, with or without each time bound."""
+    """The page and count statements for one shape of query, with or without each time bound.
+
+    The matching turns are walked newest first (highest event id) and at most `window` of them are
+    scored and grouped: the cost of a query is bounded however common its words are.
+    """
     index = INDEXES[dialect]
-    matches = index.matches(shape).subquery("m")
-    grouped = select(matches.c.session_id, *index.aggregates(matches)).group_by(matches.c.session_id)
-    g = grouped.subquery("g")
-    stmt = select(g.c.session_id, g.c.score, g.c.match_count, g.c.best_event_id)
-    if start or end:  # the session's timestamp: one look-up per matching session, after grouping
-        stmt = stmt.join(Session, Session.id == g.c.session_id)
+    walk = index.matches(shape)
+    if start or end:  # the session's timestamp, checked while walking so that the window is the range's
+        walk = walk.join(Session, Session.id == Event.session_id)
         if start:
-            stmt = stmt.where(Session.timestamp >= bindparam("start", type_=UTCDateTime()))
+            walk = walk.where(Session.timestamp >= bindparam("start", type_=UTCDateTime()))
         if end:
-            stmt = stmt.where(Session.timestamp < bindparam("end", type_=UTCDateTime()))
+            walk = walk.where(Session.timestamp < bindparam("end", type_=UTCDateTime()))
+    m = walk.order_by(index.newest_first()).limit(bindparam("window", type_=Integer)).subquery("m")
+    g = select(m.c.session_id, *index.aggregates(m)).group_by(m.c.session_id).subquery("g")
     page = (
-        stmt.add_columns(func.count().over().label("total"))
+        select(
+            g.c.session_id,
+            g.c.score,
+            g.c.match_count,
+            g.c.best_event_id,
+            func.count().over().label("total"),
+            func.sum(g.c.match_count).over().label("turns"),
+        )
         .order_by(g.c.score.desc(), g.c.session_id.desc())
         .offset(bindparam("offset", type_=Integer))
         .limit(bindparam("limit", type_=Integer))
     )
-    return page, select(func.count()).select_from(stmt.subquery())
+    count = select(func.count().label("total"), func.sum(g.c.match_count).label("turns"))
+    return page, cast(Select[Any], count)
 
 
 @dataclass(frozen=True)
