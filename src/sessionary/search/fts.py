@@ -98,24 +98,37 @@ class SQLiteIndex:
         self, db: DBSession, query: SearchQuery, event_ids: Sequence[int], free: Sequence[str]
     ) -> dict[int, str]:
         values: dict[str, Any] = {"q": query.fts5(), "open": free[0], "close": free[1]}
-        values.update({f"id{n}": event_id for n, event_id in enumerate(event_ids)})
-        rows = db.connection().execute(_snippets(len(event_ids)), values)
-        return {int(event_id): snippet for event_id, snippet in rows}
+        if any(term.prefix for term in query.terms):
+            # FTS5 gathers a prefix's doclist anew for every MATCH it runs (milliseconds for a common
+            # prefix): one walk over the range of the turns, computing snippets only for them.
+            stmt = _SNIPPETS_IN_RANGE
+            values.update({"low": min(event_ids), "high": max(event_ids), "ids": list(event_ids)})
+        else:
+            stmt = _snippets(len(event_ids))
+            values.update({f"id{n}": event_id for n, event_id in enumerate(event_ids)})
+        return {int(event_id): snippet for event_id, snippet in db.connection().execute(stmt, values)}
+
+
+_SNIPPET = f"snippet({models.FTS_TABLE}, 0, :open, :close, '…', {SNIPPET_WORDS})"
+# `+rowid`: the list stays a filter on the walk instead of becoming one MATCH per id.
+_SNIPPETS_IN_RANGE = text(
+    f"SELECT rowid AS id, {_SNIPPET} AS snippet FROM {models.FTS_TABLE} WHERE {models.FTS_TABLE} MATCH :q "
+    "AND rowid >= :low AND rowid <= :high AND +rowid IN :ids"
+).bindparams(bindparam("ids", expanding=True))
 
 
 @cache
 def _snippets(count: int) -> TextClause:
-    """One statement for `count` turns: a UNION ALL of one-row look-ups.
+    """One statement for `count` turns: a UNION ALL of one-turn look-ups.
 
     Each looks its turn up as a rowid *range*: FTS5 plans `rowid = ?` (and so `rowid IN (...)`) together
     with MATCH as a walk through every match (milliseconds for a common word), a one-row range as a seek.
     """
     one = (
-        "SELECT :id{n} AS id, snippet({fts}, 0, :open, :close, '…', {words}) AS snippet FROM {fts} "
-        "WHERE {fts} MATCH :q AND rowid >= :id{n} AND rowid <= :id{n}"
+        f"SELECT :id{{n}} AS id, {_SNIPPET} AS snippet FROM {models.FTS_TABLE} "
+        f"WHERE {models.FTS_TABLE} MATCH :q AND rowid >= :id{{n}} AND rowid <= :id{{n}}"
     )
-    parts = [one.format(n=n, fts=models.FTS_TABLE, words=SNIPPET_WORDS) for n in range(count)]
-    return text(" UNION ALL ".join(parts))
+    return text(" UNION ALL ".join(one.format(n=n) for n in range(count)))
 
 
 class PostgresIndex:
