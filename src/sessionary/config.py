@@ -19,4 +19,4 @@ class Settings(BaseSettings):
     ingest_concurrency: int = Field(default=1, ge=1)
     list_max_limit: int = Field(default=1000, ge=1)
     db_pool_size: int = Field(default=10, ge=1)
-    search_max_turns: int = Field(default=10_000, ge=1)
+    search_max_turns: int = Field(default=5_000, ge=1)

@@ -322,3 +322,13 @@ def test_a_rejected_batch_leaves_nothing_searchable(client: httpx.Client, org: O
     bad = [*turns("rej", "The trombone plays."), event("rej-bad", "latency", sid="rej", data={"value": -1})]
     assert post_events(client, org.ingest, bad).status_code == 422
     assert search(client, org, "trombone")["total_count"] == 0
+
+
+def test_a_turn_full_of_private_use_characters_is_still_highlighted(client: httpx.Client, org: Org) -> None:
+    """Matches are marked with private-use characters absent from the texts: a text holding all 6,400 of
+    the Basic Multilingual Plane's pushes the marks to the supplementary planes, and is shown as it is."""
+    crowd = "".join(chr(code) for code in range(0xE000, 0xF900))
+    ingest_ok(client, org.ingest, turns("pua", f"{crowd} tangerine"))
+    snippet = search(client, org, "tangerine")["items"][0]["best_match"]["snippet"]
+    assert "<mark>tangerine</mark>" in snippet
+    assert snippet.replace("<mark>", "").replace("</mark>", "") in f"{crowd} tangerine"

@@ -169,7 +169,8 @@ class PostgresIndex:
         return Event.id.desc()
 
     def aggregates(self, matches: Subquery) -> list[ColumnElement[Any]]:
-        best = func.array_agg(aggregate_order_by(matches.c.event_id, matches.c.score.desc()))
+        order = (matches.c.score.desc(), matches.c.event_id.desc())  # ties: the newest turn, as on SQLite
+        best = func.array_agg(aggregate_order_by(matches.c.event_id, *order))
         return [
             func.sum(matches.c.score).label("score"),
             func.count().label("match_count"),

@@ -28,7 +28,7 @@ from sessionary.search.schemas import SearchHit, SearchMatch
 from sessionary.sessions.models import Session
 
 # Snippet marks (and stand-ins): private-use characters that occur in none of the page's texts.
-_PRIVATE_USE = range(0xE000, 0xF900)
+_PRIVATE_USE = (*range(0xE000, 0xF900), *range(0xF0000, 0xFFFFE), *range(0x100000, 0x10FFFE))
 
 
 @dataclass(frozen=True)
@@ -141,14 +141,14 @@ def _best_matches(
         for event_id, timestamp, data, turn_index in db.connection().execute(_TURNS, {"ids": event_ids})
     }
     free = _free_characters(turn.text for turn in turns.values())
-    marks = (free[0], free[1])
-    marked = index.marked(db, query, event_ids, free)
+    marked = index.marked(db, query, event_ids, free) if free else {}
+    marks = (free[0], free[1]) if free else ("", "")
     return {
         event_id: SearchMatch(
             timestamp=turn.timestamp,
             source=turn.source,
             turn_index=turn.turn_index,
-            snippet=render_snippet(marked.get(event_id, turn.text), marks),
+            snippet=render_snippet(marked[event_id], marks) if event_id in marked else html.escape(turn.text),
         )
         for event_id, turn in turns.items()
     }
@@ -174,13 +174,12 @@ def _turns_statement() -> Select[Any]:
 _TURNS = _turns_statement()
 
 
-def _free_characters(texts: Iterable[str], count: int = 4) -> list[str]:
-    """`count` private-use characters found in none of `texts`: marks that cannot be confused with text."""
+def _free_characters(texts: Iterable[str], count: int = 4) -> list[str] | None:
+    """`count` private-use characters found in none of `texts`, to mark matches unambiguously; None when
+    the texts hold nearly all 137,000 of them (then the snippet is the escaped text, unmarked)."""
     seen = set("".join(texts))
     free = list(islice((chr(code) for code in _PRIVATE_USE if chr(code) not in seen), count))
-    if len(free) < count:  # the page's texts would need 6,400 distinct private-use characters
-        raise ValueError("no free private-use characters to mark matches with")
-    return free
+    return free if len(free) == count else None
 
 
 def render_snippet(marked: str, marks: tuple[str, str]) -> str:
