@@ -5,8 +5,9 @@
 1. Fills a fresh database (built by `sessionary db upgrade`, so with the product's search index) with
    sessions of 8-20 turns of call-centre dialogue, plus one latency event per turn so that the `event`
    table has its usual width, straight into the `session` and `event` tables the ingest writes, in
-   transactions of 5,000 events. The product's own triggers (SQLite) or generated column (PostgreSQL)
-   build the index as the rows go in, as they do for ingested events; nothing is optimized afterwards.
+   transactions of 5,000 events. Each transaction indexes its turns as the ingest does (SQLite: the
+   ingest's own statement, `search.indexing.ADD_TURNS_SQL`; PostgreSQL: the generated column); nothing
+   is optimized afterwards.
 2. Starts `sessionary serve` and times GET /api/v1/sessions/search (page size 25) for five kinds of query:
    a common word, a rare word (a surname a few dozen turns mention), two words, a quoted phrase and a
    prefix (the last word typed half-way). Each kind cycles through several queries.
@@ -53,6 +54,7 @@ from sessionary.config import Settings
 from sessionary.db import open_database, session_scope
 from sessionary.listing import ListParams
 from sessionary.search import service
+from sessionary.search.indexing import ADD_TURNS_SQL
 from sessionary.search.query import parse
 
 ORG = "bench-search"
@@ -279,11 +281,11 @@ def fill_sqlite(target: Target, org_id: int, total_turns: int, corpus: Corpus) -
             session_id = conn.execute(session_sql, session).lastrowid
             pending.extend((*row[:2], session_id, *row[3:], row[4]) for row in events)
             if len(pending) >= TX_EVENTS:  # one ingest batch: one transaction
-                conn.executemany(event_sql, pending)
+                _store(conn, event_sql, org_id, pending)
                 conn.execute("COMMIT")
                 conn.execute("BEGIN IMMEDIATE")
                 pending = []
-        conn.executemany(event_sql, pending)
+        _store(conn, event_sql, org_id, pending)
         conn.execute("COMMIT")
         elapsed = time.perf_counter() - began
         conn.execute("ANALYZE")
@@ -291,6 +293,13 @@ def fill_sqlite(target: Target, org_id: int, total_turns: int, corpus: Corpus) -
         return elapsed
     finally:
         conn.close()
+
+
+def _store(conn: sqlite3.Connection, event_sql: str, org_id: int, rows: list[tuple]) -> None:
+    """Insert the event rows, then index their turns with the ingest's own statement."""
+    conn.executemany(event_sql, rows)
+    turns = [row[1] for row in rows if row[3] == "transcript"]
+    conn.execute(ADD_TURNS_SQL, (org_id, orjson.dumps(turns).decode()))
 
 
 def fill_pg(target: Target, org_id: int, total_turns: int, corpus: Corpus) -> float:

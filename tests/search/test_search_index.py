@@ -17,6 +17,7 @@ from sqlalchemy import create_engine, delete, inspect, text
 from sessionary import migrate
 from sessionary.db import Database, normalize_url, open_database, session_scope
 from sessionary.ingest import service as ingest
+from sessionary.ingest.models import Event
 from sessionary.ingest.schemas import EventIn
 from sessionary.listing import ListParams
 from sessionary.search import models
@@ -69,12 +70,42 @@ def empty_url(request: pytest.FixtureRequest, tmp_path) -> Iterator[str]:
         admin.dispose()
 
 
+def _store_without_the_ingest(database: Database, org: int, text_: str) -> None:
+    """A session and a turn as a version before the search index stored them (today's ingest would
+    index the turn itself)."""
+    moment = datetime(2024, 6, 19, 10, tzinfo=UTC)
+    with session_scope(database.writer) as db:
+        session = Session(
+            organization_id=org,
+            channel_manager_service="hedy",
+            channel_manager_sid="old",
+            timestamp=moment,
+            first_event_at=moment,
+            last_event_at=moment,
+            updated_at=moment,
+        )
+        db.add(session)
+        db.flush()
+        data = {"source": "user", "text": text_}
+        db.add(
+            Event(
+                organization_id=org,
+                event_id="old",
+                session_id=session.id,
+                type="transcript",
+                timestamp=moment,
+                data=data,
+                received_at=moment,
+            )
+        )
+
+
 def test_the_migration_indexes_turns_stored_before_it(empty_url: str) -> None:
     migrate.upgrade(empty_url, "0004-1")  # the schema just before the search index
     database = open_database(empty_url, pool_size=1)
     try:
         org = _new_org(database)
-        _ingest(database, org, [event("old", data={"source": "user", "text": "An old turn about gazebos."})])
+        _store_without_the_ingest(database, org, "An old turn about gazebos.")
         migrate.upgrade(empty_url)
         migrate.check(empty_url)
         assert _count(database, org, "gazebos") == 1

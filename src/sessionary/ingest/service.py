@@ -23,6 +23,7 @@ from sessionary.ingest import event_rows
 from sessionary.ingest.models import Event
 from sessionary.ingest.projection import READ_COLUMNS, State, apply_events
 from sessionary.ingest.schemas import EventIn, IngestResult
+from sessionary.search import indexing as search_index
 from sessionary.sessions.models import Session
 
 SessionKey = tuple[str, str]
@@ -61,6 +62,7 @@ def ingest_events(db: DBSession, *, organization_id: int, events: Sequence[Event
         organization_id=organization_id,
         sessions=[(sessions[key]["conversation_id"], sessions[key]["timestamp"]) for key in named],
     )
+    search_index.add_turns(db, organization_id=organization_id, events=[item.event for item in stored])
     return IngestResult(inserted=len(stored), duplicates=len(events) - len(stored))
 
 

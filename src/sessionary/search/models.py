@@ -1,11 +1,12 @@
-"""Where the transcript search index lives. No ORM class: the index sits beside the `event` table, built
-and kept current by the database itself (migration 0004), so the ingest code does not change.
+"""Where the transcript search index lives. No ORM class: the index sits beside the `event` table
+(migration 0004 creates it and indexes the turns stored before).
 
 - SQLite: `transcript_fts`, an FTS5 table over the view `transcript_text` (external content: the text is
-  not copied; rowid = event.id). Triggers on `event` index each transcript row in the inserting
-  transaction, and un-index it if the row is ever deleted (a cascade from its session or organization).
+  not copied; rowid = event.id). The ingest adds each batch's new turns in its transaction
+  (`indexing.add_turns`); triggers on `event` take a row out should it be deleted (a cascade from its
+  session or organization) or changed.
 - PostgreSQL: `event.search_vector`, a stored generated tsvector column (NULL except for transcripts),
-  with the GIN index `ix_event_search_vector`.
+  with the GIN index `ix_event_search_vector`: the database keeps it, the ingest does nothing.
 
 Alembic's autogenerate does not know these objects; `migrations/env.py` leaves them out of the comparison
 by the names below.
@@ -15,7 +16,7 @@ from __future__ import annotations
 
 FTS_TABLE = "transcript_fts"  # and its shadow tables transcript_fts_data, _idx, _docsize, _config
 TEXT_VIEW = "transcript_text"
-TRIGGERS = ("transcript_fts_insert", "transcript_fts_delete", "transcript_fts_update")
+TRIGGERS = ("transcript_fts_delete", "transcript_fts_update")
 VECTOR_COLUMN = "search_vector"
 VECTOR_INDEX = "ix_event_search_vector"
 TOKENIZER = "unicode61 remove_diacritics 2"

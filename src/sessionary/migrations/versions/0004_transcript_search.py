@@ -4,8 +4,9 @@ Revision ID: 0004
 Revises: 0002
 Create Date: 2026-11-21 11:00:00
 
-Both indexes are built from the rows already stored (backfill) and kept current by the database in the
-transaction that inserts an event. See sessionary/search/models.py.
+Both indexes are built from the rows already stored (backfill) and kept current in the transaction that
+inserts an event: on SQLite by the ingest (search/indexing.py), on PostgreSQL by the database itself.
+See sessionary/search/models.py.
 """
 
 from collections.abc import Sequence
@@ -20,18 +21,18 @@ depends_on: str | Sequence[str] | None = None
 
 _SQLITE_UP = (
     # External content: FTS5 reads the text back through this view (for snippets), it is not copied.
+    # New turns are added by the ingest (search/indexing.py), one statement per batch: an INSERT trigger
+    # cost four times as much (FTS5 flushes its pending terms at every trigger statement's savepoint).
     """CREATE VIEW transcript_text AS
        SELECT id, json_extract(data, '$.text') AS text FROM event WHERE type = 'transcript'""",
     """CREATE VIRTUAL TABLE transcript_fts USING fts5(
        text, content='transcript_text', content_rowid='id', tokenize='unicode61 remove_diacritics 2')""",
-    """CREATE TRIGGER transcript_fts_insert AFTER INSERT ON event WHEN new.type = 'transcript' BEGIN
-       INSERT INTO transcript_fts(rowid, text) VALUES (new.id, json_extract(new.data, '$.text'));
-       END""",
     """CREATE TRIGGER transcript_fts_delete AFTER DELETE ON event WHEN old.type = 'transcript' BEGIN
        INSERT INTO transcript_fts(transcript_fts, rowid, text)
        VALUES ('delete', old.id, json_extract(old.data, '$.text'));
        END""",
-    # Events are never updated; should one be, the index follows.
+    # Rows leave through cascades (a session or organization deleted); events are never updated, but
+    # should one be, the index follows.
     """CREATE TRIGGER transcript_fts_update AFTER UPDATE OF type, data ON event BEGIN
        INSERT INTO transcript_fts(transcript_fts, rowid, text)
        SELECT 'delete', old.id, json_extract(old.data, '$.text') WHERE old.type = 'transcript';
@@ -44,7 +45,6 @@ _SQLITE_UP = (
 _SQLITE_DOWN = (
     "DROP TRIGGER IF EXISTS transcript_fts_update",
     "DROP TRIGGER IF EXISTS transcript_fts_delete",
-    "DROP TRIGGER IF EXISTS transcript_fts_insert",
     "DROP TABLE IF EXISTS transcript_fts",
     "DROP VIEW IF EXISTS transcript_text",
 )
