@@ -6,7 +6,7 @@
    sessions of 8-20 turns of call-centre dialogue, plus one latency event per turn so that the `event`
    table has its usual width, straight into the `session` and `event` tables the ingest writes, in
    transactions of 5,000 events. Each transaction indexes its turns as the ingest does (SQLite: the
-   ingest's own statement, `search.indexing.ADD_TURNS_SQL`; PostgreSQL: the generated column); nothing
+   ingest's own statements, `search.indexing`; PostgreSQL: the generated column); nothing
    is optimized afterwards.
 2. Starts `sessionary serve` and times GET /api/v1/sessions/search (page size 25) for five kinds of query:
    a common word, a rare word (a surname a few dozen turns mention), two words, a quoted phrase and a
@@ -54,7 +54,7 @@ from sessionary.config import Settings
 from sessionary.db import open_database, session_scope
 from sessionary.listing import ListParams
 from sessionary.search import service
-from sessionary.search.indexing import ADD_TURNS_SQL
+from sessionary.search.indexing import FIND_IDS_SQL, INSERT_SQL
 from sessionary.search.query import parse
 
 ORG = "bench-search"
@@ -296,10 +296,11 @@ def fill_sqlite(target: Target, org_id: int, total_turns: int, corpus: Corpus) -
 
 
 def _store(conn: sqlite3.Connection, event_sql: str, org_id: int, rows: list[tuple]) -> None:
-    """Insert the event rows, then index their turns with the ingest's own statement."""
+    """Insert the event rows, then index their turns with the ingest's own statements."""
     conn.executemany(event_sql, rows)
-    turns = [row[1] for row in rows if row[3] == "transcript"]
-    conn.execute(ADD_TURNS_SQL, (org_id, orjson.dumps(turns).decode()))
+    texts = {row[1]: orjson.loads(row[5])["text"] for row in rows if row[3] == "transcript"}
+    found = conn.execute(FIND_IDS_SQL, (org_id, orjson.dumps(list(texts)).decode())).fetchall()
+    conn.executemany(INSERT_SQL, [(row_id, texts[event_id]) for event_id, row_id in found])
 
 
 def fill_pg(target: Target, org_id: int, total_turns: int, corpus: Corpus) -> float:

@@ -21,8 +21,8 @@ depends_on: str | Sequence[str] | None = None
 
 _SQLITE_UP = (
     # External content: FTS5 reads the text back through this view (for snippets), it is not copied.
-    # New turns are added by the ingest (search/indexing.py), one statement per batch: an INSERT trigger
-    # cost four times as much (FTS5 flushes its pending terms at every trigger statement's savepoint).
+    # New turns are added by the ingest (search/indexing.py), one executemany per batch: an INSERT trigger
+    # cost several times as much (FTS5 flushes its pending terms at every trigger statement's savepoint).
     """CREATE VIEW transcript_text AS
        SELECT id, json_extract(data, '$.text') AS text FROM event WHERE type = 'transcript'""",
     """CREATE VIRTUAL TABLE transcript_fts USING fts5(
