@@ -31,6 +31,7 @@ from sessionary.labels.schemas import SessionLabelCreate
 from sessionary.metrics import routes as metrics_routes
 from sessionary.paths import ControlCharacterPathMiddleware
 from sessionary.recordings import routes as recordings_routes
+from sessionary.search import routes as search_routes
 from sessionary.sessions import routes as sessions_routes
 from sessionary.transcripts import routes as transcripts_routes
 
@@ -61,6 +62,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(debug_routes.router)
     app.include_router(analysis_routes.router)
     app.include_router(labels_routes.build_router(max_limit=settings.list_max_limit))
+    # Before the sessions router: its /{session_id} would take "search" for an id.
+    app.include_router(
+        search_routes.build_router(max_limit=settings.list_max_limit, max_turns=settings.search_max_turns)
+    )
     app.include_router(sessions_routes.build_router(max_limit=settings.list_max_limit))
     app.include_router(recordings_routes.router)  # its upload streams: no body limit or gate applies
     app.include_router(conversations_routes.build_router(max_limit=settings.list_max_limit))

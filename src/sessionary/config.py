@@ -69,3 +69,6 @@ class Settings(BaseSettings):
     # The console (see console/): how long a sign-in lasts; Secure cookies behind HTTPS.
     console_session_hours: int = Field(default=12, ge=1, le=24 * 90)
     console_secure_cookie: bool = False
+
+    # Transcript search (see search/): matching turns one query scores at most, newest first.
+    search_max_turns: int = Field(default=5_000, ge=1)

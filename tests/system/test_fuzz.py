@@ -54,6 +54,7 @@ def test_the_fuzzed_schema_is_the_one_the_live_server_serves(client: httpx.Clien
     assert {op["operationId"] for path in OPENAPI["paths"].values() for op in path.values()} == {
         "ingest_events",
         "sessions_list",
+        "sessions_search",
         "session_get_by_id",
         "session_transcript_get_by_id",
         "session_timeline_get_by_id",

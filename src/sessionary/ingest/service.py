@@ -25,6 +25,7 @@ from sessionary.ingest import event_rows
 from sessionary.ingest.models import Event
 from sessionary.ingest.projection import READ_COLUMNS, State, apply_events
 from sessionary.ingest.schemas import EventIn, IngestResult
+from sessionary.search import indexing as search_index
 from sessionary.sessions.models import Session
 
 SessionKey = tuple[str, str]
@@ -57,6 +58,24 @@ def ingest_events(db: DBSession, *, organization_id: int, events: Sequence[Event
     changes = {key: apply_events(sessions[key], new_events) for key, new_events in fresh.items()}
     changes = {key: change for key, change in changes.items() if change}
     _write_sessions(db, sessions=sessions, changes=changes)
+    _derive(
+        db, organization_id, stored=stored, fresh=fresh, sessions=sessions, changes=changes, previous=previous
+    )
+    return IngestResult(inserted=len(stored), duplicates=len(events) - len(stored))
+
+
+def _derive(
+    db: DBSession,
+    organization_id: int,
+    *,
+    stored: list[_Pending],
+    fresh: dict[SessionKey, list[EventIn]],
+    sessions: dict[SessionKey, State],
+    changes: dict[SessionKey, State],
+    previous: dict[SessionKey, str | None],
+) -> None:
+    """What the other domains keep from the batch, in the same transaction: conversations, the analysis
+    queue, notable events and the transcript search index (each one batched statement or a few)."""
     # A conversation is created when a session first names it (or names another one).
     named = [key for key, change in changes.items() if "conversation_id" in change]
     conversations.ensure_conversations(
@@ -64,17 +83,17 @@ def ingest_events(db: DBSession, *, organization_id: int, events: Sequence[Event
         organization_id=organization_id,
         sessions=[(sessions[key]["conversation_id"], sessions[key]["timestamp"]) for key in named],
     )
+    conversations.refresh_conversations(
+        db, organization_id=organization_id, sessions=sessions, changes=changes, previous=previous
+    )
     # An ended session that changed is due for analysis (its first end, or events after it).
     analysis.mark_due(
         db,
         organization_id=organization_id,
         session_ids=[s["id"] for k, s in sessions.items() if k in changes and s["ended_at"]],
     )
-    conversations.refresh_conversations(
-        db, organization_id=organization_id, sessions=sessions, changes=changes, previous=previous
-    )
     notable.record(db, organization_id=organization_id, sessions=sessions, fresh=fresh)
-    return IngestResult(inserted=len(stored), duplicates=len(events) - len(stored))
+    search_index.add_turns(db, organization_id=organization_id, events=[item.event for item in stored])
 
 
 def _prepare(events: Sequence[EventIn], *, sqlite: bool) -> list[_Pending]:

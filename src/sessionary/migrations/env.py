@@ -2,16 +2,29 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from alembic import context
 from sqlalchemy import text
 
 from sessionary import models  # noqa: F401  (registers every table on Base.metadata)
 from sessionary.db import Base
+from sessionary.search import models as search_index
 
 config = context.config
 connection = config.attributes["connection"]
 # Several servers may start at once against one PostgreSQL: let one migrate at a time.
 _LOCK_ID = 0x5E5510
+
+
+def include_name(name: str | None, type_: str, _parents: Any) -> bool:
+    """Leave out the objects the models do not describe: the FTS5 table and its shadow tables."""
+    return not search_index.is_unmanaged(name, type_)
+
+
+def include_object(_object: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
+    """... and the PostgreSQL search column and its index, which only the database has."""
+    return not (reflected and compare_to is None and search_index.is_unmanaged(name, type_))
 
 
 def run() -> None:
@@ -23,6 +36,8 @@ def run() -> None:
         target_metadata=Base.metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        include_name=include_name,
+        include_object=include_object,
     )
     with context.begin_transaction():
         context.run_migrations()

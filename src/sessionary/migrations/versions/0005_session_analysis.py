@@ -1,7 +1,7 @@
 """session analysis
 
 Revision ID: 0005
-Revises: 0003
+Revises: 0004
 Create Date: 2026-11-21 10:47:03.352252
 
 """
@@ -16,7 +16,7 @@ import sessionary.db_types  # noqa: F401  (portable column types used by autogen
 
 # revision identifiers, used by Alembic.
 revision: str = "0005"
-down_revision: str | Sequence[str] | None = "0003"
+down_revision: str | Sequence[str] | None = "0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,0 +1,213 @@
+"""The two full-text indexes behind one small interface: SQLite FTS5 and PostgreSQL tsvector/GIN.
+
+Each gives the organization's matching turns with a score (higher is better), a way to pick each
+session's best turn while grouping, and the text of a turn around its match with the matches marked.
+Statements are built once per shape of query (see `shape`) and take the query's words as bound values.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Sequence
+from functools import cache, reduce
+from typing import Any, Protocol
+
+from sqlalchemy import (
+    ColumnElement,
+    Float,
+    Integer,
+    Select,
+    Subquery,
+    TextClause,
+    bindparam,
+    column,
+    func,
+    literal_column,
+    select,
+    table,
+    text,
+)
+from sqlalchemy.dialects.postgresql import TSQUERY, TSVECTOR, aggregate_order_by
+from sqlalchemy.orm import Session as DBSession
+
+from sessionary.ingest.models import Event
+from sessionary.search import models
+from sessionary.search.query import SearchQuery
+
+SNIPPET_WORDS = 32
+ORGANIZATION = bindparam("organization_id", type_=Integer)
+
+
+class Index(Protocol):
+    def shape(self, query: SearchQuery) -> Hashable:
+        """What the form of the statements depends on (the values are bound separately)."""
+
+    def parameters(self, query: SearchQuery) -> dict[str, Any]:
+        """The bound values of the query's words."""
+
+    def matches(self, shape: Any) -> Select[Any]:
+        """The organization's matching turns: event_id, session_id, score (higher is better)."""
+
+    def newest_first(self) -> ColumnElement[Any]:
+        """The order to walk the matches in: the most recently stored turn first."""
+
+    def aggregates(self, matches: Subquery) -> list[ColumnElement[Any]]:
+        """Per-session aggregates over `matches`: score, match_count, best_event_id (its best turn)."""
+
+    def marked(
+        self, db: DBSession, query: SearchQuery, event_ids: Sequence[int], free: Sequence[str]
+    ) -> dict[int, str]:
+        """Each turn's text around its match, the matching words between free[0] and free[1];
+        `free` holds four characters that occur in none of the turns' texts."""
+
+
+class SQLiteIndex:
+    """FTS5: bm25 ranks the turns; the FTS rowid is event.id."""
+
+    # `rank` is FTS5's bm25() as a column: the function itself cannot be used inside an aggregate.
+    _fts = table(models.FTS_TABLE, column("rowid", Integer), column("rank", Float))
+    _name: ColumnElement[Any] = literal_column(models.FTS_TABLE)
+
+    def shape(self, query: SearchQuery) -> Hashable:
+        return None
+
+    def parameters(self, query: SearchQuery) -> dict[str, Any]:
+        return {"fts_query": query.fts5()}
+
+    def matches(self, shape: Any) -> Select[Any]:
+        return (
+            select(Event.id.label("event_id"), Event.session_id, (-self._fts.c.rank).label("score"))
+            .select_from(self._fts)
+            .join(Event, Event.id == self._fts.c.rowid)
+            .where(self._name.match(bindparam("fts_query")), Event.organization_id == ORGANIZATION)
+        )
+
+    def newest_first(self) -> ColumnElement[Any]:
+        return self._fts.c.rowid.desc()  # FTS5 walks its doclists backwards: no sort, stops at the LIMIT
+
+    def aggregates(self, matches: Subquery) -> list[ColumnElement[Any]]:
+        # With exactly one max() in an aggregate query, SQLite takes a bare column from the row that has
+        # the maximum: the best turn comes for free from the grouping pass.
+        return [
+            func.sum(matches.c.score).label("score"),
+            func.count().label("match_count"),
+            func.max(matches.c.score).label("best_score"),
+            matches.c.event_id.label("best_event_id"),
+        ]
+
+    def marked(
+        self, db: DBSession, query: SearchQuery, event_ids: Sequence[int], free: Sequence[str]
+    ) -> dict[int, str]:
+        values: dict[str, Any] = {"q": query.fts5(), "open": free[0], "close": free[1]}
+        if any(term.prefix for term in query.terms):
+            # FTS5 gathers a prefix's doclist anew for every MATCH it runs (milliseconds for a common
+            # prefix): one walk over the range of the turns, computing snippets only for them.
+            stmt = _SNIPPETS_IN_RANGE
+            values.update({"low": min(event_ids), "high": max(event_ids), "ids": list(event_ids)})
+        else:
+            stmt = _snippets(len(event_ids))
+            values.update({f"id{n}": event_id for n, event_id in enumerate(event_ids)})
+        return {int(event_id): snippet for event_id, snippet in db.connection().execute(stmt, values)}
+
+
+_SNIPPET = f"snippet({models.FTS_TABLE}, 0, :open, :close, '…', {SNIPPET_WORDS})"
+# `+rowid`: the list stays a filter on the walk instead of becoming one MATCH per id.
+_SNIPPETS_IN_RANGE = text(
+    f"SELECT rowid AS id, {_SNIPPET} AS snippet FROM {models.FTS_TABLE} WHERE {models.FTS_TABLE} MATCH :q "
+    "AND rowid >= :low AND rowid <= :high AND +rowid IN :ids"
+).bindparams(bindparam("ids", expanding=True))
+
+
+@cache
+def _snippets(count: int) -> TextClause:
+    """One statement for `count` turns: a UNION ALL of one-turn look-ups.
+
+    Each looks its turn up as a rowid *range*: FTS5 plans `rowid = ?` (and so `rowid IN (...)`) together
+    with MATCH as a walk through every match (milliseconds for a common word), a one-row range as a seek.
+    """
+    one = (
+        f"SELECT :id{{n}} AS id, {_SNIPPET} AS snippet FROM {models.FTS_TABLE} "
+        f"WHERE {models.FTS_TABLE} MATCH :q AND rowid >= :id{{n}} AND rowid <= :id{{n}}"
+    )
+    return text(" UNION ALL ".join(one.format(n=n) for n in range(count)))
+
+
+class PostgresIndex:
+    """A stored tsvector column (NULL except on transcripts) with a GIN index; ts_rank ranks the turns."""
+
+    _vector = literal_column(f"event.{models.VECTOR_COLUMN}", type_=TSVECTOR)
+    _config: ColumnElement[Any] = literal_column(f"'{models.TS_CONFIG}'::regconfig")
+
+    def shape(self, query: SearchQuery) -> Hashable:
+        return tuple(term.prefix for term in query.terms)
+
+    def parameters(self, query: SearchQuery) -> dict[str, Any]:
+        # A prefix term is one word of letters and digits (see query.parse): safe inside the quotes.
+        return {
+            f"t{n}": f"'{term.text}':*" if term.prefix else term.text for n, term in enumerate(query.terms)
+        }
+
+    def _tsquery(self, shape: tuple[bool, ...]) -> ColumnElement[Any]:
+        parts = [
+            # The words go through the same parser as the indexed turns; punctuation forms no syntax.
+            func.to_tsquery(self._config, bindparam(f"t{n}"), type_=TSQUERY)
+            if prefix
+            else func.phraseto_tsquery(self._config, bindparam(f"t{n}"), type_=TSQUERY)
+            for n, prefix in enumerate(shape)
+        ]
+        return reduce(lambda left, right: left.op("&&", return_type=TSQUERY)(right), parts)
+
+    def matches(self, shape: Any) -> Select[Any]:
+        tsquery = self._tsquery(shape)
+        score = func.ts_rank(self._vector, tsquery, type_=Float)
+        return select(Event.id.label("event_id"), Event.session_id, score.label("score")).where(
+            Event.type == "transcript",
+            Event.organization_id == ORGANIZATION,
+            self._vector.op("@@")(tsquery),
+        )
+
+    def newest_first(self) -> ColumnElement[Any]:
+        return Event.id.desc()
+
+    def aggregates(self, matches: Subquery) -> list[ColumnElement[Any]]:
+        order = (matches.c.score.desc(), matches.c.event_id.desc())  # ties: the newest turn, as on SQLite
+        best = func.array_agg(aggregate_order_by(matches.c.event_id, *order))
+        return [
+            func.sum(matches.c.score).label("score"),
+            func.count().label("match_count"),
+            func.max(matches.c.score).label("best_score"),
+            best[1].label("best_event_id"),
+        ]
+
+    def marked(
+        self, db: DBSession, query: SearchQuery, event_ids: Sequence[int], free: Sequence[str]
+    ) -> dict[int, str]:
+        options = (
+            f'StartSel="{free[0]}", StopSel="{free[1]}", MaxWords={SNIPPET_WORDS}, MinWords=12, ShortWord=0'
+        )
+        values = {
+            **self.parameters(query),
+            "ids": list(event_ids),
+            "options": options,
+            "lt": free[2],
+            "gt": free[3],
+        }
+        rows = db.connection().execute(self._headlines(self.shape(query)), values)
+        back = str.maketrans({free[2]: "<", free[3]: ">"})
+        return {event_id: marked.translate(back) for event_id, marked in rows}
+
+    @cache  # noqa: B019  (one instance, a handful of shapes)
+    def _headlines(self, shape: Any) -> Select[Any]:
+        # ts_headline drops what its parser takes for markup tags (`<b>`), so `<` and `>` go in as two
+        # stand-ins and come back afterwards: the snippet keeps the text as it was said.
+        said = Event.data["text"].as_string()
+        stand_ins = func.replace(func.replace(said, "<", bindparam("lt")), ">", bindparam("gt"))
+        headline = func.ts_headline(self._config, stand_ins, self._tsquery(shape), bindparam("options"))
+        return select(Event.id, headline).where(Event.id.in_(bindparam("ids", expanding=True)))
+
+
+INDEXES: dict[str, Index] = {"sqlite": SQLiteIndex(), "postgresql": PostgresIndex()}
+
+
+def index_for(db: DBSession) -> Index:
+    """The index of the database `db` is bound to."""
+    return INDEXES[db.get_bind().dialect.name]
