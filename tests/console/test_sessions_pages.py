@@ -47,6 +47,9 @@ def calls(client: httpx.Client, org: Org) -> dict[str, str]:
         ({"conversation_id": "conv-1"}, {"a1", "a2"}),
         ({"label": "none"}, {"a1", "a2", "a3", "a4"}),
         ({"prompt": "Billing Support prompt", "test": "exclude"}, {"a2"}),
+        ({"q": "refill"}, {"a1", "a2", "a3"}),
+        ({"q": "refi", "agent": "Billing Support"}, {"a2", "a3"}),
+        ({"q": "gazebo"}, set()),
     ],
 )
 def test_each_filter_narrows_the_list_and_the_count(

@@ -66,7 +66,7 @@ def list_sessions(db: DBSession, *, organization_id: int, query: ListQuery) -> S
     if query.q:
         condition = sources.search_condition(db, organization_id=organization_id, text=query.q)
         if condition is None:
-            note = "Full-text search is not available on this server yet; the text was not applied."
+            note = "The search text has no word to look for; it was not applied."
         else:
             stmt = stmt.where(condition)
     params = ListParams(

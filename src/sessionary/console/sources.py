@@ -21,13 +21,31 @@ from sessionary.analysis.models import SessionSummary
 from sessionary.recordings.models import Recording
 from sessionary.recordings.routes import STREAM_PATH
 from sessionary.recordings.tokens import TokenSigner
+from sessionary.search import fts
+from sessionary.search import query as search_query
 from sessionary.sessions.models import Session
+
+_SEARCH_MAX_TURNS = (
+    5_000  # matching turns looked at, newest first (the API's SESSIONARY_SEARCH_MAX_TURNS default)
+)
 
 
 def search_condition(db: DBSession, *, organization_id: int, text: str) -> ColumnElement[bool] | None:
-    """A condition on `session` (e.g. `Session.id IN (SELECT ... FROM the FTS index MATCH :text)`) keeping
-    the sessions whose transcript matches `text`; None while search is not wired."""
-    return None
+    """A condition on `session` keeping the sessions whose transcript matches `text` (the search API's
+    syntax), among the newest SEARCH_MAX_TURNS matching turns like the API; None when `text` has no word."""
+    try:
+        query = search_query.parse(text)
+    except search_query.QueryError:
+        return None
+    index = fts.index_for(db)
+    matches = (
+        index.matches(index.shape(query))
+        .order_by(index.newest_first())
+        .limit(_SEARCH_MAX_TURNS)
+        .params(**index.parameters(query), organization_id=organization_id)
+        .subquery()
+    )
+    return Session.id.in_(select(matches.c.session_id))
 
 
 def session_extras(
