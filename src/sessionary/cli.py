@@ -16,6 +16,7 @@ from sessionary.config import Settings
 from sessionary.db import open_database, session_scope
 from sessionary.errors import SessionaryError
 from sessionary.ingest import importer
+from sessionary.journey.cli import deployments_app, outcomes_app, segments_app
 from sessionary.tenancy import service as tenancy
 
 app = typer.Typer(help="sessionary: record, search and serve conversation sessions.", no_args_is_help=True)
@@ -23,6 +24,9 @@ keys_app = typer.Typer(help="API keys.", no_args_is_help=True)
 db_app = typer.Typer(help="The database.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
 app.add_typer(db_app, name="db")
+app.add_typer(deployments_app, name="deployments", no_args_is_help=True)
+app.add_typer(segments_app, name="segments", no_args_is_help=True)
+app.add_typer(outcomes_app, name="outcomes", no_args_is_help=True)
 err = Console(stderr=True)
 
 Host = Annotated[str, typer.Option(help="Interface to listen on.")]
