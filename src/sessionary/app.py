@@ -7,10 +7,12 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from sessionary import __version__
-from sessionary.api import syllable
+from sessionary.api import genesys, syllable
 from sessionary.api.bodies import add_component_schemas
 from sessionary.body_limit import BodyLimitMiddleware
 from sessionary.config import Settings
@@ -20,6 +22,10 @@ from sessionary.errors import SessionaryError
 from sessionary.gate import GateMiddleware
 from sessionary.ingest import routes as ingest_routes
 from sessionary.ingest.schemas import IngestBatch
+from sessionary.journey import routes as journey_routes
+from sessionary.journey.cors import PathCORSMiddleware
+from sessionary.journey.ingest import Enricher
+from sessionary.journey.requests import AppEventRequest, WebEventRequest
 from sessionary.labels import routes as labels_routes
 from sessionary.labels.schemas import SessionLabelCreate
 from sessionary.paths import ControlCharacterPathMiddleware
@@ -35,9 +41,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         tune_gc()
         app.state.db = open_database(settings.database_url, pool_size=settings.db_pool_size)
+        app.state.journey = Enricher.from_settings(settings)
         try:
             yield
         finally:
+            app.state.journey.close()
             app.state.db.dispose()
 
     app = FastAPI(title="sessionary", version=__version__, lifespan=lifespan)
@@ -47,12 +55,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(debug_routes.router)
     app.include_router(labels_routes.build_router(max_limit=settings.list_max_limit))
     app.include_router(sessions_routes.build_router(max_limit=settings.list_max_limit))
+    app.include_router(journey_routes.build_router())
     app.add_middleware(BodyLimitMiddleware, limits={ingest_routes.EVENTS_PATH: settings.ingest_max_bytes})
     app.add_middleware(GateMiddleware, paths={ingest_routes.EVENTS_PATH}, limit=settings.ingest_concurrency)
+    app.add_middleware(PathCORSMiddleware, pattern=journey_routes.INGEST_PATH_PATTERN)
     app.add_middleware(ControlCharacterPathMiddleware)
-    add_component_schemas(app, IngestBatch, SessionLabelCreate)
-    app.add_exception_handler(SessionaryError, syllable.domain_error)
-    app.add_exception_handler(RequestValidationError, syllable.validation_error)
+    add_component_schemas(app, IngestBatch, SessionLabelCreate, WebEventRequest, AppEventRequest)
+    # /api/v2 answers errors as Genesys ErrorBody, the rest of the API as Syllable {"detail": ...}.
+    app.add_exception_handler(SessionaryError, genesys.per_face(syllable.domain_error, genesys.domain_error))
+    app.add_exception_handler(
+        RequestValidationError, genesys.per_face(syllable.validation_error, genesys.validation_error)
+    )
+    app.add_exception_handler(
+        StarletteHTTPException, genesys.per_face(http_exception_handler, genesys.http_error)
+    )
 
     @app.get("/healthz", tags=["meta"], include_in_schema=False)
     def healthz() -> dict[str, str]:

@@ -70,11 +70,13 @@ def test_segments_and_outcomes_create_store_parsed_conditions(
         ["outcomes", "create", "--org", "cli-rules", "--name", "Bought", "--when", "eventName == order_done"],
         env=env,
     )
-    assert seg.exit_code == 0 and out.exit_code == 0, seg.output + out.output
+    assert seg.exit_code == 0, seg.output
+    assert out.exit_code == 0, out.output
     with session_scope(database.reader) as db:
         segment = db.get(Rule, seg.output.strip().splitlines()[-1])
         outcome = db.get(Rule, out.output.strip().splitlines()[-1])
-        assert segment is not None and outcome is not None
+        assert segment is not None
+        assert outcome is not None
         assert (segment.kind, outcome.kind) == ("segment", "outcome")
         assert segment.conditions == [
             {"field": "referrer.medium", "op": "==", "value": "search"},

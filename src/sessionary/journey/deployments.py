@@ -4,7 +4,7 @@ sessionization settings (defaults below, overridable per deployment)."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
@@ -88,14 +88,13 @@ def get_deployment(db: DBSession, *, deployment_id: str) -> Deployment:
     return deployment
 
 
-def check_domain(deployment: Deployment, hostname: str | None) -> None:
+def check_domain(deployment_id: str, allowed: Sequence[str], hostname: str | None) -> None:
     """Forbidden unless the page host is one of the allowed domains or below one (no list: any host)."""
-    allowed = deployment.allowed_domains
     if not allowed:
         return
     host = (hostname or "").lower().rstrip(".")
     if not any(host == d or host.endswith("." + d) for d in allowed):
         raise Forbidden(
-            f"page.url: host '{host}' is not an allowed domain of deployment {deployment.id} "
+            f"page.url: host '{host}' is not an allowed domain of deployment {deployment_id} "
             f"({', '.join(allowed)})"
         )

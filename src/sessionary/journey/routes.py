@@ -1,0 +1,145 @@
+"""The Genesys-compatible journey face: web/app event ingest (unauthenticated, per deployment) and the
+session reads (Bearer API key with the read scope). Thin: parse, call one service function, return."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request
+
+from sessionary.api.bodies import json_body, request_body_openapi
+from sessionary.api.genesys import error_responses
+from sessionary.db import session_scope
+from sessionary.db_types import utcnow
+from sessionary.journey import ingest, read, views, wire
+from sessionary.journey.ingest import DeploymentInfo, Enricher, Origin
+from sessionary.journey.paging import PageParams, page_params
+from sessionary.journey.requests import AppEventRequest, WebEventRequest
+from sessionary.tenancy.deps import DB, Reader, WriteDB
+
+DEPLOYMENT_PATH = "/api/v2/journey/deployments/{deploymentId}"
+# The two ingest paths (CORS applies to them only).
+INGEST_PATH_PATTERN = r"^/api/v2/journey/deployments/[^/]+/(webevents|appevents)$"
+WebBody = Annotated[WebEventRequest, Depends(json_body(WebEventRequest))]
+AppBody = Annotated[AppEventRequest, Depends(json_body(AppEventRequest))]
+Paging = Annotated[PageParams, Depends(page_params)]
+EventType = Annotated[str | None, Query(alias="eventType", max_length=1000)]
+
+
+def deployment(request: Request, deploymentId: str) -> DeploymentInfo:  # noqa: N803 (the path's name)
+    """The deployment named in the path, read in a short transaction of its own (404 if unknown)."""
+    with session_scope(request.app.state.db.reader) as db:
+        return ingest.read_deployment(db, deployment_id=deploymentId)
+
+
+Deployment = Annotated[DeploymentInfo, Depends(deployment)]
+
+
+def _origin(request: Request) -> Origin:
+    return Origin(
+        peer=request.client.host if request.client else None,
+        forwarded_for=request.headers.get("x-forwarded-for"),
+        user_agent=request.headers.get("user-agent"),
+    )
+
+
+def _enricher(request: Request) -> Enricher:
+    enricher: Enricher = request.app.state.journey
+    return enricher
+
+
+def build_router() -> APIRouter:
+    router = APIRouter(tags=["journey"])
+
+    @router.post(
+        f"{DEPLOYMENT_PATH}/webevents",
+        response_model=wire.WebEventResponse,
+        status_code=201,
+        operation_id="postJourneyDeploymentWebevents",
+        responses=error_responses(400, 403, 404, authenticated=False),
+        openapi_extra=request_body_openapi(WebEventRequest),
+        response_model_exclude_none=True,
+    )
+    def post_web_event(
+        request: Request, db: WriteDB, target: Deployment, body: WebBody
+    ) -> wire.WebEventResponse:
+        """Record a web event; answers the event as enriched and the session it joined."""
+        now, enricher = utcnow(), _enricher(request)
+        ingest.check_age(body.created_date, now, enricher)
+        incoming = ingest.web_event(body, target, _origin(request), enricher)
+        stored = ingest.record(db, organization_id=target.organization_id, incoming=[incoming], now=now)
+        event = incoming.event
+        return views.web_response(event.payload, stored.sessions[event.id], event.created)
+
+    @router.post(
+        f"{DEPLOYMENT_PATH}/appevents",
+        response_model=wire.AppEventResponse,
+        status_code=201,
+        operation_id="postJourneyDeploymentAppevents",
+        responses=error_responses(400, 404, authenticated=False),
+        openapi_extra=request_body_openapi(AppEventRequest),
+        response_model_exclude_none=True,
+    )
+    def post_app_event(
+        request: Request, db: WriteDB, target: Deployment, body: AppBody
+    ) -> wire.AppEventResponse:
+        """Record an app event; answers the event as enriched and the session it joined."""
+        now, enricher = utcnow(), _enricher(request)
+        ingest.check_age(body.created_date, now, enricher)
+        incoming = ingest.app_event(body, target, _origin(request), enricher)
+        stored = ingest.record(db, organization_id=target.organization_id, incoming=[incoming], now=now)
+        event = incoming.event
+        return views.app_response(event.id, event.payload, stored.sessions[event.id], event.created)
+
+    @router.get(
+        "/api/v2/journey/sessions/{sessionId}",
+        response_model=wire.Session,
+        operation_id="getJourneySession",
+        responses=error_responses(404),
+        response_model_exclude_none=True,
+    )
+    def get_journey_session(db: DB, principal: Reader, sessionId: str) -> wire.Session:  # noqa: N803
+        """One session: a web or app visit, or a conversation (voice/chat) session."""
+        return read.get_session(
+            db, organization_id=principal.organization_id, session_id=sessionId, now=utcnow()
+        )
+
+    @router.get(
+        "/api/v2/journey/sessions/{sessionId}/events",
+        response_model=wire.EventListing,
+        operation_id="getJourneySessionEvents",
+        responses=error_responses(400, 404),
+        response_model_exclude_none=True,
+    )
+    def get_journey_session_events(
+        db: DB,
+        principal: Reader,
+        sessionId: str,
+        paging: Paging,
+        eventType: EventType = None,  # noqa: N803
+    ) -> wire.EventListing:
+        """The session's events, oldest first, a page at a time (follow nextUri)."""
+        types = read.event_types(eventType)
+        return read.list_events(
+            db,
+            organization_id=principal.organization_id,
+            session_id=sessionId,
+            page=paging,
+            types=types,
+            raw_types=eventType,
+        )
+
+    @router.get(
+        "/api/v2/journey/sessions/{sessionId}/outcomescores",
+        response_model=wire.OutcomeScoresResult,
+        operation_id="getJourneySessionOutcomescores",
+        responses=error_responses(404),
+        response_model_exclude_none=True,
+    )
+    def get_journey_session_outcomescores(
+        db: DB,
+        principal: Reader,
+        sessionId: str,  # noqa: N803
+    ) -> wire.OutcomeScoresResult:
+        """Per outcome of the organization: how far the session got towards it (1.0 = achieved)."""
+        return read.outcome_scores(db, organization_id=principal.organization_id, session_id=sessionId)
+
+    return router

@@ -1,0 +1,361 @@
+"""The journey write path: lock the customers, store their events, and re-derive their sessions.
+
+Every customer of a batch is locked first (its `journey_customer` row, created if absent, then
+SELECT ... FOR UPDATE in key order), so two server processes never sessionize one customer at once.
+Per customer and type, events later than all stored ones are folded onto the last session; a late
+event re-splits the stretch of the timeline it can touch (from the first session ending within one
+timeout before it, to the end) and the result replaces the stored sessions of that stretch: a new
+session inherits the id of the first old session it shares an event with, the rest are deleted.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, cast
+
+from sqlalchemy import Table, bindparam, delete, literal, select, tuple_, update
+from sqlalchemy.orm import Session as DBSession
+
+from sessionary.db import insert_for
+from sessionary.db_types import UTCDateTime
+from sessionary.journey import shortids
+from sessionary.journey.models import Customer, JourneyEvent, JourneySession
+from sessionary.journey.rules import CompiledRule
+from sessionary.journey.sessionize import SessionState, StoredEvent, extend, sessionize
+from sessionary.sessions.models import Session
+
+SERVICE = "journey"  # channel_manager_service of every journey session row
+_CHUNK = 400
+_CUSTOMERS = cast(Table, Customer.__table__)
+_EVENTS = cast(Table, JourneyEvent.__table__)
+_JSESSIONS = cast(Table, JourneySession.__table__)
+_SESSIONS = cast(Table, Session.__table__)
+CustomerKey = tuple[str, str]  # (deployment id, cookie id)
+
+
+@dataclass(frozen=True)
+class Incoming:
+    """A validated, enriched event and what its deployment says about sessionizing it."""
+
+    deployment_id: str
+    deployment_name: str
+    cookie: str
+    event: StoredEvent
+    timeout: timedelta
+    short_id_length: int
+
+
+@dataclass
+class CustomerRow:
+    id: int
+    contact_id: str | None
+    event_count: int
+    pageview_count: int
+
+
+@dataclass
+class Stored:
+    """What a batch did: each event's session (after the batch) and the customer totals it saw."""
+
+    sessions: dict[str, SessionState] = field(default_factory=dict)
+    totals: dict[str, tuple[int, int]] = field(default_factory=dict)
+    customers: dict[CustomerKey, CustomerRow] = field(default_factory=dict)
+
+
+def store_events(
+    db: DBSession,
+    *,
+    organization_id: int,
+    incoming: Sequence[Incoming],
+    rules: Sequence[CompiledRule],
+    now: datetime,
+) -> Stored:
+    """Store the events and bring their customers' sessions up to date, in the caller's transaction."""
+    result = Stored()
+    if not incoming:
+        return result
+    result.customers = lock_customers(
+        db, organization_id, sorted({(i.deployment_id, i.cookie) for i in incoming})
+    )
+    _insert_events(db, organization_id, incoming, result, now)
+    groups: dict[tuple[int, str], list[Incoming]] = defaultdict(list)
+    for item in incoming:
+        groups[(result.customers[(item.deployment_id, item.cookie)].id, item.event.kind)].append(item)
+    cutoff = min(i.event.created - i.timeout for i in incoming)
+    loaded = _load_sessions(db, [c for c, _ in groups], cutoff)
+    writer = _Writer(db, organization_id, now)
+    for (customer_id, kind), items in sorted(groups.items()):
+        first = items[0]
+        new_events = sorted((i.event for i in items), key=lambda e: e.key)
+        final, dropped = _derive(
+            db, customer_id, kind, loaded.get((customer_id, kind), []), new_events, first, rules
+        )
+        writer.write(final, dropped, first, customer_id)
+        for session in final:
+            for event in new_events:
+                if session.first_key <= event.key <= session.last_key:
+                    result.sessions[event.id] = session
+    return result
+
+
+def lock_customers(
+    db: DBSession, organization_id: int, keys: list[CustomerKey]
+) -> dict[CustomerKey, CustomerRow]:
+    """Create the missing customers, then lock all of them (in key order: no deadlocks)."""
+    rows = [{"organization_id": organization_id, "deployment_id": d, "cookie_id": c} for d, c in keys]
+    for start in range(0, len(rows), _CHUNK):
+        stmt = insert_for(db, _CUSTOMERS).on_conflict_do_nothing(
+            index_elements=["deployment_id", "cookie_id"]
+        )
+        db.execute(stmt, rows[start : start + _CHUNK])
+    found: dict[CustomerKey, CustomerRow] = {}
+    columns = [
+        _CUSTOMERS.c[n]
+        for n in ("id", "deployment_id", "cookie_id", "contact_id", "event_count", "pageview_count")
+    ]
+    for start in range(0, len(keys), _CHUNK):
+        chunk = keys[start : start + _CHUNK]
+        stmt = (
+            select(*columns)
+            .where(tuple_(_CUSTOMERS.c.deployment_id, _CUSTOMERS.c.cookie_id).in_(chunk))
+            .order_by(_CUSTOMERS.c.deployment_id, _CUSTOMERS.c.cookie_id)
+            .with_for_update()
+        )
+        for row in db.execute(stmt):
+            found[(row.deployment_id, row.cookie_id)] = CustomerRow(
+                row.id, row.contact_id, row.event_count, row.pageview_count
+            )
+    return found
+
+
+def _insert_events(
+    db: DBSession, organization_id: int, incoming: Sequence[Incoming], result: Stored, now: datetime
+) -> None:
+    """Insert the events with the customer totals they bring (WebEvent.totalEventCount, ...)."""
+    rows = []
+    for item in sorted(incoming, key=lambda i: i.event.key):
+        customer = result.customers[(item.deployment_id, item.cookie)]
+        customer.event_count += 1
+        customer.pageview_count += item.event.name == "page_viewed"
+        result.totals[item.event.id] = (customer.event_count, customer.pageview_count)
+        payload = {**item.event.payload, "totalEventCount": customer.event_count}
+        payload["totalPageviewCount"] = customer.pageview_count
+        rows.append(
+            {
+                "id": item.event.id,
+                "organization_id": organization_id,
+                "deployment_id": item.deployment_id,
+                "customer_id": customer.id,
+                "kind": item.event.kind,
+                "event_name": item.event.name,
+                "created_date": item.event.created,
+                "received_at": now,
+                "payload": payload,
+            }
+        )
+    db.execute(_EVENTS.insert(), rows)
+    counts = [
+        {"_id": c.id, "event_count": c.event_count, "pageview_count": c.pageview_count}
+        for c in result.customers.values()
+    ]
+    stmt = update(_CUSTOMERS).where(_CUSTOMERS.c.id == bindparam("_id"))
+    db.connection().execute(
+        stmt.values(event_count=bindparam("event_count"), pageview_count=bindparam("pageview_count")), counts
+    )
+
+
+def _load_sessions(
+    db: DBSession, customer_ids: list[int], cutoff: datetime
+) -> dict[tuple[int, str], list[SessionState]]:
+    """The stored sessions of these customers still active at `cutoff` or later, oldest first."""
+    found: dict[tuple[int, str], list[SessionState]] = defaultdict(list)
+    ids = sorted(set(customer_ids))
+    for start in range(0, len(ids), _CHUNK):
+        stmt = (
+            select(JourneySession)
+            .where(JourneySession.customer_id.in_(ids[start : start + _CHUNK]))
+            .where(JourneySession.last_event_date >= cutoff)
+            .order_by(JourneySession.created_date, JourneySession.first_event_id)
+        )
+        for row in db.scalars(stmt):
+            found[(row.customer_id, row.type)].append(state_of(row))
+    return found
+
+
+def state_of(row: JourneySession) -> SessionState:
+    """A stored journey session as the sessionizer works on it."""
+    return SessionState(
+        type=row.type,
+        created=row.created_date,
+        first_event_id=row.first_event_id,
+        last_date=row.last_event_date,
+        last_event_id=row.last_event_id,
+        ended=row.ended_date,
+        event_count=row.event_count,
+        pageview_count=row.pageview_count,
+        screenview_count=row.screenview_count,
+        authenticated=row.authenticated,
+        wire=dict(row.state),
+        row_id=row.session_id,
+        uuid=row.uuid,
+        short_id=row.short_id,
+    )
+
+
+def _derive(
+    db: DBSession,
+    customer_id: int,
+    kind: str,
+    stored: list[SessionState],
+    new_events: list[StoredEvent],
+    first: Incoming,
+    rules: Sequence[CompiledRule],
+) -> tuple[list[SessionState], list[SessionState]]:
+    """The customer's sessions (of this type) after the new events, and the stored ones they replace."""
+    earliest = new_events[0]
+    if not stored or earliest.key > stored[-1].last_key:
+        last = stored[-1] if stored else None
+        last = last if last is not None and earliest.created - last.last_date <= first.timeout else None
+        return extend(last, new_events, first.timeout, rules), []
+    affected = [s for s in stored if s.last_date >= earliest.created - first.timeout]
+    start = min(affected[0].first_key, earliest.key)
+    events = _timeline(db, customer_id, kind, start)  # the new events are stored already
+    rebuilt = sessionize(events, first.timeout, rules)
+    return _inherit(rebuilt, affected, events)
+
+
+def _timeline(db: DBSession, customer_id: int, kind: str, start: tuple[datetime, str]) -> list[StoredEvent]:
+    """The customer's stored events of `kind` from `start` on."""
+    stmt = (
+        select(_EVENTS.c.id, _EVENTS.c.created_date, _EVENTS.c.event_name, _EVENTS.c.payload)
+        .where(_EVENTS.c.customer_id == customer_id, _EVENTS.c.kind == kind)
+        .where(
+            tuple_(_EVENTS.c.created_date, _EVENTS.c.id) >= tuple_(literal(start[0], UTCDateTime()), start[1])
+        )
+        .order_by(_EVENTS.c.created_date, _EVENTS.c.id)
+    )
+    return [StoredEvent(r.id, r.created_date, kind, r.event_name, r.payload) for r in db.execute(stmt)]
+
+
+def _inherit(
+    rebuilt: list[SessionState], old: list[SessionState], old_events: list[StoredEvent]
+) -> tuple[list[SessionState], list[SessionState]]:
+    """Give each rebuilt session the identity of the first old session it shares an event with."""
+    owner: dict[str, int] = {}
+    for event in old_events:
+        for index, session in enumerate(old):
+            if session.first_key <= event.key <= session.last_key:
+                owner[event.id] = index
+                break
+    taken: set[int] = set()
+    bounds = [(s.first_key, s.last_key) for s in rebuilt]
+    for session, (lo, hi) in zip(rebuilt, bounds, strict=True):
+        candidates = sorted({owner[e.id] for e in old_events if lo <= e.key <= hi and e.id in owner} - taken)
+        if candidates:
+            source = old[candidates[0]]
+            taken.add(candidates[0])
+            session.row_id, session.uuid, session.short_id = source.row_id, source.uuid, source.short_id
+    return rebuilt, [s for i, s in enumerate(old) if i not in taken]
+
+
+class _Writer:
+    """Writes derived sessions: INSERT new ones, UPDATE kept ones, DELETE replaced ones."""
+
+    def __init__(self, db: DBSession, organization_id: int, now: datetime) -> None:
+        self.db, self.organization_id, self.now = db, organization_id, now
+
+    def write(
+        self, final: list[SessionState], dropped: list[SessionState], origin: Incoming, customer_id: int
+    ) -> None:
+        if dropped:
+            ids = [s.row_id for s in dropped if s.row_id is not None]
+            self.db.execute(delete(_SESSIONS).where(_SESSIONS.c.id.in_(ids)))
+            shortids.release(self.db, self.organization_id, [s.uuid for s in dropped if s.uuid])
+        for session in final:
+            open_until = session.last_date + origin.timeout
+            if session.row_id is None:
+                session.uuid = str(uuid.uuid4())
+                session.short_id = shortids.claim(
+                    self.db, self.organization_id, session.uuid, origin.short_id_length, open_until, self.now
+                )
+                self._insert(session, origin, customer_id)
+            else:
+                assert session.uuid is not None
+                assert session.short_id is not None
+                session.short_id = shortids.keep(
+                    self.db,
+                    self.organization_id,
+                    session.uuid,
+                    session.short_id,
+                    origin.short_id_length,
+                    open_until,
+                    self.now,
+                )
+                self._update(session)
+
+    def _session_columns(self, session: SessionState) -> dict[str, Any]:
+        return {
+            "timestamp": session.created,
+            "duration": float(session.duration),
+            "started_at": session.created,
+            "first_event_at": session.created,
+            "last_event_at": session.last_date,
+            "ended_at": session.ended,
+            "event_count": session.event_count,
+            "updated_at": self.now,
+        }
+
+    def _journey_columns(self, session: SessionState) -> dict[str, Any]:
+        return {
+            "short_id": session.short_id,
+            "created_date": session.created,
+            "first_event_id": session.first_event_id,
+            "last_event_date": session.last_date,
+            "last_event_id": session.last_event_id,
+            "ended_date": session.ended,
+            "event_count": session.event_count,
+            "pageview_count": session.pageview_count,
+            "screenview_count": session.screenview_count,
+            "authenticated": session.authenticated,
+            "state": session.wire,
+        }
+
+    def _insert(self, session: SessionState, origin: Incoming, customer_id: int) -> None:
+        row = {
+            "organization_id": self.organization_id,
+            "session_type": session.type,
+            "channel_manager_service": SERVICE,
+            "channel_manager_type": session.type,
+            "channel_manager_sid": session.uuid,
+            "source": origin.cookie,
+            "target": origin.deployment_name,
+            "field_versions": {},
+            **self._session_columns(session),
+        }
+        session.row_id = self.db.execute(_SESSIONS.insert().returning(_SESSIONS.c.id), row).scalar_one()
+        self.db.execute(
+            _JSESSIONS.insert(),
+            {
+                "session_id": session.row_id,
+                "organization_id": self.organization_id,
+                "uuid": session.uuid,
+                "deployment_id": origin.deployment_id,
+                "customer_id": customer_id,
+                "type": session.type,
+                **self._journey_columns(session),
+            },
+        )
+
+    def _update(self, session: SessionState) -> None:
+        self.db.execute(
+            update(_SESSIONS).where(_SESSIONS.c.id == session.row_id).values(**self._session_columns(session))
+        )
+        self.db.execute(
+            update(_JSESSIONS)
+            .where(_JSESSIONS.c.session_id == session.row_id)
+            .values(**self._journey_columns(session))
+        )
