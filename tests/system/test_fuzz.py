@@ -64,6 +64,11 @@ def test_the_fuzzed_schema_is_the_one_the_live_server_serves(client: httpx.Clien
         "get_session_data_by_sid",
         "get_session_data_by_session_id",
         "get_session_tool_call_result_by_id",
+        "postJourneyDeploymentWebevents",
+        "postJourneyDeploymentAppevents",
+        "getJourneySession",
+        "getJourneySessionEvents",
+        "getJourneySessionOutcomescores",
     }
 
 
