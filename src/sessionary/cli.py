@@ -54,6 +54,7 @@ def _serve(host: str, port: int, workers: int) -> None:
         workers=workers,
         log_level=os.environ.get("SESSIONARY_LOG_LEVEL", "info"),
         access_log=False,
+        proxy_headers=False,  # X-Forwarded-For is read by sessionary itself, from trusted proxies only
     )
 
 
