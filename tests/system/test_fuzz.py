@@ -69,6 +69,7 @@ def test_the_fuzzed_schema_is_the_one_the_live_server_serves(client: httpx.Clien
         "getJourneySession",
         "getJourneySessionEvents",
         "getJourneySessionOutcomescores",
+        "getExternalcontactsContactJourneySessions",
     }
 
 

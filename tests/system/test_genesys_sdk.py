@@ -6,13 +6,15 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import httpx
 import PureCloudPlatformClientV2 as G
 import pytest
 from PureCloudPlatformClientV2.rest import ApiException
 
-from sessionary.db import Database
+from sessionary.db import Database, session_scope
+from sessionary.journey import rules
 from tests.conftest import Org
-from tests.helpers import LiveServer
+from tests.helpers import LiveServer, event, ingest_ok
 from tests.journey.builders import UA_IPHONE, cookie, make_deployment
 
 
@@ -155,3 +157,49 @@ def test_sdk_raises_api_exception_for_unknown_ids_and_wrong_keys(
     with pytest.raises(ApiException) as denied:
         _api(server, "sk_wrong").get_journey_session("0f8fad5b-d9cb-469f-a165-70867728950e")
     assert denied.value.status == 401
+
+
+def test_sdk_reads_outcome_scores_and_a_contacts_web_and_call_sessions(
+    journey: G.JourneyApi, server: LiveServer, database: Database, org: Org, t0: datetime
+) -> None:
+    with session_scope(database.writer) as db:
+        outcome = rules.create_rule(
+            db, organization_id=org.id, kind="outcome", name="Two pages", conditions=["pageviewCount >= 2"]
+        ).id
+    deployment = make_deployment(database, org.id)
+    email = G.CustomEventAttribute()
+    email.data_type, email.value = "string", "SDK.User@example.com"
+    first = journey.post_journey_deployment_webevents(
+        deployment, body=_web_event(t0, cookie(), 0, "/", traits={"email": email})
+    )
+    journey.post_journey_deployment_webevents(deployment, body=_web_event(t0, first.customer_id, 1, "/two"))
+    with pytest.warns(DeprecationWarning, match="outcomescores"):  # the SDK marks it deprecated
+        scores = journey.get_journey_session_outcomescores(first.session.id)
+    assert [(s.outcome.id, s.probability) for s in scores.outcome_scores] == [(outcome, 1.0)]
+    session = journey.get_journey_session(first.session.id)
+    assert session.outcome_achievements[0].outcome.id == outcome
+    assert session.outcome_achievements[0].achieved_date == t0 + timedelta(minutes=1)
+    contact = session.external_contact.id
+
+    call = {"channel_manager_type": "voice_sip_v1", "is_outbound": False, "source": "sdk.user@example.com"}
+    with httpx.Client(base_url=server.url) as http:
+        at = (t0 + timedelta(minutes=5)).isoformat()
+        ingest_ok(
+            http, org.ingest, [event("sdk-call", "session.started", sid="sdk-call", timestamp=at, data=call)]
+        )
+
+    listed, page = [], journey.get_externalcontacts_contact_journey_sessions(contact, page_size="1")
+    while True:
+        assert isinstance(page, G.SessionListing)
+        listed += page.entities
+        if not page.next_uri:
+            break
+        cursor = page.next_uri.split("after=")[1].split("&")[0]
+        page = journey.get_externalcontacts_contact_journey_sessions(contact, page_size="1", after=cursor)
+    assert [s.type for s in listed] == ["conversation", "web"]
+    voice, web = listed
+    assert (voice.originating_direction, voice.conversation_channels[0].type) == ("Inbound", "Call")
+    assert voice.external_contact.id == contact
+    assert (web.id, web.pageview_count, web.customer_id) == (first.session.id, 2, first.customer_id)
+    merged = journey.get_externalcontacts_contact_journey_sessions(contact, include_merged=True)
+    assert [s.id for s in merged.entities] == [s.id for s in listed]

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session as DBSession
 
 from sessionary.config import Settings
 from sessionary.errors import InvalidRequest
-from sessionary.journey import enrich, rules, store, urls
+from sessionary.journey import contacts, enrich, rules, store, urls
 from sessionary.journey.deployments import SessionRules, check_domain, get_deployment
 from sessionary.journey.requests import AppEventRequest, WebEventRequest
 from sessionary.journey.sessionize import StoredEvent
@@ -53,6 +53,7 @@ class Enricher:
     trusted: tuple[enrich.Network, ...]
     max_age: timedelta
     skew: timedelta
+    phone_region: str = "US"
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Enricher:
@@ -64,6 +65,7 @@ class Enricher:
             trusted=enrich.trusted_networks(settings.journey_trusted_proxies),
             max_age=timedelta(seconds=settings.journey_max_event_age_seconds),
             skew=timedelta(seconds=settings.journey_max_clock_skew_seconds),
+            phone_region=settings.journey_phone_region,
         )
 
     def close(self) -> None:
@@ -177,7 +179,27 @@ def _incoming(
     )
 
 
-def record(db: DBSession, *, organization_id: int, incoming: Sequence[Incoming], now: datetime) -> Stored:
-    """Store events of one organization and bring their sessions up to date."""
+def record(
+    db: DBSession,
+    *,
+    organization_id: int,
+    incoming: Sequence[Incoming],
+    now: datetime,
+    phone_region: str = "US",
+) -> Stored:
+    """Store events of one organization, bring their sessions up to date, link customers to contacts."""
     compiled = rules.load_rules(db, organization_id=organization_id)
-    return store.store_events(db, organization_id=organization_id, incoming=incoming, rules=compiled, now=now)
+    stored = store.store_events(
+        db, organization_id=organization_id, incoming=incoming, rules=compiled, now=now
+    )
+    named: dict[int, set[contacts.Identifier]] = {}
+    for item in incoming:
+        traits = item.event.payload.get("traits")
+        if traits:
+            customer = stored.customers[(item.deployment_id, item.cookie)]
+            named.setdefault(customer.id, set()).update(contacts.identifiers(traits, phone_region))
+    if named:
+        links = contacts.link(db, organization_id=organization_id, customers=named, now=now)
+        for customer in stored.customers.values():
+            customer.contact_id = links.get(customer.id, customer.contact_id)
+    return stored

@@ -10,13 +10,14 @@ from sqlalchemy.orm import Session as DBSession
 
 from sessionary.db_types import UTCDateTime
 from sessionary.errors import InvalidRequest, NotFound
+from sessionary.journey import contacts, conversations, views, wire
 from sessionary.journey import rules as rules_service
-from sessionary.journey import views, wire
 from sessionary.journey.deployments import SessionRules, canonical_uuid
 from sessionary.journey.models import Customer, Deployment, JourneyEvent, JourneySession
 from sessionary.journey.paging import PageParams, encode, uri
 from sessionary.journey.sessionize import SessionState
-from sessionary.journey.store import state_of
+from sessionary.journey.store import SERVICE, state_of
+from sessionary.sessions.models import Session
 from sessionary.types import as_utc
 
 
@@ -39,8 +40,32 @@ def find_session(
     return state_of(session), context, session.customer_id
 
 
-def get_session(db: DBSession, *, organization_id: int, session_id: str, now: datetime) -> wire.Session:
-    """The Session with this id."""
+def find_native(db: DBSession, *, organization_id: int, session_id: str) -> Session | None:
+    """The native (voice, chat) session a derived /api/v2 id names; None for other ids; NotFound when
+    it names no native session of the organization."""
+    number = conversations.native_id(session_id)
+    if number is None:
+        return None
+    session = db.get(Session, number)
+    if (
+        session is None
+        or session.organization_id != organization_id
+        or session.channel_manager_service == SERVICE
+    ):
+        raise NotFound(f"Session {session_id} not found")
+    return session
+
+
+def get_session(
+    db: DBSession, *, organization_id: int, session_id: str, now: datetime, phone_region: str = "US"
+) -> wire.Session:
+    """The Session with this id: a journey session, or a native one as a conversation session."""
+    native = find_native(db, organization_id=organization_id, session_id=session_id)
+    if native is not None:
+        contact = contacts.contact_for_source(
+            db, organization_id=organization_id, source=native.source, region=phone_region
+        )
+        return conversations.conversation_view(native, contact)
     state, context, _customer = find_session(db, organization_id=organization_id, session_id=session_id)
     return views.session_view(state, context, now)
 
@@ -67,7 +92,10 @@ def list_events(
     types: set[str],
     raw_types: str | None,
 ) -> wire.EventListing:
-    """One page of the session's events, oldest first (web/app events and the rule events it gave)."""
+    """One page of the session's events, oldest first (web/app events and the rule events it gave);
+    a conversation session has none here."""
+    if find_native(db, organization_id=organization_id, session_id=session_id) is not None:
+        return wire.EventListing(entities=[], self_uri=f"{views.SESSIONS_URI}/{session_id}/events")
     state, context, customer_id = find_session(db, organization_id=organization_id, session_id=session_id)
     session_ref = wire.EventSession(
         id=state.uuid or "", type=state.type, self_uri=f"{views.SESSIONS_URI}/{state.uuid}"
@@ -160,6 +188,8 @@ def _listing(
 def outcome_scores(db: DBSession, *, organization_id: int, session_id: str) -> wire.OutcomeScoresResult:
     """Per outcome of the organization: 1.0 once achieved in the session, else the share of its
     conditions the session meets (sessionary does not predict; this is a plain progress measure)."""
+    if find_native(db, organization_id=organization_id, session_id=session_id) is not None:
+        return wire.OutcomeScoresResult(outcome_scores=[])
     state, _context, _customer = find_session(db, organization_id=organization_id, session_id=session_id)
     achieved = {m["id"] for m in state.wire.get("outcomes", [])}
     view, names = state.view(), state.wire.get("eventNames", [])

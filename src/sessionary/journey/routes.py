@@ -9,7 +9,7 @@ from sessionary.api.bodies import json_body, request_body_openapi
 from sessionary.api.genesys import error_responses
 from sessionary.db import session_scope
 from sessionary.db_types import utcnow
-from sessionary.journey import ingest, read, views, wire
+from sessionary.journey import contact_read, ingest, read, views, wire
 from sessionary.journey.ingest import DeploymentInfo, Enricher, Origin
 from sessionary.journey.paging import PageParams, page_params
 from sessionary.journey.requests import AppEventRequest, WebEventRequest
@@ -21,6 +21,7 @@ INGEST_PATH_PATTERN = r"^/api/v2/journey/deployments/[^/]+/(webevents|appevents)
 WebBody = Annotated[WebEventRequest, Depends(json_body(WebEventRequest))]
 AppBody = Annotated[AppEventRequest, Depends(json_body(AppEventRequest))]
 Paging = Annotated[PageParams, Depends(page_params)]
+IncludeMerged = Annotated[bool, Query(description="Also the sessions of every contact merged with it")]
 EventType = Annotated[str | None, Query(alias="eventType", max_length=1000)]
 
 
@@ -65,7 +66,13 @@ def build_router() -> APIRouter:
         now, enricher = utcnow(), _enricher(request)
         ingest.check_age(body.created_date, now, enricher)
         incoming = ingest.web_event(body, target, _origin(request), enricher)
-        stored = ingest.record(db, organization_id=target.organization_id, incoming=[incoming], now=now)
+        stored = ingest.record(
+            db,
+            organization_id=target.organization_id,
+            incoming=[incoming],
+            now=now,
+            phone_region=enricher.phone_region,
+        )
         event = incoming.event
         return views.web_response(event.payload, stored.sessions[event.id], event.created)
 
@@ -85,7 +92,13 @@ def build_router() -> APIRouter:
         now, enricher = utcnow(), _enricher(request)
         ingest.check_age(body.created_date, now, enricher)
         incoming = ingest.app_event(body, target, _origin(request), enricher)
-        stored = ingest.record(db, organization_id=target.organization_id, incoming=[incoming], now=now)
+        stored = ingest.record(
+            db,
+            organization_id=target.organization_id,
+            incoming=[incoming],
+            now=now,
+            phone_region=enricher.phone_region,
+        )
         event = incoming.event
         return views.app_response(event.id, event.payload, stored.sessions[event.id], event.created)
 
@@ -96,10 +109,19 @@ def build_router() -> APIRouter:
         responses=error_responses(404),
         response_model_exclude_none=True,
     )
-    def get_journey_session(db: DB, principal: Reader, sessionId: str) -> wire.Session:  # noqa: N803
+    def get_journey_session(
+        request: Request,
+        db: DB,
+        principal: Reader,
+        sessionId: str,  # noqa: N803
+    ) -> wire.Session:
         """One session: a web or app visit, or a conversation (voice/chat) session."""
         return read.get_session(
-            db, organization_id=principal.organization_id, session_id=sessionId, now=utcnow()
+            db,
+            organization_id=principal.organization_id,
+            session_id=sessionId,
+            now=utcnow(),
+            phone_region=_enricher(request).phone_region,
         )
 
     @router.get(
@@ -141,5 +163,31 @@ def build_router() -> APIRouter:
     ) -> wire.OutcomeScoresResult:
         """Per outcome of the organization: how far the session got towards it (1.0 = achieved)."""
         return read.outcome_scores(db, organization_id=principal.organization_id, session_id=sessionId)
+
+    @router.get(
+        "/api/v2/externalcontacts/contacts/{contactId}/journey/sessions",
+        response_model=wire.SessionListing,
+        operation_id="getExternalcontactsContactJourneySessions",
+        responses=error_responses(400, 404),
+        response_model_exclude_none=True,
+    )
+    def get_contact_journey_sessions(
+        request: Request,
+        db: DB,
+        principal: Reader,
+        contactId: str,  # noqa: N803
+        paging: Paging,
+        includeMerged: IncludeMerged = False,  # noqa: N803
+    ) -> wire.SessionListing:
+        """The contact's web, app and conversation sessions, newest first (follow nextUri)."""
+        return contact_read.contact_sessions(
+            db,
+            organization_id=principal.organization_id,
+            contact_id=contactId,
+            page=paging,
+            include_merged=includeMerged,
+            now=utcnow(),
+            phone_region=_enricher(request).phone_region,
+        )
 
     return router

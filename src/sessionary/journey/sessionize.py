@@ -152,7 +152,7 @@ def apply(session: SessionState, event: StoredEvent, rules: Sequence[CompiledRul
     _add_distinct(wire.setdefault("eventNames", []), event.name)
     _project_attributes(wire, payload.get("attributes") or {})
     if rules:
-        _match_rules(session, rules, millis_z(event.created))
+        _match_rules(session, rules, event)
 
 
 def _add_distinct(values: list[str], value: str) -> None:
@@ -171,7 +171,8 @@ def _project_attributes(wire: dict[str, Any], attributes: dict[str, Any]) -> Non
         _add_distinct(entry["values"], attribute["value"])
 
 
-def _match_rules(session: SessionState, rules: Sequence[CompiledRule], when: str) -> None:
+def _match_rules(session: SessionState, rules: Sequence[CompiledRule], event: StoredEvent) -> None:
+    """Record each rule the session matches for the first time, with the event that made it match."""
     view: dict[str, Any] | None = None
     for rule in rules:
         key = "segments" if rule.kind == "segment" else "outcomes"
@@ -180,7 +181,12 @@ def _match_rules(session: SessionState, rules: Sequence[CompiledRule], when: str
             continue
         view = view or session.view()
         if rule.holds(view, session.wire.get("eventNames", [])):
-            session.wire[key] = [*matched, {"id": rule.id, "date": when}]
+            match = {
+                "id": rule.id,
+                "date": event.created.isoformat(timespec="microseconds"),
+                "event": event.id,
+            }
+            session.wire[key] = [*matched, match]
 
 
 def extend(

@@ -187,8 +187,8 @@ def rule_events(
 ) -> Iterator[tuple[tuple[str, str], wire.Event]]:
     """The SegmentAssignmentEvent / OutcomeAchievedEvent of each rule the session matched, with
     deterministic ids (session uuid + rule id) and the time of the event that made it match."""
-    for key, kind in (("segments", SEGMENT_EVENT), ("outcomes", OUTCOME_EVENT)):
-        for match in state.wire.get(key, []):
+    for field, kind in (("segments", SEGMENT_EVENT), ("outcomes", OUTCOME_EVENT)):
+        for match in state.wire.get(field, []):
             event_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"{state.uuid}/{match['id']}"))
             created = datetime.fromisoformat(match["date"].replace("Z", "+00:00"))
             data = {**_event_base(event_id, created, session, cookie), "eventType": kind}
@@ -203,4 +203,6 @@ def rule_events(
                     "outcome": {k: v for k, v in outcome.items() if v is not None},
                     "visitCreatedDate": millis_z(state.created),
                 }
-            yield sort_key(created, event_id), wire.Event.model_validate(data)
+            # Right after the event that made the rule match (same time, the event's id as a prefix).
+            key = (sort_key(created, "")[0], f"{match['event']}/{match['id']}")
+            yield key, wire.Event.model_validate(data)
