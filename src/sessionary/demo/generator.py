@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 
 from sessionary.db import Database, session_scope
 from sessionary.db_types import utcnow
+from sessionary.demo import journey as journey_demo
 from sessionary.demo.scenarios import SCENARIOS, Scenario
 from sessionary.ingest import service as ingest
 from sessionary.ingest.schemas import EventIn
@@ -41,6 +42,7 @@ def ensure_demo(database: Database, *, sessions: int, console: Console | None = 
             with session_scope(database.writer) as db:
                 ingest.ingest_events(db, organization_id=org_id, events=_EVENTS.validate_python(raw))
             bar.advance(task, min(250, sessions - start))
+    journey_demo.generate(database, organization_id=org_id, rng=rng, now=now)
     return sessions
 
 
