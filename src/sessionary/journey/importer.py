@@ -12,7 +12,6 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import IO, Annotated, Literal
 
-import orjson
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from sessionary.db import Database, session_scope
@@ -53,11 +52,11 @@ class JourneyImportTotals:
 def parse_line(number: int, line: bytes) -> WebLine | AppLine:
     """One JSONL line; InvalidRequest names the line and the field."""
     try:
-        return _LINE.validate_python(orjson.loads(line))
-    except orjson.JSONDecodeError as exc:
-        raise InvalidRequest(f"line {number}: not valid JSON ({exc})") from None
+        return _LINE.validate_json(line)
     except ValidationError as exc:
         first = exc.errors()[0]
+        if first["type"] == "json_invalid":
+            raise InvalidRequest(f"line {number}: not valid JSON ({first['msg']})") from None
         loc = list(first["loc"])
         if first["type"] in ("union_tag_invalid", "union_tag_not_found"):
             loc.append("type")  # a bad discriminator is named as the field it is

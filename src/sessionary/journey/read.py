@@ -16,7 +16,8 @@ from sessionary.journey.deployments import SessionRules, canonical_uuid
 from sessionary.journey.models import Customer, Deployment, JourneyEvent, JourneySession
 from sessionary.journey.paging import PageParams, encode, uri
 from sessionary.journey.sessionize import SessionState
-from sessionary.journey.store import SERVICE, state_of
+from sessionary.journey.store import state_of
+from sessionary.journey.writer import SERVICE
 from sessionary.sessions.models import Session
 from sessionary.types import as_utc
 

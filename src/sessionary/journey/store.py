@@ -10,30 +10,26 @@ session inherits the id of the first old session it shares an event with, the re
 
 from __future__ import annotations
 
-import uuid
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, cast
+from typing import cast
 
-from sqlalchemy import Table, bindparam, delete, literal, select, tuple_, update
+from sqlalchemy import Table, bindparam, literal, select, tuple_, update
 from sqlalchemy.orm import Session as DBSession
 
 from sessionary.db import insert_for
 from sessionary.db_types import UTCDateTime
-from sessionary.journey import shortids
 from sessionary.journey.models import Customer, JourneyEvent, JourneySession
 from sessionary.journey.rules import CompiledRule
 from sessionary.journey.sessionize import SessionState, StoredEvent, extend, sessionize
-from sessionary.sessions.models import Session
+from sessionary.journey.writer import Owner, SessionWriter
 
-SERVICE = "journey"  # channel_manager_service of every journey session row
 _CHUNK = 400
 _CUSTOMERS = cast(Table, Customer.__table__)
 _EVENTS = cast(Table, JourneyEvent.__table__)
 _JSESSIONS = cast(Table, JourneySession.__table__)
-_SESSIONS = cast(Table, Session.__table__)
 CustomerKey = tuple[str, str]  # (deployment id, cookie id)
 
 
@@ -87,18 +83,27 @@ def store_events(
         groups[(result.customers[(item.deployment_id, item.cookie)].id, item.event.kind)].append(item)
     cutoff = min(i.event.created - i.timeout for i in incoming)
     loaded = _load_sessions(db, [c for c, _ in groups], cutoff)
-    writer = _Writer(db, organization_id, now)
+    writer = SessionWriter(db, organization_id, now)
     for (customer_id, kind), items in sorted(groups.items()):
         first = items[0]
         new_events = sorted((i.event for i in items), key=lambda e: e.key)
         final, dropped = _derive(
             db, customer_id, kind, loaded.get((customer_id, kind), []), new_events, first, rules
         )
-        writer.write(final, dropped, first, customer_id)
+        owner = Owner(
+            customer_id,
+            first.cookie,
+            first.deployment_id,
+            first.deployment_name,
+            first.timeout,
+            first.short_id_length,
+        )
+        writer.write(final, dropped, owner)
         for session in final:
             for event in new_events:
                 if session.first_key <= event.key <= session.last_key:
                     result.sessions[event.id] = session
+    writer.flush()
     return result
 
 
@@ -260,102 +265,3 @@ def _inherit(
             taken.add(candidates[0])
             session.row_id, session.uuid, session.short_id = source.row_id, source.uuid, source.short_id
     return rebuilt, [s for i, s in enumerate(old) if i not in taken]
-
-
-class _Writer:
-    """Writes derived sessions: INSERT new ones, UPDATE kept ones, DELETE replaced ones."""
-
-    def __init__(self, db: DBSession, organization_id: int, now: datetime) -> None:
-        self.db, self.organization_id, self.now = db, organization_id, now
-
-    def write(
-        self, final: list[SessionState], dropped: list[SessionState], origin: Incoming, customer_id: int
-    ) -> None:
-        if dropped:
-            ids = [s.row_id for s in dropped if s.row_id is not None]
-            self.db.execute(delete(_SESSIONS).where(_SESSIONS.c.id.in_(ids)))
-            shortids.release(self.db, self.organization_id, [s.uuid for s in dropped if s.uuid])
-        for session in final:
-            open_until = session.last_date + origin.timeout
-            if session.row_id is None:
-                session.uuid = str(uuid.uuid4())
-                session.short_id = shortids.claim(
-                    self.db, self.organization_id, session.uuid, origin.short_id_length, open_until, self.now
-                )
-                self._insert(session, origin, customer_id)
-            else:
-                assert session.uuid is not None
-                assert session.short_id is not None
-                session.short_id = shortids.keep(
-                    self.db,
-                    self.organization_id,
-                    session.uuid,
-                    session.short_id,
-                    origin.short_id_length,
-                    open_until,
-                    self.now,
-                )
-                self._update(session)
-
-    def _session_columns(self, session: SessionState) -> dict[str, Any]:
-        return {
-            "timestamp": session.created,
-            "duration": float(session.duration),
-            "started_at": session.created,
-            "first_event_at": session.created,
-            "last_event_at": session.last_date,
-            "ended_at": session.ended,
-            "event_count": session.event_count,
-            "updated_at": self.now,
-        }
-
-    def _journey_columns(self, session: SessionState) -> dict[str, Any]:
-        return {
-            "short_id": session.short_id,
-            "created_date": session.created,
-            "first_event_id": session.first_event_id,
-            "last_event_date": session.last_date,
-            "last_event_id": session.last_event_id,
-            "ended_date": session.ended,
-            "event_count": session.event_count,
-            "pageview_count": session.pageview_count,
-            "screenview_count": session.screenview_count,
-            "authenticated": session.authenticated,
-            "state": session.wire,
-        }
-
-    def _insert(self, session: SessionState, origin: Incoming, customer_id: int) -> None:
-        row = {
-            "organization_id": self.organization_id,
-            "session_type": session.type,
-            "channel_manager_service": SERVICE,
-            "channel_manager_type": session.type,
-            "channel_manager_sid": session.uuid,
-            "source": origin.cookie,
-            "target": origin.deployment_name,
-            "field_versions": {},
-            **self._session_columns(session),
-        }
-        session.row_id = self.db.execute(_SESSIONS.insert().returning(_SESSIONS.c.id), row).scalar_one()
-        self.db.execute(
-            _JSESSIONS.insert(),
-            {
-                "session_id": session.row_id,
-                "organization_id": self.organization_id,
-                "uuid": session.uuid,
-                "deployment_id": origin.deployment_id,
-                "customer_id": customer_id,
-                "type": session.type,
-                **self._journey_columns(session),
-            },
-        )
-
-    def _update(self, session: SessionState) -> None:
-        self.db.execute(
-            update(_SESSIONS).where(_SESSIONS.c.id == session.row_id).values(**self._session_columns(session))
-        )
-        self.db.execute(
-            update(_JSESSIONS)
-            .where(_JSESSIONS.c.session_id == session.row_id)
-            .values(**self._journey_columns(session))
-        )

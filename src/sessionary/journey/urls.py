@@ -89,13 +89,16 @@ def _parts(url: str) -> dict[str, Any]:
     }
 
 
+@lru_cache(maxsize=8192)
 def page(url: str, *, title: str | None, keywords: str | None, lang: str | None) -> dict[str, Any]:
-    """A JourneyPage from the page URL and what the request says of it."""
+    """A JourneyPage from the page URL and what the request says of it (cached: treat as read-only)."""
     return _drop_none({**_parts(url), "title": title, "keywords": keywords, "lang": lang, "breadcrumb": []})
 
 
+@lru_cache(maxsize=8192)
 def campaign(url: str | None) -> dict[str, Any] | None:
-    """mktCampaign from the URL's UTM parameters and click ids (values URL-decoded), or None."""
+    """mktCampaign from the URL's UTM parameters and click ids (values URL-decoded), or None (cached:
+    treat as read-only)."""
     if not url:
         return None
     query = parse_qs(_split(url).query, keep_blank_values=False)
