@@ -23,6 +23,7 @@ from sessionary.gate import GateMiddleware
 from sessionary.ingest import routes as ingest_routes
 from sessionary.ingest.schemas import IngestBatch
 from sessionary.journey import routes as journey_routes
+from sessionary.journey.batcher import GroupCommit
 from sessionary.journey.cors import PathCORSMiddleware
 from sessionary.journey.ingest import Enricher
 from sessionary.journey.requests import AppEventRequest, WebEventRequest
@@ -42,6 +43,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         tune_gc()
         app.state.db = open_database(settings.database_url, pool_size=settings.db_pool_size)
         app.state.journey = Enricher.from_settings(settings)
+        app.state.journey_writes = GroupCommit(app.state.db, phone_region=settings.journey_phone_region)
         try:
             yield
         finally:

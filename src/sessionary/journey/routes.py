@@ -10,10 +10,11 @@ from sessionary.api.genesys import error_responses
 from sessionary.db import session_scope
 from sessionary.db_types import utcnow
 from sessionary.journey import contact_read, ingest, read, views, wire
+from sessionary.journey.batcher import GroupCommit
 from sessionary.journey.ingest import DeploymentInfo, Enricher, Origin
 from sessionary.journey.paging import PageParams, page_params
 from sessionary.journey.requests import AppEventRequest, WebEventRequest
-from sessionary.tenancy.deps import DB, Reader, WriteDB
+from sessionary.tenancy.deps import DB, Reader
 
 DEPLOYMENT_PATH = "/api/v2/journey/deployments/{deploymentId}"
 # The two ingest paths (CORS applies to them only).
@@ -47,6 +48,11 @@ def _enricher(request: Request) -> Enricher:
     return enricher
 
 
+def _writes(request: Request) -> GroupCommit:
+    writes: GroupCommit = request.app.state.journey_writes
+    return writes
+
+
 def build_router() -> APIRouter:
     router = APIRouter(tags=["journey"])
 
@@ -59,22 +65,14 @@ def build_router() -> APIRouter:
         openapi_extra=request_body_openapi(WebEventRequest),
         response_model_exclude_none=True,
     )
-    def post_web_event(
-        request: Request, db: WriteDB, target: Deployment, body: WebBody
-    ) -> wire.WebEventResponse:
-        """Record a web event; answers the event as enriched and the session it joined."""
+    def post_web_event(request: Request, target: Deployment, body: WebBody) -> wire.WebEventResponse:
+        """Record a web event; answers (once it is committed) the event as enriched and its session."""
         now, enricher = utcnow(), _enricher(request)
         ingest.check_age(body.created_date, now, enricher)
         incoming = ingest.web_event(body, target, _origin(request), enricher)
-        stored = ingest.record(
-            db,
-            organization_id=target.organization_id,
-            incoming=[incoming],
-            now=now,
-            phone_region=enricher.phone_region,
-        )
+        session = _writes(request).submit(target.organization_id, incoming)
         event = incoming.event
-        return views.web_response(event.payload, stored.sessions[event.id], event.created)
+        return views.web_response(event.payload, session, event.created)
 
     @router.post(
         f"{DEPLOYMENT_PATH}/appevents",
@@ -85,22 +83,14 @@ def build_router() -> APIRouter:
         openapi_extra=request_body_openapi(AppEventRequest),
         response_model_exclude_none=True,
     )
-    def post_app_event(
-        request: Request, db: WriteDB, target: Deployment, body: AppBody
-    ) -> wire.AppEventResponse:
-        """Record an app event; answers the event as enriched and the session it joined."""
+    def post_app_event(request: Request, target: Deployment, body: AppBody) -> wire.AppEventResponse:
+        """Record an app event; answers (once it is committed) the event as enriched and its session."""
         now, enricher = utcnow(), _enricher(request)
         ingest.check_age(body.created_date, now, enricher)
         incoming = ingest.app_event(body, target, _origin(request), enricher)
-        stored = ingest.record(
-            db,
-            organization_id=target.organization_id,
-            incoming=[incoming],
-            now=now,
-            phone_region=enricher.phone_region,
-        )
+        session = _writes(request).submit(target.organization_id, incoming)
         event = incoming.event
-        return views.app_response(event.id, event.payload, stored.sessions[event.id], event.created)
+        return views.app_response(event.id, event.payload, session, event.created)
 
     @router.get(
         "/api/v2/journey/sessions/{sessionId}",
