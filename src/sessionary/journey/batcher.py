@@ -58,15 +58,26 @@ class GroupCommit:
                     self._writing = False
                     return
             try:
-                self._store(batch)
-            except Exception:  # one bad event must not fail the others: retry them one by one
+                self._store_each(batch)
+            except BaseException as exc:  # the writer itself is going away: fail what it holds, hand over
                 for item in batch:
-                    try:
-                        self._store([item])
-                    except Exception as exc:
-                        item.error = exc
+                    item.error = item.error or exc
+                with self._lock:
+                    self._writing = False
+                raise
+            finally:
+                for item in batch:
+                    item.done.set()
+
+    def _store_each(self, batch: list[_Item]) -> None:
+        try:
+            self._store(batch)
+        except Exception:  # one bad event must not fail the others: retry them one by one
             for item in batch:
-                item.done.set()
+                try:
+                    self._store([item])
+                except Exception as exc:
+                    item.error = exc
 
     def _store(self, batch: list[_Item]) -> None:
         by_org: dict[int, list[_Item]] = defaultdict(list)
