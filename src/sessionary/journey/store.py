@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session as DBSession
 
 from sessionary.db import insert_for
 from sessionary.db_types import UTCDateTime
+from sessionary.journey import event_rows
 from sessionary.journey.models import Customer, JourneyEvent, JourneySession
 from sessionary.journey.rules import CompiledRule
 from sessionary.journey.sessionize import SessionState, StoredEvent, extend, sessionize
@@ -150,19 +151,19 @@ def _insert_events(
         payload = {**item.event.payload, "totalEventCount": customer.event_count}
         payload["totalPageviewCount"] = customer.pageview_count
         rows.append(
-            {
-                "id": item.event.id,
-                "organization_id": organization_id,
-                "deployment_id": item.deployment_id,
-                "customer_id": customer.id,
-                "kind": item.event.kind,
-                "event_name": item.event.name,
-                "created_date": item.event.created,
-                "received_at": now,
-                "payload": payload,
-            }
+            (
+                item.event.id,
+                organization_id,
+                item.deployment_id,
+                customer.id,
+                item.event.kind,
+                item.event.name,
+                item.event.created,
+                now,
+                payload,
+            )
         )
-    db.execute(_EVENTS.insert(), rows)
+    event_rows.insert(db, rows)
     counts = [
         {"_id": c.id, "event_count": c.event_count, "pageview_count": c.pageview_count}
         for c in result.customers.values()
