@@ -25,7 +25,7 @@ from sessionary.ingest.schemas import IngestBatch
 from sessionary.journey import routes as journey_routes
 from sessionary.journey.batcher import GroupCommit
 from sessionary.journey.cors import PathCORSMiddleware
-from sessionary.journey.ingest import Enricher
+from sessionary.journey.ingest import DeploymentCache, Enricher
 from sessionary.journey.requests import AppEventRequest, WebEventRequest
 from sessionary.labels import routes as labels_routes
 from sessionary.labels.schemas import SessionLabelCreate
@@ -44,6 +44,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.db = open_database(settings.database_url, pool_size=settings.db_pool_size)
         app.state.journey = Enricher.from_settings(settings)
         app.state.journey_writes = GroupCommit(app.state.db, phone_region=settings.journey_phone_region)
+        app.state.journey_deployments = DeploymentCache(app.state.db)
         try:
             yield
         finally:

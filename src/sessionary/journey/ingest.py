@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -11,6 +12,7 @@ from typing import Any
 from sqlalchemy.orm import Session as DBSession
 
 from sessionary.config import Settings
+from sessionary.db import Database, session_scope
 from sessionary.errors import InvalidRequest
 from sessionary.journey import contacts, enrich, rules, store, urls
 from sessionary.journey.deployments import SessionRules, check_domain, get_deployment
@@ -43,6 +45,26 @@ def read_deployment(db: DBSession, *, deployment_id: str) -> DeploymentInfo:
         allowed_domains=tuple(row.allowed_domains),
         rules=SessionRules.of(row.settings),
     )
+
+
+class DeploymentCache:
+    """Deployments as the ingest endpoints see them: each read at most once a minute per process (every
+    event names one); an unknown id is looked up every time, so a new deployment works at once."""
+
+    def __init__(self, database: Database, ttl_seconds: float = 60.0) -> None:
+        self.database, self.ttl = database, ttl_seconds
+        self._known: dict[str, tuple[DeploymentInfo, float]] = {}
+
+    def get(self, deployment_id: str) -> DeploymentInfo:
+        hit = self._known.get(deployment_id)
+        if hit is not None and hit[1] > time.monotonic():
+            return hit[0]
+        with session_scope(self.database.reader) as db:
+            info = read_deployment(db, deployment_id=deployment_id)
+        if len(self._known) > 10_000:
+            self._known.clear()
+        self._known[deployment_id] = (info, time.monotonic() + self.ttl)
+        return info
 
 
 @dataclass(frozen=True)

@@ -3,15 +3,16 @@ session reads (Bearer API key with the read scope). Thin: parse, call one servic
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+import orjson
+from fastapi import APIRouter, Depends, Query, Request, Response
+from pydantic import BaseModel
 
 from sessionary.api.bodies import json_body, request_body_openapi
 from sessionary.api.genesys import error_responses
-from sessionary.db import session_scope
 from sessionary.db_types import utcnow
 from sessionary.journey import contact_read, ingest, read, views, wire
 from sessionary.journey.batcher import GroupCommit
-from sessionary.journey.ingest import DeploymentInfo, Enricher, Origin
+from sessionary.journey.ingest import DeploymentCache, DeploymentInfo, Enricher, Origin
 from sessionary.journey.paging import PageParams, page_params
 from sessionary.journey.requests import AppEventRequest, WebEventRequest
 from sessionary.tenancy.deps import DB, Reader
@@ -27,9 +28,9 @@ EventType = Annotated[str | None, Query(alias="eventType", max_length=1000)]
 
 
 def deployment(request: Request, deploymentId: str) -> DeploymentInfo:  # noqa: N803 (the path's name)
-    """The deployment named in the path, read in a short transaction of its own (404 if unknown)."""
-    with session_scope(request.app.state.db.reader) as db:
-        return ingest.read_deployment(db, deployment_id=deploymentId)
+    """The deployment named in the path (404 if unknown), read outside the write transaction."""
+    deployments: DeploymentCache = request.app.state.journey_deployments
+    return deployments.get(deploymentId)
 
 
 Deployment = Annotated[DeploymentInfo, Depends(deployment)]
@@ -46,6 +47,12 @@ def _origin(request: Request) -> Origin:
 def _enricher(request: Request) -> Enricher:
     enricher: Enricher = request.app.state.journey
     return enricher
+
+
+def _created(body: BaseModel) -> Response:
+    """201 with `body` (camelCase, nulls dropped), serialized once, without FastAPI re-validating it."""
+    content = orjson.dumps(body.model_dump(mode="json", exclude_none=True))
+    return Response(content=content, status_code=201, media_type="application/json")
 
 
 def _writes(request: Request) -> GroupCommit:
@@ -65,14 +72,14 @@ def build_router() -> APIRouter:
         openapi_extra=request_body_openapi(WebEventRequest),
         response_model_exclude_none=True,
     )
-    def post_web_event(request: Request, target: Deployment, body: WebBody) -> wire.WebEventResponse:
+    def post_web_event(request: Request, target: Deployment, body: WebBody) -> Response:
         """Record a web event; answers (once it is committed) the event as enriched and its session."""
         now, enricher = utcnow(), _enricher(request)
         ingest.check_age(body.created_date, now, enricher)
         incoming = ingest.web_event(body, target, _origin(request), enricher)
         session = _writes(request).submit(target.organization_id, incoming)
         event = incoming.event
-        return views.web_response(event.payload, session, event.created)
+        return _created(views.web_response(event.payload, session, event.created))
 
     @router.post(
         f"{DEPLOYMENT_PATH}/appevents",
@@ -83,14 +90,14 @@ def build_router() -> APIRouter:
         openapi_extra=request_body_openapi(AppEventRequest),
         response_model_exclude_none=True,
     )
-    def post_app_event(request: Request, target: Deployment, body: AppBody) -> wire.AppEventResponse:
+    def post_app_event(request: Request, target: Deployment, body: AppBody) -> Response:
         """Record an app event; answers (once it is committed) the event as enriched and its session."""
         now, enricher = utcnow(), _enricher(request)
         ingest.check_age(body.created_date, now, enricher)
         incoming = ingest.app_event(body, target, _origin(request), enricher)
         session = _writes(request).submit(target.organization_id, incoming)
         event = incoming.event
-        return views.app_response(event.id, event.payload, session, event.created)
+        return _created(views.app_response(event.id, event.payload, session, event.created))
 
     @router.get(
         "/api/v2/journey/sessions/{sessionId}",

@@ -14,9 +14,10 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import cast
+from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, literal, select, tuple_, update
+from sqlalchemy.engine import Row
 from sqlalchemy.orm import Session as DBSession
 
 from sessionary.db import insert_for
@@ -30,6 +31,7 @@ from sessionary.journey.writer import Owner, SessionWriter
 _CHUNK = 400
 _CUSTOMERS = cast(Table, Customer.__table__)
 _EVENTS = cast(Table, JourneyEvent.__table__)
+_JSESSIONS = cast(Table, JourneySession.__table__)
 _JSESSIONS = cast(Table, JourneySession.__table__)
 CustomerKey = tuple[str, str]  # (deployment id, cookie id)
 
@@ -182,18 +184,18 @@ def _load_sessions(
     ids = sorted(set(customer_ids))
     for start in range(0, len(ids), _CHUNK):
         stmt = (
-            select(JourneySession)
-            .where(JourneySession.customer_id.in_(ids[start : start + _CHUNK]))
-            .where(JourneySession.last_event_date >= cutoff)
-            .order_by(JourneySession.created_date, JourneySession.first_event_id)
+            select(_JSESSIONS)  # Core rows: no ORM identity map on the write path
+            .where(_JSESSIONS.c.customer_id.in_(ids[start : start + _CHUNK]))
+            .where(_JSESSIONS.c.last_event_date >= cutoff)
+            .order_by(_JSESSIONS.c.created_date, _JSESSIONS.c.first_event_id)
         )
-        for row in db.scalars(stmt):
+        for row in db.execute(stmt):
             found[(row.customer_id, row.type)].append(state_of(row))
     return found
 
 
-def state_of(row: JourneySession) -> SessionState:
-    """A stored journey session as the sessionizer works on it."""
+def state_of(row: JourneySession | Row[Any]) -> SessionState:
+    """A stored journey session (ORM object or Core row) as the sessionizer works on it."""
     return SessionState(
         type=row.type,
         created=row.created_date,
