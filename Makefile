@@ -37,6 +37,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/list.py
 	$(BIN)/python bench/metrics.py
+	$(BIN)/python bench/journey.py
 
 clean:
 	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache test-artifacts

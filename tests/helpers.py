@@ -48,7 +48,9 @@ class LiveServer:
     @contextmanager
     def start(cls, settings: Settings) -> Iterator[LiveServer]:
         port = free_port()
-        config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
+        config = uvicorn.Config(
+            create_app(settings), host="127.0.0.1", port=port, log_level="warning", proxy_headers=False
+        )
         server = uvicorn.Server(config)
         thread = threading.Thread(target=server.run, daemon=True)
         thread.start()

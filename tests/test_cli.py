@@ -31,7 +31,8 @@ def env(database_url: str, tmp_path: Path) -> dict[str, str]:
 def _org_counts(database: Database, name: str) -> tuple[int, int]:
     with session_scope(database.reader) as db:
         org_id = db.scalar(select(Organization.id).where(Organization.name == name))
-        sessions = db.scalar(select(func.count()).where(Session.organization_id == org_id))
+        native = Session.channel_manager_service != "journey"  # the demo adds journey (web/app) sessions too
+        sessions = db.scalar(select(func.count()).where(Session.organization_id == org_id, native))
         events = db.scalar(select(func.count()).where(Event.organization_id == org_id))
     return sessions or 0, events or 0
 

@@ -7,13 +7,15 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from sessionary import __version__
 from sessionary.analysis import routes as analysis_routes
 from sessionary.analysis.service import Analyzer
 from sessionary.analysis.worker import AnalysisWorker
-from sessionary.api import syllable
+from sessionary.api import genesys, syllable
 from sessionary.api.bodies import add_component_schemas
 from sessionary.body_limit import BodyLimitMiddleware
 from sessionary.config import Settings
@@ -26,6 +28,11 @@ from sessionary.events import routes as events_routes
 from sessionary.gate import GateMiddleware
 from sessionary.ingest import routes as ingest_routes
 from sessionary.ingest.schemas import IngestBatch
+from sessionary.journey import routes as journey_routes
+from sessionary.journey.batcher import GroupCommit
+from sessionary.journey.cors import PathCORSMiddleware
+from sessionary.journey.ingest import DeploymentCache, Enricher
+from sessionary.journey.requests import AppEventRequest, WebEventRequest
 from sessionary.labels import routes as labels_routes
 from sessionary.labels.schemas import SessionLabelCreate
 from sessionary.metrics import routes as metrics_routes
@@ -45,6 +52,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         tune_gc()
         app.state.db = open_database(settings.database_url, pool_size=settings.db_pool_size)
         app.state.analyzer = Analyzer.from_settings(settings)
+        app.state.journey = Enricher.from_settings(settings)
+        app.state.journey_writes = GroupCommit(app.state.db, phone_region=settings.journey_phone_region)
+        app.state.journey_deployments = DeploymentCache(app.state.db)
         worker = AnalysisWorker(app.state.db, app.state.analyzer, poll_seconds=settings.analysis_poll_seconds)
         if settings.analysis_worker:
             worker.start()
@@ -53,6 +63,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             worker.stop()
             app.state.analyzer.close()
+            app.state.journey.close()
             app.state.db.dispose()
 
     app = FastAPI(title="sessionary", version=__version__, lifespan=lifespan)
@@ -71,12 +82,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(conversations_routes.build_router(max_limit=settings.list_max_limit))
     app.include_router(events_routes.build_router(max_limit=settings.list_max_limit))
     app.include_router(metrics_routes.router)
+    app.include_router(journey_routes.build_router())
     app.add_middleware(BodyLimitMiddleware, limits={ingest_routes.EVENTS_PATH: settings.ingest_max_bytes})
     app.add_middleware(GateMiddleware, paths={ingest_routes.EVENTS_PATH}, limit=settings.ingest_concurrency)
+    app.add_middleware(PathCORSMiddleware, pattern=journey_routes.INGEST_PATH_PATTERN)
     app.add_middleware(ControlCharacterPathMiddleware)
-    add_component_schemas(app, IngestBatch, SessionLabelCreate)
-    app.add_exception_handler(SessionaryError, syllable.domain_error)
-    app.add_exception_handler(RequestValidationError, syllable.validation_error)
+    add_component_schemas(app, IngestBatch, SessionLabelCreate, WebEventRequest, AppEventRequest)
+    # /api/v2 answers errors as Genesys ErrorBody, the rest of the API as Syllable {"detail": ...}.
+    app.add_exception_handler(SessionaryError, genesys.per_face(syllable.domain_error, genesys.domain_error))
+    app.add_exception_handler(
+        RequestValidationError, genesys.per_face(syllable.validation_error, genesys.validation_error)
+    )
+    app.add_exception_handler(
+        StarletteHTTPException, genesys.per_face(http_exception_handler, genesys.http_error)
+    )
     mount_console(app, settings)
 
     @app.get("/healthz", tags=["meta"], include_in_schema=False)

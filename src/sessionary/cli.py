@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from datetime import timedelta
 from enum import StrEnum
@@ -17,6 +19,7 @@ from rich.progress import (
     DownloadColumn,
     MofNCompleteColumn,
     Progress,
+    TaskID,
     TimeRemainingColumn,
     TransferSpeedColumn,
 )
@@ -26,6 +29,9 @@ from sessionary.config import Settings
 from sessionary.db import open_database, session_scope
 from sessionary.errors import SessionaryError
 from sessionary.ingest import importer
+from sessionary.journey import importer as journey_importer
+from sessionary.journey.cli import deployments_app, outcomes_app, segments_app
+from sessionary.journey.ingest import Enricher
 from sessionary.sessions.filters import Direction, LabelCodeFilter, SessionFilter
 from sessionary.tenancy import service as tenancy
 
@@ -36,6 +42,9 @@ metrics_app = typer.Typer(help="The overview metrics.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
 app.add_typer(db_app, name="db")
 app.add_typer(metrics_app, name="metrics")
+app.add_typer(deployments_app, name="deployments", no_args_is_help=True)
+app.add_typer(segments_app, name="segments", no_args_is_help=True)
+app.add_typer(outcomes_app, name="outcomes", no_args_is_help=True)
 err = Console(stderr=True)
 
 Host = Annotated[str, typer.Option(help="Interface to listen on.")]
@@ -63,6 +72,7 @@ def _serve(host: str, port: int, workers: int) -> None:
         workers=workers,
         log_level=os.environ.get("SESSIONARY_LOG_LEVEL", "info"),
         access_log=False,
+        proxy_headers=False,  # X-Forwarded-For is read by sessionary itself, from trusted proxies only
     )
 
 
@@ -97,22 +107,33 @@ def keys_create(
 
 @app.command("import")
 def import_(
-    org: Annotated[str, typer.Option(help="Organization the events belong to (created if new).")],
     file: Annotated[
-        Path, typer.Argument(exists=True, dir_okay=False, help="Native events, one JSON per line.")
-    ],
+        Path | None, typer.Argument(exists=True, dir_okay=False, help="Native events, one JSON per line.")
+    ] = None,
+    org: Annotated[
+        str | None, typer.Option(help="Organization the native events belong to (created if new).")
+    ] = None,
+    journey: Annotated[
+        Path | None,
+        typer.Option(exists=True, dir_okay=False, help="Journey web/app events (JSONL), of any age."),
+    ] = None,
     batch_size: Annotated[int, typer.Option(min=1, max=10_000)] = 5000,
 ) -> None:
-    """Import native events from a JSONL file; re-running it is harmless."""
+    """Import native events (--org NAME FILE) or journey events (--journey FILE); re-running a native
+    import is harmless."""
+    if journey is not None:
+        _import_journey(journey, batch_size)
+        return
+    if org is None or file is None:
+        raise _fail("give --org NAME and FILE for native events, or --journey FILE")
     settings = Settings()
     migrate.upgrade(settings.database_url)
     database = open_database(settings.database_url, pool_size=1)
-    columns = (BarColumn(), DownloadColumn(), TransferSpeedColumn(), TimeRemainingColumn())
     try:
         with session_scope(database.writer) as db:
             organization_id = tenancy.get_or_create_organization(db, name=org).id
-        with file.open("rb") as stream, Progress(*columns, console=err) as bar:
-            task = bar.add_task("import", total=file.stat().st_size)
+        with file.open("rb") as stream, _progress() as (bar, task):
+            bar.update(task, total=file.stat().st_size)
             totals = importer.import_events(
                 database,
                 organization_id=organization_id,
@@ -125,6 +146,36 @@ def import_(
     finally:
         database.dispose()
     typer.echo(f"imported {totals.lines} events: {totals.inserted} new, {totals.duplicates} duplicates")
+
+
+def _import_journey(file: Path, batch_size: int) -> None:
+    settings = Settings()
+    migrate.upgrade(settings.database_url)
+    database = open_database(settings.database_url, pool_size=1)
+    enricher = Enricher.from_settings(settings)
+    try:
+        with file.open("rb") as stream, _progress() as (bar, task):
+            bar.update(task, total=file.stat().st_size)
+            totals = journey_importer.import_events(
+                database,
+                stream=stream,
+                enricher=enricher,
+                batch_size=batch_size,
+                progress=lambda n: bar.advance(task, n),
+            )
+    except SessionaryError as exc:
+        raise _fail(f"{exc.detail}; nothing of that batch was stored") from None
+    finally:
+        enricher.close()
+        database.dispose()
+    typer.echo(f"imported {totals.events} journey events")
+
+
+@contextmanager
+def _progress() -> Iterator[tuple[Progress, TaskID]]:
+    columns = (BarColumn(), DownloadColumn(), TransferSpeedColumn(), TimeRemainingColumn())
+    with Progress(*columns, console=err) as bar:
+        yield bar, bar.add_task("import", total=None)
 
 
 @app.command()

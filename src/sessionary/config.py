@@ -72,3 +72,10 @@ class Settings(BaseSettings):
 
     # Transcript search (see search/): matching turns one query scores at most, newest first.
     search_max_turns: int = Field(default=5_000, ge=1)
+    # Journey (Genesys-compatible /api/v2) web and app events.
+    journey_max_event_age_seconds: int = Field(default=3600, ge=1)
+    journey_max_clock_skew_seconds: int = Field(default=120, ge=0)
+    journey_geoip_db: Path | None = None
+    journey_asn_db: Path | None = None
+    journey_trusted_proxies: list[str] = Field(default_factory=list)
+    journey_phone_region: str = "US"

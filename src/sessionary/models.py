@@ -4,6 +4,16 @@ from sessionary.analysis.models import SessionAnalysis, SessionSummary
 from sessionary.conversations.models import Conversation
 from sessionary.events.models import NotableEvent
 from sessionary.ingest.models import Event
+from sessionary.journey.models import (
+    Contact,
+    ContactIdentifier,
+    Customer,
+    Deployment,
+    JourneyEvent,
+    JourneySession,
+    Rule,
+    ShortIdClaim,
+)
 from sessionary.labels.models import SessionLabel
 from sessionary.metrics.models import MetricsOrgState, MetricsRollup, MetricsSegment, MetricsSessionState
 from sessionary.recordings.models import Recording, ServerSecret
@@ -12,23 +22,26 @@ from sessionary.tenancy.models import ApiKey, Organization
 
 __all__ = [
     "ApiKey",
+    "Contact",
+    "ContactIdentifier",
     "Conversation",
+    "Customer",
+    "Deployment",
     "Event",
+    "JourneyEvent",
+    "JourneySession",
+    "MetricsOrgState",
+    "MetricsRollup",
+    "MetricsSegment",
+    "MetricsSessionState",
     "NotableEvent",
     "Organization",
     "Recording",
+    "Rule",
     "ServerSecret",
     "Session",
     "SessionAnalysis",
     "SessionLabel",
     "SessionSummary",
-    "Conversation",
-    "Event",
-    "MetricsOrgState",
-    "MetricsRollup",
-    "MetricsSegment",
-    "MetricsSessionState",
-    "Organization",
-    "Session",
-    "SessionLabel",
+    "ShortIdClaim",
 ]

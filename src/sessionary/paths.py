@@ -21,7 +21,12 @@ class ControlCharacterPathMiddleware:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and _CONTROL.search(scope.get("path", "")):
-            body = orjson.dumps({"detail": "Not Found"})
+            genesys = scope["path"].startswith("/api/v2/")  # that face answers in its ErrorBody shape
+            body = orjson.dumps(
+                {"message": "Not Found", "code": "not.found", "status": 404}
+                if genesys
+                else {"detail": "Not Found"}
+            )
             headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
             await send({"type": "http.response.start", "status": 404, "headers": headers})
             await send({"type": "http.response.body", "body": body})

@@ -73,6 +73,12 @@ def test_the_fuzzed_schema_is_the_one_the_live_server_serves(client: httpx.Clien
         "conversations_list",
         "events_list",
         "metrics_get",
+        "postJourneyDeploymentWebevents",
+        "postJourneyDeploymentAppevents",
+        "getJourneySession",
+        "getJourneySessionEvents",
+        "getJourneySessionOutcomescores",
+        "getExternalcontactsContactJourneySessions",
     }
 
 

@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from sessionary.db import Database, session_scope
 from sessionary.db_types import utcnow
 from sessionary.demo import extras
+from sessionary.demo import journey as journey_demo
 from sessionary.demo.scenarios import LLMS, SCENARIOS, Scenario
 from sessionary.ingest import service as ingest
 from sessionary.ingest.schemas import EventIn
@@ -51,6 +52,7 @@ def ensure_demo(
         extra = max(1, sessions // 10)
         bar.add_task("recordings, labels and summaries", total=None)
         extras.add_extras(database, store, organization_id=org_id, recordings_count=extra, labels_count=extra)
+    journey_demo.generate(database, organization_id=org_id, rng=rng, now=now)
     return sessions
 
 

@@ -1,7 +1,7 @@
 """console and metrics rollups
 
 Revision ID: 0008
-Revises: 0006
+Revises: 0007
 Create Date: 2026-11-21 10:52:12.815066
 
 """
@@ -15,7 +15,7 @@ import sessionary.db_types  # noqa: F401  (portable column types used by autogen
 
 # revision identifiers, used by Alembic.
 revision: str = "0008"
-down_revision: str | Sequence[str] | None = "0006"
+down_revision: str | Sequence[str] | None = "0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,0 +1,217 @@
+"""Journey sessionization throughput: web events of many customers, two ways.
+
+    .venv/bin/python bench/journey.py [--db sqlite|postgresql] [--customers 50000]
+        [--http-events 100000] [--import-events 1000000] [--clients 8] [--workers 2]
+
+(a) Single-event HTTP requests: `sessionary serve --workers N` on a fresh database, --clients threads each
+    posting one WebEventRequest per request (keep-alive) to /api/v2/journey/deployments/{id}/webevents;
+    createdDates fall in the last 50 minutes (the endpoint refuses events over an hour old). Every 201 is
+    durable (committed before the answer); afterwards the stored events are counted against the 201s.
+(b) The batch import path: `sessionary import --journey FILE` of historical events (about 20 per customer,
+    interleaved in time order), timed end to end as a subprocess, on a second fresh database.
+Both print events/s and the sessions built.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import sqlite3
+import subprocess
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import orjson
+
+from harness import (
+    BIN,
+    DEFAULT_PG_URL,
+    SEED,
+    Target,
+    cli,
+    fresh_database,
+    print_block,
+    serve,
+    sessionary_source,
+    sqlite_version,
+    verdict,
+    workspace,
+)
+
+TARGET_HTTP = 1_500
+TARGET_IMPORT = 20_000
+PAGES = ("/", "/shoes", "/socks", "/cart", "/checkout", "/help")
+LANDINGS = (
+    "",
+    "?utm_source=google&utm_medium=cpc&utm_campaign=spring",
+    "?utm_source=newsletter&utm_campaign=may",
+)
+
+
+def _event(cookie: str, at: datetime, step: int, rng: random.Random) -> dict[str, Any]:
+    url = "https://www.example.com" + rng.choice(PAGES) + (rng.choice(LANDINGS) if step == 0 else "")
+    return {
+        "customerCookieId": cookie,
+        "eventName": "page_viewed",
+        "page": {"url": url, "title": "Example"},
+        "createdDate": at.isoformat().replace("+00:00", "Z"),
+    }
+
+
+def _timeline(
+    customers: int, events: int, start: datetime, span: timedelta
+) -> list[tuple[datetime, int, int]]:
+    """(time, customer, step) for `events` events, `events // customers` per customer, in time order:
+    visits of up to five page views 30-120 s apart, starting at random times of the span."""
+    rng = random.Random(SEED)
+    per = max(1, events // customers)
+    rows = []
+    for customer in range(customers):
+        step = 0
+        while step < per:
+            at = start + timedelta(seconds=rng.uniform(0, span.total_seconds()))
+            for _ in range(min(5, per - step)):
+                rows.append((at, customer, step))
+                at += timedelta(seconds=rng.uniform(30, 120))
+                step += 1
+    rows.sort()
+    return rows
+
+
+def _deployment(target: Target) -> str:
+    return (
+        cli(target, "deployments", "create", "--org", "bench", "--name", "Bench site")
+        .strip()
+        .splitlines()[-1]
+    )
+
+
+def _stored(target: Target) -> tuple[int, int]:
+    """(events, sessions) stored."""
+    queries = ("SELECT count(*) FROM journey_event", "SELECT count(*) FROM journey_session")
+    if target.kind == "sqlite":
+        conn = sqlite3.connect(target.sqlite_path)  # type: ignore[arg-type]
+        try:
+            return tuple(conn.execute(q).fetchone()[0] for q in queries)  # type: ignore[return-value]
+        finally:
+            conn.close()
+    with target.connect_pg() as conn:
+        return tuple(conn.execute(q).fetchone()[0] for q in queries)  # type: ignore[index,return-value]
+
+
+def run_http(kind: str, work: Path, args: argparse.Namespace) -> list[tuple[str, str]]:
+    now = datetime.now(UTC)
+    rng = random.Random(SEED)
+    bodies = [
+        orjson.dumps(_event(f"c{c:06d}", at, step, rng))
+        for at, c, step in _timeline(
+            args.customers, args.http_events, now - timedelta(minutes=50), timedelta(minutes=49)
+        )
+    ]
+    with fresh_database(kind, work, "http", args.pg_url) as target:
+        deployment = _deployment(target)
+        path = f"/api/v2/journey/deployments/{deployment}/webevents"
+        acked = [0] * args.clients
+        failures: list[str] = []
+
+        def client(index: int, url: str) -> None:
+            with httpx.Client(base_url=url, timeout=120) as http:
+                for body in bodies[index :: args.clients]:
+                    response = http.post(path, content=body, headers={"content-type": "application/json"})
+                    if response.status_code == 201:
+                        acked[index] += 1
+                    elif len(failures) < 5:
+                        failures.append(f"{response.status_code} {response.text[:200]}")
+
+        with serve(target, work, workers=args.workers) as server:
+            threads = [threading.Thread(target=client, args=(i, server.url)) for i in range(args.clients)]
+            started = time.perf_counter()
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+            elapsed = time.perf_counter() - started
+        events, sessions = _stored(target)
+    rate = sum(acked) / elapsed
+    return [
+        (
+            "(a) HTTP events posted",
+            f"{len(bodies):,} by {args.clients} clients, {args.workers} server processes",
+        ),
+        (
+            "(a) acknowledged / stored",
+            f"{sum(acked):,} / {events:,}" + (f"  failures: {failures}" if failures else ""),
+        ),
+        (
+            "(a) events/s",
+            f"{rate:,.0f}  {verdict(rate >= TARGET_HTTP and events == sum(acked))} (>= {TARGET_HTTP:,})",
+        ),
+        ("(a) sessions built", f"{sessions:,}"),
+    ]
+
+
+def run_import(kind: str, work: Path, args: argparse.Namespace) -> list[tuple[str, str]]:
+    rng = random.Random(SEED + 1)
+    with fresh_database(kind, work, "import", args.pg_url) as target:
+        deployment = _deployment(target)
+        path = work / "journey.jsonl"
+        with path.open("wb") as out:
+            start = datetime(2025, 6, 1, tzinfo=UTC)
+            for at, c, step in _timeline(args.customers, args.import_events, start, timedelta(days=3)):
+                line = {
+                    "deploymentId": deployment,
+                    "type": "web",
+                    "event": _event(f"c{c:06d}", at, step, rng),
+                }
+                out.write(orjson.dumps(line) + b"\n")
+        env = {"SESSIONARY_DATABASE_URL": target.url, "PATH": str(BIN)}
+        started = time.perf_counter()
+        done = subprocess.run(
+            [str(BIN / "sessionary"), "import", "--journey", str(path)],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        elapsed = time.perf_counter() - started
+        if done.returncode != 0:
+            raise SystemExit(f"import failed:\n{done.stdout}\n{done.stderr}")
+        events, sessions = _stored(target)
+    rate = events / elapsed
+    return [
+        ("(b) import events", f"{events:,} in {elapsed:,.1f} s"),
+        ("(b) events/s", f"{rate:,.0f}  {verdict(rate >= TARGET_IMPORT)} (>= {TARGET_IMPORT:,})"),
+        ("(b) sessions built", f"{sessions:,}"),
+    ]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--db", choices=("sqlite", "postgresql"), default="sqlite")
+    parser.add_argument("--pg-url", default=DEFAULT_PG_URL)
+    parser.add_argument("--customers", type=int, default=50_000)
+    parser.add_argument("--http-events", type=int, default=100_000)
+    parser.add_argument("--import-events", type=int, default=1_000_000)
+    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--skip", choices=("http", "import"), help="run only the other half")
+    args = parser.parse_args()
+    rows: list[tuple[str, str]] = [("sessionary", sessionary_source()), ("database", args.db)]
+    with workspace() as work:
+        if args.skip != "http":
+            rows += run_http(args.db, work, args)
+        if args.skip != "import":
+            rows += run_import(args.db, work, args)
+        if args.db == "sqlite":
+            rows.append(("SQLite", sqlite_version()))
+    print_block("journey sessionization", rows)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,227 @@
+"""Web and app events in: validate against the deployment, enrich, and store (journey.store)."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy.orm import Session as DBSession
+
+from sessionary.config import Settings
+from sessionary.db import Database, session_scope
+from sessionary.errors import InvalidRequest
+from sessionary.journey import contacts, enrich, rules, store, urls
+from sessionary.journey.deployments import SessionRules, check_domain, get_deployment
+from sessionary.journey.requests import AppEventRequest, WebEventRequest
+from sessionary.journey.sessionize import StoredEvent
+from sessionary.journey.store import Incoming, Stored
+
+
+@dataclass(frozen=True)
+class DeploymentInfo:
+    """A deployment as read once, outside the write transaction."""
+
+    id: str
+    organization_id: int
+    name: str
+    allowed_domains: tuple[str, ...]
+    rules: SessionRules
+
+    def check_domain(self, hostname: str | None) -> None:
+        check_domain(self.id, self.allowed_domains, hostname)
+
+
+def read_deployment(db: DBSession, *, deployment_id: str) -> DeploymentInfo:
+    """The deployment (NotFound if unknown), detached from the session."""
+    row = get_deployment(db, deployment_id=deployment_id)
+    return DeploymentInfo(
+        id=row.id,
+        organization_id=row.organization_id,
+        name=row.name,
+        allowed_domains=tuple(row.allowed_domains),
+        rules=SessionRules.of(row.settings),
+    )
+
+
+class DeploymentCache:
+    """Deployments as the ingest endpoints see them: each read at most once a minute per process (every
+    event names one); an unknown id is looked up every time, so a new deployment works at once."""
+
+    def __init__(self, database: Database, ttl_seconds: float = 60.0) -> None:
+        self.database, self.ttl = database, ttl_seconds
+        self._known: dict[str, tuple[DeploymentInfo, float]] = {}
+
+    def get(self, deployment_id: str) -> DeploymentInfo:
+        hit = self._known.get(deployment_id)
+        if hit is not None and hit[1] > time.monotonic():
+            return hit[0]
+        with session_scope(self.database.reader) as db:
+            info = read_deployment(db, deployment_id=deployment_id)
+        if len(self._known) > 10_000:
+            self._known.clear()
+        self._known[deployment_id] = (info, time.monotonic() + self.ttl)
+        return info
+
+
+@dataclass(frozen=True)
+class Enricher:
+    """What enrichment and validation need from the settings, built once per server."""
+
+    geo: enrich.GeoIP | None
+    trusted: tuple[enrich.Network, ...]
+    max_age: timedelta
+    skew: timedelta
+    phone_region: str = "US"
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Enricher:
+        geo = None
+        if settings.journey_geoip_db or settings.journey_asn_db:
+            geo = enrich.GeoIP(settings.journey_geoip_db, settings.journey_asn_db)
+        return cls(
+            geo=geo,
+            trusted=enrich.trusted_networks(settings.journey_trusted_proxies),
+            max_age=timedelta(seconds=settings.journey_max_event_age_seconds),
+            skew=timedelta(seconds=settings.journey_max_clock_skew_seconds),
+            phone_region=settings.journey_phone_region,
+        )
+
+    def close(self) -> None:
+        if self.geo is not None:
+            self.geo.close()
+
+
+@dataclass(frozen=True)
+class Origin:
+    """What the HTTP request says about the caller."""
+
+    peer: str | None = None
+    forwarded_for: str | None = None
+    user_agent: str | None = None
+
+
+def check_age(created: datetime, now: datetime, enricher: Enricher) -> None:
+    """InvalidRequest for an event older than the window or too far in the future."""
+    if created < now - enricher.max_age:
+        raise InvalidRequest(
+            f"createdDate: {created.isoformat()} is older than {int(enricher.max_age.total_seconds())} "
+            "seconds; send historical events with `sessionary import --journey`"
+        )
+    if created > now + enricher.skew:
+        raise InvalidRequest(f"createdDate: {created.isoformat()} is in the future")
+
+
+def _dump(model: Any) -> Any:
+    return model.model_dump(by_alias=True, exclude_none=True) if model is not None else None
+
+
+def _common(body: WebEventRequest | AppEventRequest, ip: str | None, enricher: Enricher) -> dict[str, Any]:
+    geolocation, organization = enricher.geo.lookup(ip) if enricher.geo and ip else (None, None)
+    return {
+        "eventName": body.event_name,
+        "customerId": body.customer_cookie_id,
+        "ipAddress": ip,
+        "geolocation": geolocation,
+        "ipOrganization": organization,
+        "attributes": _dump_map(body.attributes),
+        "traits": _dump_map(body.traits),
+        "searchQuery": body.search_query,
+        "externalId": body.external_id,
+        # An event naming the customer's id in the business's own system was made by a signed-in user.
+        "authenticated": body.external_id is not None,
+    }
+
+
+def _dump_map(values: dict[str, Any] | None) -> dict[str, Any]:
+    return {name: _dump(value) for name, value in (values or {}).items()}
+
+
+def _ip(body_ip: str | None, origin: Origin, enricher: Enricher) -> str | None:
+    return body_ip or enrich.client_ip(origin.peer, origin.forwarded_for, enricher.trusted)
+
+
+def web_event(
+    body: WebEventRequest, deployment: DeploymentInfo, origin: Origin, enricher: Enricher
+) -> Incoming:
+    """A web event ready to store: the page host is checked, the rest enriched."""
+    page = urls.page(body.page.url, title=body.page.title, keywords=body.page.keywords, lang=body.page.lang)
+    deployment.check_domain(page.get("hostname"))
+    campaign = urls.campaign(body.page.url)
+    user_agent = body.user_agent_string or origin.user_agent
+    browser, device = enrich.browser_and_device(
+        user_agent, browser=_dump(body.browser), device=_dump(body.device)
+    )
+    payload = {
+        **_common(body, _ip(body.ip_address, origin, enricher), enricher),
+        "page": page,
+        "userAgentString": user_agent,
+        "browser": browser,
+        "device": device,
+        "mktCampaign": campaign,
+        "referrer": urls.referrer(body.referrer_url, page_host=page.get("hostname"), mkt=campaign),
+    }
+    return _incoming(body, "web", payload, deployment)
+
+
+def app_event(
+    body: AppEventRequest, deployment: DeploymentInfo, origin: Origin, enricher: Enricher
+) -> Incoming:
+    """An app event ready to store (its campaign and referrer come from referrerUrl)."""
+    campaign = urls.campaign(body.referrer_url)
+    _browser, device = enrich.browser_and_device(origin.user_agent, browser=None, device=_dump(body.device))
+    payload = {
+        **_common(body, _ip(None, origin, enricher), enricher),
+        "screenName": body.screen_name,
+        "app": _dump(body.app),
+        "device": device,
+        "sdkLibrary": _dump(body.sdk_library),
+        "networkConnectivity": _dump(body.network_connectivity),
+        "mktCampaign": campaign,
+        "referrer": urls.referrer(body.referrer_url, page_host=None, mkt=campaign),
+    }
+    return _incoming(body, "app", payload, deployment)
+
+
+def _incoming(
+    body: WebEventRequest | AppEventRequest, kind: str, payload: dict[str, Any], deployment: DeploymentInfo
+) -> Incoming:
+    payload = {k: v for k, v in payload.items() if v is not None}
+    event = StoredEvent(str(uuid.uuid4()), body.created_date, kind, body.event_name, payload)
+    return Incoming(
+        deployment_id=deployment.id,
+        deployment_name=deployment.name,
+        cookie=body.customer_cookie_id,
+        event=event,
+        timeout=timedelta(seconds=deployment.rules.inactivity_timeout_seconds),
+        short_id_length=deployment.rules.short_id_length,
+    )
+
+
+def record(
+    db: DBSession,
+    *,
+    organization_id: int,
+    incoming: Sequence[Incoming],
+    now: datetime,
+    phone_region: str = "US",
+) -> Stored:
+    """Store events of one organization, bring their sessions up to date, link customers to contacts."""
+    compiled = rules.load_rules(db, organization_id=organization_id)
+    stored = store.store_events(
+        db, organization_id=organization_id, incoming=incoming, rules=compiled, now=now
+    )
+    named: dict[int, set[contacts.Identifier]] = {}
+    for item in incoming:
+        traits = item.event.payload.get("traits")
+        if traits:
+            customer = stored.customers[(item.deployment_id, item.cookie)]
+            named.setdefault(customer.id, set()).update(contacts.identifiers(traits, phone_region))
+    if named:
+        links = contacts.link(db, organization_id=organization_id, customers=named, now=now)
+        for customer in stored.customers.values():
+            customer.contact_id = links.get(customer.id, customer.contact_id)
+    return stored

@@ -1,0 +1,270 @@
+"""The journey write path: lock the customers, store their events, and re-derive their sessions.
+
+Every customer of a batch is locked first (its `journey_customer` row, created if absent, then
+SELECT ... FOR UPDATE in key order), so two server processes never sessionize one customer at once.
+Per customer and type, events later than all stored ones are folded onto the last session; a late
+event re-splits the stretch of the timeline it can touch (from the first session ending within one
+timeout before it, to the end) and the result replaces the stored sessions of that stretch: a new
+session inherits the id of the first old session it shares an event with, the rest are deleted.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, cast
+
+from sqlalchemy import Table, bindparam, literal, select, tuple_, update
+from sqlalchemy.engine import Row
+from sqlalchemy.orm import Session as DBSession
+
+from sessionary.db import insert_for
+from sessionary.db_types import UTCDateTime
+from sessionary.journey import event_rows
+from sessionary.journey.models import Customer, JourneyEvent, JourneySession
+from sessionary.journey.rules import CompiledRule
+from sessionary.journey.sessionize import SessionState, StoredEvent, extend, sessionize
+from sessionary.journey.writer import Owner, SessionWriter
+
+_CHUNK = 400
+_CUSTOMERS = cast(Table, Customer.__table__)
+_EVENTS = cast(Table, JourneyEvent.__table__)
+_JSESSIONS = cast(Table, JourneySession.__table__)
+_JSESSIONS = cast(Table, JourneySession.__table__)
+CustomerKey = tuple[str, str]  # (deployment id, cookie id)
+
+
+@dataclass(frozen=True)
+class Incoming:
+    """A validated, enriched event and what its deployment says about sessionizing it."""
+
+    deployment_id: str
+    deployment_name: str
+    cookie: str
+    event: StoredEvent
+    timeout: timedelta
+    short_id_length: int
+
+
+@dataclass
+class CustomerRow:
+    id: int
+    contact_id: str | None
+    event_count: int
+    pageview_count: int
+
+
+@dataclass
+class Stored:
+    """What a batch did: each event's session (after the batch) and the customer totals it saw."""
+
+    sessions: dict[str, SessionState] = field(default_factory=dict)
+    totals: dict[str, tuple[int, int]] = field(default_factory=dict)
+    customers: dict[CustomerKey, CustomerRow] = field(default_factory=dict)
+
+
+def store_events(
+    db: DBSession,
+    *,
+    organization_id: int,
+    incoming: Sequence[Incoming],
+    rules: Sequence[CompiledRule],
+    now: datetime,
+) -> Stored:
+    """Store the events and bring their customers' sessions up to date, in the caller's transaction."""
+    result = Stored()
+    if not incoming:
+        return result
+    result.customers = lock_customers(
+        db, organization_id, sorted({(i.deployment_id, i.cookie) for i in incoming})
+    )
+    _insert_events(db, organization_id, incoming, result, now)
+    groups: dict[tuple[int, str], list[Incoming]] = defaultdict(list)
+    for item in incoming:
+        groups[(result.customers[(item.deployment_id, item.cookie)].id, item.event.kind)].append(item)
+    cutoff = min(i.event.created - i.timeout for i in incoming)
+    loaded = _load_sessions(db, [c for c, _ in groups], cutoff)
+    writer = SessionWriter(db, organization_id, now)
+    for (customer_id, kind), items in sorted(groups.items()):
+        first = items[0]
+        new_events = sorted((i.event for i in items), key=lambda e: e.key)
+        final, dropped = _derive(
+            db, customer_id, kind, loaded.get((customer_id, kind), []), new_events, first, rules
+        )
+        owner = Owner(
+            customer_id,
+            first.cookie,
+            first.deployment_id,
+            first.deployment_name,
+            first.timeout,
+            first.short_id_length,
+        )
+        writer.write(final, dropped, owner)
+        for session in final:
+            for event in new_events:
+                if session.first_key <= event.key <= session.last_key:
+                    result.sessions[event.id] = session
+    writer.flush()
+    return result
+
+
+def lock_customers(
+    db: DBSession, organization_id: int, keys: list[CustomerKey]
+) -> dict[CustomerKey, CustomerRow]:
+    """Create the missing customers, then lock all of them (in key order: no deadlocks)."""
+    rows = [{"organization_id": organization_id, "deployment_id": d, "cookie_id": c} for d, c in keys]
+    for start in range(0, len(rows), _CHUNK):
+        stmt = insert_for(db, _CUSTOMERS).on_conflict_do_nothing(
+            index_elements=["deployment_id", "cookie_id"]
+        )
+        db.execute(stmt, rows[start : start + _CHUNK])
+    found: dict[CustomerKey, CustomerRow] = {}
+    columns = [
+        _CUSTOMERS.c[n]
+        for n in ("id", "deployment_id", "cookie_id", "contact_id", "event_count", "pageview_count")
+    ]
+    for start in range(0, len(keys), _CHUNK):
+        chunk = keys[start : start + _CHUNK]
+        stmt = (
+            select(*columns)
+            .where(tuple_(_CUSTOMERS.c.deployment_id, _CUSTOMERS.c.cookie_id).in_(chunk))
+            .order_by(_CUSTOMERS.c.deployment_id, _CUSTOMERS.c.cookie_id)
+            .with_for_update()
+        )
+        for row in db.execute(stmt):
+            found[(row.deployment_id, row.cookie_id)] = CustomerRow(
+                row.id, row.contact_id, row.event_count, row.pageview_count
+            )
+    return found
+
+
+def _insert_events(
+    db: DBSession, organization_id: int, incoming: Sequence[Incoming], result: Stored, now: datetime
+) -> None:
+    """Insert the events with the customer totals they bring (WebEvent.totalEventCount, ...)."""
+    rows = []
+    for item in sorted(incoming, key=lambda i: i.event.key):
+        customer = result.customers[(item.deployment_id, item.cookie)]
+        customer.event_count += 1
+        customer.pageview_count += item.event.name == "page_viewed"
+        result.totals[item.event.id] = (customer.event_count, customer.pageview_count)
+        payload = {**item.event.payload, "totalEventCount": customer.event_count}
+        payload["totalPageviewCount"] = customer.pageview_count
+        rows.append(
+            (
+                item.event.id,
+                organization_id,
+                item.deployment_id,
+                customer.id,
+                item.event.kind,
+                item.event.name,
+                item.event.created,
+                now,
+                payload,
+            )
+        )
+    event_rows.insert(db, rows)
+    counts = [
+        {"_id": c.id, "event_count": c.event_count, "pageview_count": c.pageview_count}
+        for c in result.customers.values()
+    ]
+    stmt = update(_CUSTOMERS).where(_CUSTOMERS.c.id == bindparam("_id"))
+    db.connection().execute(
+        stmt.values(event_count=bindparam("event_count"), pageview_count=bindparam("pageview_count")), counts
+    )
+
+
+def _load_sessions(
+    db: DBSession, customer_ids: list[int], cutoff: datetime
+) -> dict[tuple[int, str], list[SessionState]]:
+    """The stored sessions of these customers still active at `cutoff` or later, oldest first."""
+    found: dict[tuple[int, str], list[SessionState]] = defaultdict(list)
+    ids = sorted(set(customer_ids))
+    for start in range(0, len(ids), _CHUNK):
+        stmt = (
+            select(_JSESSIONS)  # Core rows: no ORM identity map on the write path
+            .where(_JSESSIONS.c.customer_id.in_(ids[start : start + _CHUNK]))
+            .where(_JSESSIONS.c.last_event_date >= cutoff)
+            .order_by(_JSESSIONS.c.created_date, _JSESSIONS.c.first_event_id)
+        )
+        for row in db.execute(stmt):
+            found[(row.customer_id, row.type)].append(state_of(row))
+    return found
+
+
+def state_of(row: JourneySession | Row[Any]) -> SessionState:
+    """A stored journey session (ORM object or Core row) as the sessionizer works on it."""
+    return SessionState(
+        type=row.type,
+        created=row.created_date,
+        first_event_id=row.first_event_id,
+        last_date=row.last_event_date,
+        last_event_id=row.last_event_id,
+        ended=row.ended_date,
+        event_count=row.event_count,
+        pageview_count=row.pageview_count,
+        screenview_count=row.screenview_count,
+        authenticated=row.authenticated,
+        wire=dict(row.state),
+        row_id=row.session_id,
+        uuid=row.uuid,
+        short_id=row.short_id,
+    )
+
+
+def _derive(
+    db: DBSession,
+    customer_id: int,
+    kind: str,
+    stored: list[SessionState],
+    new_events: list[StoredEvent],
+    first: Incoming,
+    rules: Sequence[CompiledRule],
+) -> tuple[list[SessionState], list[SessionState]]:
+    """The customer's sessions (of this type) after the new events, and the stored ones they replace."""
+    earliest = new_events[0]
+    if not stored or earliest.key > stored[-1].last_key:
+        last = stored[-1] if stored else None
+        last = last if last is not None and earliest.created - last.last_date <= first.timeout else None
+        return extend(last, new_events, first.timeout, rules), []
+    affected = [s for s in stored if s.last_date >= earliest.created - first.timeout]
+    start = min(affected[0].first_key, earliest.key)
+    events = _timeline(db, customer_id, kind, start)  # the new events are stored already
+    rebuilt = sessionize(events, first.timeout, rules)
+    return _inherit(rebuilt, affected, events)
+
+
+def _timeline(db: DBSession, customer_id: int, kind: str, start: tuple[datetime, str]) -> list[StoredEvent]:
+    """The customer's stored events of `kind` from `start` on."""
+    stmt = (
+        select(_EVENTS.c.id, _EVENTS.c.created_date, _EVENTS.c.event_name, _EVENTS.c.payload)
+        .where(_EVENTS.c.customer_id == customer_id, _EVENTS.c.kind == kind)
+        .where(
+            tuple_(_EVENTS.c.created_date, _EVENTS.c.id) >= tuple_(literal(start[0], UTCDateTime()), start[1])
+        )
+        .order_by(_EVENTS.c.created_date, _EVENTS.c.id)
+    )
+    return [StoredEvent(r.id, r.created_date, kind, r.event_name, r.payload) for r in db.execute(stmt)]
+
+
+def _inherit(
+    rebuilt: list[SessionState], old: list[SessionState], old_events: list[StoredEvent]
+) -> tuple[list[SessionState], list[SessionState]]:
+    """Give each rebuilt session the identity of the first old session it shares an event with."""
+    owner: dict[str, int] = {}
+    for event in old_events:
+        for index, session in enumerate(old):
+            if session.first_key <= event.key <= session.last_key:
+                owner[event.id] = index
+                break
+    taken: set[int] = set()
+    bounds = [(s.first_key, s.last_key) for s in rebuilt]
+    for session, (lo, hi) in zip(rebuilt, bounds, strict=True):
+        candidates = sorted({owner[e.id] for e in old_events if lo <= e.key <= hi and e.id in owner} - taken)
+        if candidates:
+            source = old[candidates[0]]
+            taken.add(candidates[0])
+            session.row_id, session.uuid, session.short_id = source.row_id, source.uuid, source.short_id
+    return rebuilt, [s for i, s in enumerate(old) if i not in taken]

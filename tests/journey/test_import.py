@@ -1,0 +1,151 @@
+"""`sessionary import --journey FILE.jsonl`: historical events of any age, any order, batch by batch."""
+
+from __future__ import annotations
+
+import json
+import random
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, select
+from typer.testing import CliRunner
+
+from sessionary.cli import app
+from sessionary.db import Database, session_scope
+from sessionary.journey.models import JourneyEvent, JourneySession
+from sessionary.journey.sessionize import StoredEvent, sessionize
+from sessionary.journey.store import state_of
+from tests.conftest import Org
+from tests.journey.builders import app_body, make_deployment, web
+
+runner = CliRunner()
+T0 = datetime(2023, 5, 2, 8, tzinfo=UTC)
+
+
+def _lines(deployment: str) -> list[dict[str, Any]]:
+    lines = []
+    for minute in (0, 5, 9, 45, 50, 51):  # two web sessions (gap 36 minutes)
+        event = web("hist-web", T0 + timedelta(minutes=minute), url=f"https://www.example.com/{minute}")
+        lines.append({"deploymentId": deployment, "type": "web", "event": event, "ipAddress": "198.51.100.4"})
+    for minute in (2, 3):
+        lines.append(
+            {
+                "deploymentId": deployment,
+                "type": "app",
+                "event": app_body("hist-web", T0 + timedelta(minutes=minute)),
+            }
+        )
+    random.Random(3).shuffle(lines)
+    return lines
+
+
+def _write(path: Path, lines: list[Any]) -> Path:
+    path.write_text("\n".join(line if isinstance(line, str) else json.dumps(line) for line in lines) + "\n")
+    return path
+
+
+def _sessions(database: Database, deployment: str) -> list[tuple[str, int]]:
+    with session_scope(database.reader) as db:
+        rows = db.scalars(
+            select(JourneySession)
+            .where(JourneySession.deployment_id == deployment)
+            .order_by(JourneySession.created_date)
+        )
+        return [(row.type, row.event_count) for row in rows]
+
+
+def test_import_journey_stores_old_events_in_any_order_and_sessionizes_them(
+    database_url: str, database: Database, org: Org, tmp_path: Path
+) -> None:
+    deployment = make_deployment(database, org.id, "example.com")
+    path = _write(tmp_path / "journey.jsonl", _lines(deployment))
+    result = runner.invoke(
+        app,
+        ["import", "--journey", str(path), "--batch-size", "3"],
+        env={"SESSIONARY_DATABASE_URL": database_url},
+    )
+    assert result.exit_code == 0, result.output
+    assert "imported 8 journey events" in result.output
+    assert _sessions(database, deployment) == [("web", 3), ("app", 2), ("web", 3)]
+    with session_scope(database.reader) as db:
+        stored = db.scalars(
+            select(JourneySession).where(
+                JourneySession.deployment_id == deployment, JourneySession.type == "web"
+            )
+        )
+        states = sorted((state_of(s) for s in stored), key=lambda s: s.created)
+        assert states[0].wire["ipAddress"] == "198.51.100.4"
+        assert all(s.ended is None for s in states)  # timed out long ago: ended is derived on read
+
+
+def test_a_bad_line_is_reported_with_its_number_and_nothing_of_its_batch_is_stored(
+    database_url: str, database: Database, org: Org, tmp_path: Path
+) -> None:
+    deployment = make_deployment(database, org.id, "example.com")
+    good = [{"deploymentId": deployment, "type": "web", "event": web(f"c{n}", T0)} for n in range(3)]
+    off_site = {
+        "deploymentId": deployment,
+        "type": "web",
+        "event": web("c9", T0, url="https://other.example.org/"),
+    }
+    path = _write(tmp_path / "bad.jsonl", [*good[:2], off_site, good[2]])
+    env = {"SESSIONARY_DATABASE_URL": database_url}
+    result = runner.invoke(app, ["import", "--journey", str(path), "--batch-size", "2"], env=env)
+    assert result.exit_code == 1
+    assert "line 3" in result.output
+    assert "other.example.org" in result.output
+    with session_scope(database.reader) as db:
+        stored = db.scalar(select(func.count()).where(JourneyEvent.deployment_id == deployment))
+    assert stored == 2  # the first batch; the second (the bad line and the one after it) is refused whole
+    for lines, named in (
+        (["{oops"], "line 1: not valid JSON"),
+        (
+            [{"deploymentId": "0f8fad5b-d9cb-469f-a165-70867728950e", "type": "web", "event": web("x", T0)}],
+            "line 1: deploymentId",
+        ),
+        ([{"deploymentId": deployment, "type": "fax", "event": {}}], "line 1: type"),
+    ):
+        result = runner.invoke(
+            app, ["import", "--journey", str(_write(tmp_path / "x.jsonl", lines))], env=env
+        )
+        assert result.exit_code == 1
+        assert named in result.output, result.output
+
+
+def test_the_import_gives_what_sessionize_gives_for_the_whole_set(
+    database: Database, org: Org, tmp_path: Path, database_url: str
+) -> None:
+    deployment = make_deployment(database, org.id)
+    rng = random.Random(9)
+    lines = [
+        {
+            "deploymentId": deployment,
+            "type": "web",
+            "event": web(f"v{rng.randint(0, 4)}", T0 + timedelta(minutes=rng.randint(0, 300))),
+        }
+        for _ in range(120)
+    ]
+    result = runner.invoke(
+        app,
+        ["import", "--journey", str(_write(tmp_path / "r.jsonl", lines)), "--batch-size", "17"],
+        env={"SESSIONARY_DATABASE_URL": database_url},
+    )
+    assert result.exit_code == 0, result.output
+    with session_scope(database.reader) as db:
+        events = (
+            db.execute(select(JourneyEvent).where(JourneyEvent.deployment_id == deployment)).scalars().all()
+        )
+        by_customer: dict[int, list[StoredEvent]] = {}
+        for e in events:
+            by_customer.setdefault(e.customer_id, []).append(
+                StoredEvent(e.id, e.created_date, e.kind, e.event_name, e.payload)
+            )
+        stored = db.scalars(select(JourneySession).where(JourneySession.deployment_id == deployment)).all()
+        got = sorted((s.customer_id, s.created_date, s.event_count, s.last_event_id) for s in stored)
+    expected = sorted(
+        (customer, s.created, s.event_count, s.last_event_id)
+        for customer, evs in by_customer.items()
+        for s in sessionize(evs, timedelta(minutes=20))
+    )
+    assert got == expected
