@@ -44,6 +44,7 @@ class _Pending:
     key: SessionKey
     data_json: str
     timestamp: Any  # in the driver's form (see event_rows)
+    row_id: int | None = None  # SQLite: the id this transaction gave the event's row, once known stored
 
 
 def ingest_events(db: DBSession, *, organization_id: int, events: Sequence[EventIn]) -> IngestResult:
@@ -93,7 +94,9 @@ def _derive(
         session_ids=[s["id"] for k, s in sessions.items() if k in changes and s["ended_at"]],
     )
     notable.record(db, organization_id=organization_id, sessions=sessions, fresh=fresh)
-    search_index.add_turns(db, organization_id=organization_id, events=[item.event for item in stored])
+    search_index.add_turns(
+        db, organization_id=organization_id, events=[(item.event, item.row_id) for item in stored]
+    )
 
 
 def _prepare(events: Sequence[EventIn], *, sqlite: bool) -> list[_Pending]:
@@ -215,15 +218,29 @@ def _insert_new(
         return []
     if event_rows.insert(db, _rows(db, organization_id, new, sessions)) == len(new):
         return new
-    return _stored_by_us(db, organization_id, new, sessions)
+    stored = _stored_by_us(db, organization_id, new, sessions)
+    for item in stored:
+        item.row_id = None  # not proven ours: the search index looks the id up
+    return stored
 
 
 def _rows(
     db: DBSession, organization_id: int, pending: Sequence[_Pending], sessions: dict[SessionKey, State]
 ) -> list[tuple[Any, ...]]:
-    """Event rows in the driver's own value forms (see event_rows)."""
+    """Event rows in the driver's own value forms (see event_rows); on SQLite with their ids first."""
     sqlite = db.get_bind().dialect.name == "sqlite"
     now: Any = sqlite_text(utcnow()) if sqlite else utcnow()
+    if sqlite:
+        first = event_rows.next_ids(db)
+        rows: list[tuple[Any, ...]] = []
+        for offset, item in enumerate(pending):
+            item.row_id = first + offset
+            event = item.event
+            rows.append(
+                (item.row_id, organization_id, event.event_id, sessions[item.key]["id"], event.type)
+                + (item.timestamp, item.data_json, now)
+            )
+        return rows
     return [
         (
             organization_id,
