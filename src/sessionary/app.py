@@ -45,7 +45,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         tune_gc()
         app.state.db = open_database(settings.database_url, pool_size=settings.db_pool_size)
         app.state.analyzer = Analyzer.from_settings(settings)
-        worker = AnalysisWorker(app.state.db, app.state.analyzer, poll_seconds=settings.analysis_poll_seconds)
+        worker = AnalysisWorker(
+            app.state.db,
+            app.state.analyzer,
+            poll_seconds=settings.analysis_poll_seconds,
+            busy_share=settings.analysis_busy_share,
+        )
         if settings.analysis_worker:
             worker.start()
         try:
