@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import heapq
 import itertools
+import os
 import random
 import threading
 import time
@@ -525,6 +526,14 @@ def _against(value: str, target: str, ok: bool) -> str:
     return f"{value.ljust(30)} target {target.ljust(9)} {verdict(ok)}"
 
 
+def _analysis_worker() -> str:
+    """The server inherits SESSIONARY_ANALYSIS_* from this environment: say which worker it ran."""
+    setting = os.environ.get("SESSIONARY_ANALYSIS_WORKER", "true").strip().lower()
+    on = setting not in ("false", "0", "no", "off")
+    share = os.environ.get("SESSIONARY_ANALYSIS_BUSY_SHARE", "0.25")
+    return f"on (busy share {share})" if on else "off (SESSIONARY_ANALYSIS_WORKER=false)"
+
+
 def report(args: argparse.Namespace, workload: Workload, outcome: Outcome, version: str) -> None:
     events, http, peak = len(workload.rows), outcome.http, outcome.peak_rss_mb
     complete = not http.errors and http.inserted == events
@@ -542,6 +551,7 @@ def report(args: argparse.Namespace, workload: Workload, outcome: Outcome, versi
             ("requests", f"{len(workload.bodies)} x {args.batch:,} events, {workload.payload_mb:.1f} MiB"),
             ("senders", f"{_senders(args.clients)}; server --workers {args.workers}"),
             ("interleaving", f"{args.open_sessions} sessions open at once"),
+            ("analysis worker", _analysis_worker()),
             ("generation (untimed)", f"{workload.seconds:.1f} s"),
             ("autovacuum", _autovacuum(args, outcome.analyzes)),
             ("server answered", answered),

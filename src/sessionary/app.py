@@ -55,7 +55,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.journey = Enricher.from_settings(settings)
         app.state.journey_writes = GroupCommit(app.state.db, phone_region=settings.journey_phone_region)
         app.state.journey_deployments = DeploymentCache(app.state.db)
-        worker = AnalysisWorker(app.state.db, app.state.analyzer, poll_seconds=settings.analysis_poll_seconds)
+        worker = AnalysisWorker(
+            app.state.db,
+            app.state.analyzer,
+            poll_seconds=settings.analysis_poll_seconds,
+            busy_share=settings.analysis_busy_share,
+        )
         if settings.analysis_worker:
             worker.start()
         try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
@@ -64,13 +65,23 @@ def serve(
 
 
 def _serve(host: str, port: int, workers: int) -> None:
+    level = os.environ.get("SESSIONARY_LOG_LEVEL", "info")
+    if workers > 1:
+        # The parent only supervises the workers: it becomes a bare uvicorn (same pid, same environment)
+        # instead of keeping the ~60 MB of modules this command imported to migrate.
+        sys.stdout.flush()
+        sys.stderr.flush()
+        args = ["--factory", "--host", host, "--port", str(port), "--workers", str(workers)]
+        command = ["-m", "uvicorn", "sessionary.app:create_app_from_env", *args]
+        extra = ["--log-level", level, "--no-access-log", "--no-proxy-headers"]  # see proxy_headers below
+        os.execv(sys.executable, [sys.executable, *command, *extra])
     uvicorn.run(
         "sessionary.app:create_app_from_env",
         factory=True,
         host=host,
         port=port,
         workers=workers,
-        log_level=os.environ.get("SESSIONARY_LOG_LEVEL", "info"),
+        log_level=level,
         access_log=False,
         proxy_headers=False,  # X-Forwarded-For is read by sessionary itself, from trusted proxies only
     )

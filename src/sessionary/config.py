@@ -43,6 +43,8 @@ class Settings(BaseSettings):
     analysis_poll_seconds: float = Field(default=2.0, ge=0.01, le=3600)
     analysis_delay_seconds: float = Field(default=2.0, ge=0, le=86_400)
     analysis_batch: int = Field(default=50, ge=1, le=10_000)
+    # While a backlog lasts, the share of the time the worker analyzes (it rests the rest): 1 = no rest.
+    analysis_busy_share: float = Field(default=0.25, gt=0, le=1)
     summarizer: Literal["extractive", "openai"] = "extractive"
     openai_base_url: str = "https://api.openai.com/v1"
     openai_api_key: SecretStr | None = None

@@ -225,3 +225,18 @@ def test_process_due_of_one_organization_leaves_the_others(
     assert analyze_due(database, org.id) == sessions
     assert all(auto_labels(database, sid) for sid in mine)
     assert auto_labels(database, theirs) == []
+
+
+def test_process_due_reports_each_claimed_batch_for_the_worker_to_pace_itself(
+    database: Database, org: Org
+) -> None:
+    for n in range(3):
+        ingest_call(database, org.id, Call(sid=f"paced-{n}"))
+    batches: list[float] = []
+    analyzer = service.Analyzer(batch=2)
+    assert (
+        service.process_due(database, analyzer=analyzer, organization_id=org.id, after_batch=batches.append)
+        == 3
+    )
+    assert len(batches) == 2  # 2 sessions, then 1
+    assert all(seconds >= 0 for seconds in batches)

@@ -7,6 +7,7 @@ and no transaction is open while the summarizer runs (it may call out over the n
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -81,11 +82,14 @@ def process_due(
     organization_id: int | None = None,
     now: datetime | None = None,
     should_stop: Callable[[], bool] = lambda: False,
+    after_batch: Callable[[float], None] | None = None,
 ) -> int:
-    """Analyze every session due (of one organization, or all) until none is left; returns how many."""
+    """Analyze every session due (of one organization, or all) until none is left; returns how many.
+    `after_batch` is called with the seconds each claimed batch took (the worker paces itself with it)."""
     analyzer = analyzer or Analyzer()
     done = 0
     while not should_stop():
+        began = time.monotonic()
         at = now or utcnow()
         ripe = at - analyzer.delay
         with session_scope(database.reader) as db:
@@ -106,6 +110,8 @@ def process_due(
                 done += 1
             except Exception:  # the claim's lease expires and the session is retried
                 log.exception("analysis of session %s failed", session_id)
+        if after_batch is not None:
+            after_batch(time.monotonic() - began)
     return done
 
 

@@ -7,13 +7,12 @@ transcript turns and tool calls. Nothing holds more than one page of sessions in
 from __future__ import annotations
 
 import csv
+import functools
 import io
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
-import pyarrow as pa
-import pyarrow.parquet as pq
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session as DBSession
 
@@ -25,38 +24,40 @@ from sessionary.sessions.models import Session
 from sessionary.transcripts import formatting as fmt
 from sessionary.types import iso_z
 
+if TYPE_CHECKING:
+    import pyarrow as pa
+
 FORMATS = ("csv", "jsonl", "parquet", "transcripts")
 PAGE = 2000
-# Column name -> Arrow type; the session's own fields, then its newest label's code.
-SCHEMA = pa.schema(
-    [
-        ("session_id", pa.int64()),
-        ("timestamp", pa.timestamp("us", tz="UTC")),
-        ("session_type", pa.string()),
-        ("conversation_id", pa.string()),
-        ("channel_manager_service", pa.string()),
-        ("channel_manager_type", pa.string()),
-        ("channel_manager_sid", pa.string()),
-        ("agent_id", pa.string()),
-        ("agent_name", pa.string()),
-        ("agent_type", pa.string()),
-        ("prompt_id", pa.string()),
-        ("prompt_name", pa.string()),
-        ("prompt_version", pa.string()),
-        ("prompt_version_number", pa.int64()),
-        ("duration", pa.float64()),
-        ("source", pa.string()),
-        ("target", pa.string()),
-        ("is_outbound", pa.bool_()),
-        ("is_test", pa.bool_()),
-        ("is_legacy", pa.bool_()),
-        ("user_terminated", pa.bool_()),
-        ("transfer_voicemail_detected", pa.bool_()),
-        ("session_label_id", pa.int64()),
-        ("label_code", pa.string()),
-    ]
+# Column name -> Arrow type: the session's own fields, then its newest label's code. pyarrow itself is
+# imported by the Parquet export only (it adds ~50 MB to every server process that imports it).
+_ARROW_TYPES: tuple[tuple[str, str], ...] = (
+    ("session_id", "int64"),
+    ("timestamp", "timestamp"),
+    ("session_type", "string"),
+    ("conversation_id", "string"),
+    ("channel_manager_service", "string"),
+    ("channel_manager_type", "string"),
+    ("channel_manager_sid", "string"),
+    ("agent_id", "string"),
+    ("agent_name", "string"),
+    ("agent_type", "string"),
+    ("prompt_id", "string"),
+    ("prompt_name", "string"),
+    ("prompt_version", "string"),
+    ("prompt_version_number", "int64"),
+    ("duration", "float64"),
+    ("source", "string"),
+    ("target", "string"),
+    ("is_outbound", "bool_"),
+    ("is_test", "bool_"),
+    ("is_legacy", "bool_"),
+    ("user_terminated", "bool_"),
+    ("transfer_voicemail_detected", "bool_"),
+    ("session_label_id", "int64"),
+    ("label_code", "string"),
 )
-COLUMNS = tuple(SCHEMA.names)
+COLUMNS = tuple(name for name, _type in _ARROW_TYPES)
 _SESSION_COLUMNS = [getattr(Session, name) for name in COLUMNS if name not in ("session_id", "label_code")]
 
 Row = dict[str, Any]
@@ -164,16 +165,30 @@ def jsonl_page(rows: list[Row]) -> bytes:
     return b"".join(orjson.dumps({k: _plain(v) for k, v in row.items()}) + b"\n" for row in rows)
 
 
+@functools.cache
+def arrow_schema() -> pa.Schema:
+    import pyarrow as pa
+
+    def arrow_type(name: str) -> pa.DataType:
+        return pa.timestamp("us", tz="UTC") if name == "timestamp" else getattr(pa, name)()
+
+    return pa.schema([(name, arrow_type(kind)) for name, kind in _ARROW_TYPES])
+
+
 def arrow_table(rows: list[Row]) -> pa.Table:
-    return pa.Table.from_pylist(rows, schema=SCHEMA)
+    import pyarrow as pa
+
+    return pa.Table.from_pylist(rows, schema=arrow_schema())
 
 
 class ParquetStream:
     """A Parquet file written one row group per page into a buffer that the caller drains as it goes."""
 
     def __init__(self) -> None:
+        import pyarrow.parquet as pq
+
         self._buffer = io.BytesIO()
-        self._writer = pq.ParquetWriter(self._buffer, SCHEMA, compression="zstd")
+        self._writer = pq.ParquetWriter(self._buffer, arrow_schema(), compression="zstd")
 
     def page(self, rows: list[Row]) -> bytes:
         self._writer.write_table(arrow_table(rows))

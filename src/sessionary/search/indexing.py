@@ -21,15 +21,25 @@ FIND_IDS_SQL = (
 INSERT_SQL = f"INSERT INTO {models.FTS_TABLE}(rowid, text) VALUES (?, ?)"
 
 
-def add_turns(db: DBSession, *, organization_id: int, events: Sequence[EventIn]) -> None:
-    """Index the transcript turns among `events`, which this transaction has just stored (duplicates that
-    were not stored are not passed in, so nothing is indexed twice). PostgreSQL needs nothing: its index
-    is a generated column."""
+def add_turns(db: DBSession, *, organization_id: int, events: Sequence[tuple[EventIn, int | None]]) -> None:
+    """Index the transcript turns among `events` (each with its row id when the ingest knows it), which
+    this transaction has just stored (duplicates that were not stored are not passed in, so nothing is
+    indexed twice). PostgreSQL needs nothing: its index is a generated column."""
     if db.get_bind().dialect.name != "sqlite":
         return
-    texts = {event.event_id: event.data.text for event in events if isinstance(event, TranscriptEvent)}
-    if not texts:
-        return
+    rows: list[tuple[int, str]] = []
+    texts: dict[str, str] = {}  # turns whose id is not known: looked up in one statement
+    for event, row_id in events:
+        if isinstance(event, TranscriptEvent):
+            if row_id is None:
+                texts[event.event_id] = event.data.text
+            else:
+                rows.append((row_id, event.data.text))
     connection = db.connection()
-    found = connection.exec_driver_sql(FIND_IDS_SQL, (organization_id, orjson.dumps(list(texts)).decode()))
-    connection.exec_driver_sql(INSERT_SQL, [(row_id, texts[event_id]) for event_id, row_id in found])
+    if texts:
+        found = connection.exec_driver_sql(
+            FIND_IDS_SQL, (organization_id, orjson.dumps(list(texts)).decode())
+        )
+        rows.extend((row_id, texts[event_id]) for event_id, row_id in found)
+    if rows:
+        connection.exec_driver_sql(INSERT_SQL, rows)
