@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session as DBSession
 
 from sessionary.db_types import utcnow
 from sessionary.ingest.models import Event
+from sessionary.journey.models import JourneySession
 from sessionary.labels.models import SessionLabel
 from sessionary.metrics import contributions as contrib
 from sessionary.metrics import rollup
@@ -33,6 +34,7 @@ from sessionary.metrics.schemas import (
     LatencyFigure,
     MetricsRead,
     MetricsTotals,
+    NamedCount,
     ToolFigure,
 )
 from sessionary.sessions import filters
@@ -73,7 +75,8 @@ def metrics(db: DBSession, *, organization_id: int, f: SessionFilter) -> Metrics
         rows, source = _from_rollups(db, organization_id, f, first, after), "rollup"
     else:
         rows, source = _from_sessions(db, organization_id, f, first, after), "sessions"
-    return _figures(rows, first, after, source, journey_figures(db, organization_id=organization_id, f=f))
+    journey = journey_figures(db, organization_id=organization_id, f=f, first=first, after=after)
+    return _figures(rows, first, after, source, journey)
 
 
 def by_segment(f: SessionFilter) -> bool:
@@ -189,9 +192,37 @@ def _events(db: DBSession, ids: list[int]) -> dict[int, list[tuple[str, dict[str
     return out
 
 
-def journey_figures(db: DBSession, *, organization_id: int, f: SessionFilter) -> JourneyFigures:
-    """Journey (web/app) figures: waits for the journey branch (its journey_session table); empty now."""
-    return JourneyFigures()
+def journey_figures(
+    db: DBSession, *, organization_id: int, f: SessionFilter, first: date, after: date
+) -> JourneyFigures:
+    """Journey (web/app) figures of the matching sessions started in [first, after): sessions, page views,
+    top referrer media and campaigns. Plain aggregates over journey_session joined to session (its
+    range index), not rollups: three scans of the range's journey sessions."""
+    start = datetime.combine(first, time(0), tzinfo=UTC)
+    end = datetime.combine(after, time(0), tzinfo=UTC)
+    where = filters.conditions(organization_id, f.with_range(start, end))
+
+    def base(*columns: Any) -> Any:
+        return select(*columns).join(Session, Session.id == JourneySession.session_id).where(*where)
+
+    count, pageviews = db.execute(
+        base(func.count(), func.coalesce(func.sum(JourneySession.pageview_count), 0))
+    ).one()
+    if not count:
+        return JourneyFigures()
+
+    def top(expression: Any) -> list[NamedCount]:
+        n = func.count().label("n")
+        stmt = base(expression, n).where(expression.is_not(None)).group_by(expression)
+        rows = db.execute(stmt.order_by(n.desc(), expression).limit(TOP))
+        return [NamedCount(name=str(name), sessions=int(k)) for name, k in rows]
+
+    return JourneyFigures(
+        sessions=int(count),
+        pageviews=int(pageviews),
+        top_referrer_media=top(JourneySession.state["referrer"]["medium"].as_string()),
+        top_campaigns=top(JourneySession.state["mktCampaign"]["name"].as_string()),
+    )
 
 
 @dataclass
