@@ -144,7 +144,11 @@ def _session_page(
     request: Request, db: DB, viewer: Viewer, session_id: str, *, form: dict[str, Any], errors: list[str]
 ) -> Response:
     view = service.session_view(
-        db, organization_id=viewer.organization_id, session_id=session_id, signer=token_signer(request)
+        db,
+        organization_id=viewer.organization_id,
+        session_id=session_id,
+        signer=token_signer(request),
+        phone_region=request.app.state.settings.journey_phone_region,
     )
     status = 422 if errors else 200
     return render(

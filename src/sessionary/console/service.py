@@ -131,9 +131,11 @@ class SessionView:
     extras: dict[str, Any]
 
 
-def session_view(db: DBSession, *, organization_id: int, session_id: str, signer: TokenSigner) -> SessionView:
+def session_view(
+    db: DBSession, *, organization_id: int, session_id: str, signer: TokenSigner, phone_region: str = "US"
+) -> SessionView:
     """Everything the session page shows (NotFound for another organization's session); `signer` signs
-    the recordings' stream URLs."""
+    the recordings' stream URLs; `phone_region` reads national numbers in a call's source."""
     timeline = transcripts.timeline(db, organization_id=organization_id, session_id=session_id)
     session = sessions.get_session(db, organization_id=organization_id, session_id=session_id)
     turns = build_turns(timeline.events)
@@ -154,7 +156,9 @@ def session_view(db: DBSession, *, organization_id: int, session_id: str, signer
         max_latency_ms=max((t.latency_total for t in turns), default=0.0),
         labels=session_labels(db, organization_id=organization_id, session_id=session.id),
         conversation_size=size,
-        extras=sources.session_extras(db, organization_id=organization_id, session=session, signer=signer),
+        extras=sources.session_extras(
+            db, organization_id=organization_id, session=session, signer=signer, phone_region=phone_region
+        ),
     )
 
 

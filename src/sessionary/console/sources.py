@@ -18,6 +18,7 @@ from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session as DBSession
 
 from sessionary.analysis.models import SessionSummary
+from sessionary.console import journey
 from sessionary.recordings.models import Recording
 from sessionary.recordings.routes import STREAM_PATH
 from sessionary.recordings.tokens import TokenSigner
@@ -49,13 +50,22 @@ def search_condition(db: DBSession, *, organization_id: int, text: str) -> Colum
 
 
 def session_extras(
-    db: DBSession, *, organization_id: int, session: Session, signer: TokenSigner
+    db: DBSession, *, organization_id: int, session: Session, signer: TokenSigner, phone_region: str = "US"
 ) -> dict[str, Any]:
-    """Blocks of the session page that come from other domains, by name; a missing name is not shown."""
+    """Blocks of the session page that come from other domains, by name; a missing name is not shown.
+    `phone_region` reads national phone numbers in a call's `source` (SESSIONARY_JOURNEY_PHONE_REGION)."""
     extras: dict[str, Any] = {"summary": summary_block(db, session=session)}
     recordings = recording_block(db, session=session, signer=signer)
     if recordings:
         extras["recording"] = recordings
+    block = journey.journey_block(db, organization_id=organization_id, session=session)
+    if block:
+        extras["journey"] = block
+    others = journey.customer_sessions(
+        db, organization_id=organization_id, session=session, phone_region=phone_region
+    )
+    if others:
+        extras["customer_sessions"] = others
     return extras
 
 
@@ -88,9 +98,10 @@ def summary_block(db: DBSession, *, session: Session) -> dict[str, Any]:
 
 
 # (key, header) of extra sessions-list columns; list_extras fills them per session id.
-LIST_COLUMNS: tuple[tuple[str, str], ...] = ()
+LIST_COLUMNS: tuple[tuple[str, str], ...] = journey.LIST_COLUMNS
 
 
 def list_extras(db: DBSession, *, organization_id: int, sessions: list[Session]) -> dict[int, dict[str, str]]:
-    """Per session id, the values of the LIST_COLUMNS (a session left out shows empty cells)."""
-    return {}
+    """Per session id, the values of the LIST_COLUMNS (a session left out shows empty cells): the
+    journey columns of the page's web/app sessions, one query per page."""
+    return journey.list_extras(db, organization_id=organization_id, sessions=sessions)

@@ -55,7 +55,8 @@ class NamedCount(BaseModel):
 
 
 class JourneyFigures(BaseModel):
-    """Web and app (journey) sessions; empty until journey sessions are stored."""
+    """Web and app (journey) sessions started in the range: their count, page views, and the most common
+    referrer media and campaign names (sessions each)."""
 
     sessions: int = 0
     pageviews: int = 0

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session as DBSession
 
 from sessionary.db_types import utcnow
 from sessionary.ingest.models import Event
+from sessionary.journey.models import JourneySession
 from sessionary.labels.models import SessionLabel
 from sessionary.metrics import contributions as contrib
 from sessionary.metrics import rollup
@@ -33,6 +34,7 @@ from sessionary.metrics.schemas import (
     LatencyFigure,
     MetricsRead,
     MetricsTotals,
+    NamedCount,
     ToolFigure,
 )
 from sessionary.sessions import filters
@@ -73,7 +75,8 @@ def metrics(db: DBSession, *, organization_id: int, f: SessionFilter) -> Metrics
         rows, source = _from_rollups(db, organization_id, f, first, after), "rollup"
     else:
         rows, source = _from_sessions(db, organization_id, f, first, after), "sessions"
-    return _figures(rows, first, after, source, journey_figures(db, organization_id=organization_id, f=f))
+    journey = journey_figures(db, organization_id=organization_id, f=f, first=first, after=after)
+    return _figures(rows, first, after, source, journey)
 
 
 def by_segment(f: SessionFilter) -> bool:
@@ -189,9 +192,44 @@ def _events(db: DBSession, ids: list[int]) -> dict[int, list[tuple[str, dict[str
     return out
 
 
-def journey_figures(db: DBSession, *, organization_id: int, f: SessionFilter) -> JourneyFigures:
-    """Journey (web/app) figures: waits for the journey branch (its journey_session table); empty now."""
-    return JourneyFigures()
+def journey_figures(
+    db: DBSession, *, organization_id: int, f: SessionFilter, first: date, after: date
+) -> JourneyFigures:
+    """Journey (web/app) figures of the matching sessions started in [first, after): sessions, page views,
+    top referrer media and campaign names. Not from the rollups: one scan of the range's journey sessions
+    (by journey_session's (organization_id, created_date) index; joined to `session` only when another
+    filter is given), grouped by (medium, campaign), a few dozen groups, summed here."""
+    start = datetime.combine(first, time(0), tzinfo=UTC)
+    end = datetime.combine(after, time(0), tzinfo=UTC)
+    medium = JourneySession.state["referrer"]["medium"].as_string()
+    campaign = JourneySession.state["mktCampaign"]["name"].as_string()
+    stmt = select(medium, campaign, func.count(), func.sum(JourneySession.pageview_count)).where(
+        JourneySession.organization_id == organization_id,
+        JourneySession.created_date >= start,
+        JourneySession.created_date < end,
+    )
+    others = f.with_range(None, None)
+    if not others.is_empty():
+        stmt = stmt.join(Session, Session.id == JourneySession.session_id).where(
+            *filters.conditions(organization_id, others)
+        )
+    sessions = pageviews = 0
+    media: dict[str, int] = defaultdict(int)
+    campaigns: dict[str, int] = defaultdict(int)
+    for medium_name, campaign_name, count, views in db.execute(stmt.group_by(medium, campaign)):
+        sessions, pageviews = sessions + int(count), pageviews + int(views or 0)
+        if medium_name is not None:
+            media[str(medium_name)] += int(count)
+        if campaign_name is not None:
+            campaigns[str(campaign_name)] += int(count)
+
+    def top(counts: dict[str, int]) -> list[NamedCount]:
+        ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:TOP]
+        return [NamedCount(name=name, sessions=n) for name, n in ranked]
+
+    return JourneyFigures(
+        sessions=sessions, pageviews=pageviews, top_referrer_media=top(media), top_campaigns=top(campaigns)
+    )
 
 
 @dataclass
