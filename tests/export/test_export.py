@@ -72,6 +72,22 @@ def test_csv_from_the_sessions_page_carries_its_filters(
     assert rows[0]["label_code"] == ""
 
 
+def test_csv_from_the_page_applies_its_transcript_search(
+    server: LiveServer, org: Org, calls: dict[str, str]
+) -> None:
+    with signed_in(server.url, org.read) as http:
+        refill = http.get("/sessions/export", params={"q": "refill", "format": "csv"})
+        nothing = http.get("/sessions/export", params={"q": "gazebo", "format": "csv"})
+    assert refill.status_code == 200
+    # x4 and x5 have no turns, so no transcript to match
+    assert sorted(r["channel_manager_sid"] for r in csv.DictReader(io.StringIO(refill.text))) == [
+        "x1",
+        "x2",
+        "x3",
+    ]
+    assert list(csv.DictReader(io.StringIO(nothing.text))) == []
+
+
 def test_jsonl_parquet_and_transcripts_from_the_page(
     server: LiveServer, org: Org, calls: dict[str, str]
 ) -> None:

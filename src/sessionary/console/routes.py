@@ -7,7 +7,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response, StreamingResponse
 from pydantic import ValidationError
 
-from sessionary.console import listquery, overview, service
+from sessionary.console import listquery, overview, service, sources
 from sessionary.console.security import (
     CheckedForm,
     ConsoleViewer,
@@ -114,7 +114,10 @@ def export_sessions(request: Request, viewer: ConsoleViewer) -> Response:
 
     def body() -> Iterator[bytes]:
         with session_scope(database.reader) as db:
-            yield from export.stream(db, organization_id=viewer.organization_id, f=query.filter, kind=kind)
+            org = viewer.organization_id
+            found = sources.search_condition(db, organization_id=org, text=query.q) if query.q else None
+            extra = [found] if found is not None else []
+            yield from export.stream(db, organization_id=org, f=query.filter, kind=kind, extra=extra)
 
     media_type, suffix = EXPORTS[kind]
     name = f"sessions-{utcnow():%Y%m%d-%H%M%S}.{suffix}"

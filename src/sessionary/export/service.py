@@ -9,11 +9,11 @@ from __future__ import annotations
 import csv
 import functools
 import io
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 import orjson
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import Session as DBSession
 
 from sessionary.ingest.models import Event
@@ -69,9 +69,17 @@ def count(db: DBSession, *, organization_id: int, f: SessionFilter) -> int:
     return db.scalar(stmt) or 0
 
 
-def pages(db: DBSession, *, organization_id: int, f: SessionFilter, size: int = PAGE) -> Iterator[list[Row]]:
-    """The matching sessions as rows, newest first, `size` at a time (keyset paging on timestamp, id)."""
-    where = filters.conditions(organization_id, f)
+def pages(
+    db: DBSession,
+    *,
+    organization_id: int,
+    f: SessionFilter,
+    size: int = PAGE,
+    extra: Sequence[ColumnElement[bool]] = (),
+) -> Iterator[list[Row]]:
+    """The matching sessions as rows, newest first, `size` at a time (keyset paging on timestamp, id);
+    `extra` conditions narrow them further (e.g. the console's transcript search)."""
+    where = [*filters.conditions(organization_id, f), *extra]
     label_code = (
         select(SessionLabel.code).where(SessionLabel.id == Session.session_label_id).scalar_subquery()
     )
@@ -212,12 +220,13 @@ def stream(
     f: SessionFilter,
     kind: str,
     progress: Callable[[int], None] | None = None,
+    extra: Sequence[ColumnElement[bool]] = (),
 ) -> Iterator[bytes]:
     """The export as a sequence of byte chunks (one per page), for a response body or a file."""
     parquet = ParquetStream() if kind == "parquet" else None
     if kind == "csv":
         yield csv_header()
-    for rows in pages(db, organization_id=organization_id, f=f):
+    for rows in pages(db, organization_id=organization_id, f=f, extra=extra):
         if kind == "csv":
             yield csv_page(rows)
         elif kind == "jsonl":
