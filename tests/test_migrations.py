@@ -2,10 +2,24 @@
 
 from __future__ import annotations
 
-from sqlalchemy import inspect
+import os
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, cast
+
+import pytest
+from sqlalchemy import Table, create_engine, insert, inspect, select, text
+from sqlalchemy.orm import Session as DBSession
 
 from sessionary import migrate
-from sessionary.db import Database
+from sessionary.db import Database, normalize_url, open_database, session_scope
+from sessionary.journey.models import Customer, Deployment, JourneySession
+from sessionary.journey.writer import figure_columns
+from sessionary.sessions.models import Session
+from sessionary.tenancy import service as tenancy
+from tests.conftest import POSTGRES_ENV, _postgres_schema_url
 
 
 def test_models_match_migrations(database_url: str) -> None:
@@ -20,3 +34,83 @@ def test_migrations_build_every_table(database: Database) -> None:
 def test_upgrade_twice_is_harmless(database_url: str) -> None:
     migrate.upgrade(database_url)
     migrate.check(database_url)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def unmigrated_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty database of each kind, no schema yet."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'fresh.db'}"
+        return
+    base = os.environ.get(POSTGRES_ENV)
+    if not base:
+        pytest.skip(f"{POSTGRES_ENV} is not set")
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(normalize_url(base), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        yield _postgres_schema_url(base, schema)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+def _journey_session(db: DBSession, org_id: int, n: int, state: dict[str, Any]) -> int:
+    when = datetime(2024, 6, 20, 9, n, tzinfo=UTC)
+    sessions, journeys = cast(Table, Session.__table__), cast(Table, JourneySession.__table__)
+    session_id = db.execute(
+        insert(sessions)
+        .values(organization_id=org_id, session_type="web", channel_manager_service="journey",
+                channel_manager_type="web", channel_manager_sid=f"sid-{n}", timestamp=when, started_at=when,
+                first_event_at=when, last_event_at=when, event_count=1, field_versions={}, updated_at=when)
+        .returning(sessions.c.id)
+    ).scalar_one()  # fmt: skip
+    # Only the columns revision 0008 has (the new ones have no default, so they are not in the INSERT).
+    db.execute(
+        insert(journeys).values(
+            session_id=session_id, organization_id=org_id, uuid=str(uuid.uuid4()), deployment_id="dep",
+            customer_id=1, type="web", short_id=f"s{n}", created_date=when, first_event_id="e",
+            last_event_date=when, last_event_id="e", pageview_count=n, state=state)
+    )  # fmt: skip
+    return int(session_id)
+
+
+def test_0009_copies_medium_and_campaign_out_of_the_json(unmigrated_url: str) -> None:
+    migrate.upgrade(unmigrated_url, "0008")
+    database = open_database(unmigrated_url, pool_size=1)
+    try:
+        with session_scope(database.writer) as db:
+            org = tenancy.get_or_create_organization(db, name="m")
+            db.add(Deployment(id="dep", organization_id=org.id, name="d", created_at=datetime.now(UTC)))
+            db.flush()
+            db.add(Customer(id=1, organization_id=org.id, deployment_id="dep", cookie_id="c"))
+            db.flush()
+            long_name = "x" * 250
+            states = [
+                {"referrer": {"medium": "email"}, "mktCampaign": {"name": "Sale"}},
+                {"referrer": {"url": "https://a.io/"}, "device": {"type": "x"}},
+                {"referrer": {"medium": "search"}, "mktCampaign": {"name": long_name}},
+            ]
+            ids = [_journey_session(db, org.id, n, state) for n, state in enumerate(states, 1)]
+        migrate.upgrade(unmigrated_url)
+        migrate.check(unmigrated_url)
+        with database.reader() as db:
+            rows = db.execute(
+                select(
+                    JourneySession.session_id, JourneySession.referrer_medium, JourneySession.campaign_name
+                )
+            ).all()
+        assert sorted(rows) == [
+            (ids[0], "email", "Sale"),
+            (ids[1], None, None),
+            (ids[2], "search", "x" * 200),
+        ]
+        # New rows get the same values from the writer.
+        assert figure_columns({"referrer": {"medium": "search"}, "mktCampaign": {"name": long_name}}) == {
+            "referrer_medium": "search",
+            "campaign_name": "x" * 200,
+        }
+    finally:
+        database.dispose()

@@ -21,6 +21,7 @@ SERVICE = "journey"  # channel_manager_service of every journey session row
 _SESSIONS = cast(Table, Session.__table__)
 _JSESSIONS = cast(Table, JourneySession.__table__)
 _CHUNK = 400
+FIGURE_LENGTH = 200  # referrer_medium / campaign_name keep this many characters (the column's length)
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,17 @@ class Owner:
     deployment_name: str
     timeout: timedelta
     short_id_length: int
+
+
+def figure_columns(wire: dict[str, Any]) -> dict[str, str | None]:
+    """referrer_medium and campaign_name: state's referrer.medium and mktCampaign.name, cut to the column
+    length (migration 0009 fills stored rows the same way)."""
+
+    def field(part: str, name: str) -> str | None:
+        value = (wire.get(part) or {}).get(name)
+        return None if value is None else str(value)[:FIGURE_LENGTH]
+
+    return {"referrer_medium": field("referrer", "medium"), "campaign_name": field("mktCampaign", "name")}
 
 
 class SessionWriter:
@@ -105,6 +117,7 @@ class SessionWriter:
             "screenview_count": session.screenview_count,
             "authenticated": session.authenticated,
             "state": session.wire,
+            **figure_columns(session.wire),
         }
 
     def _insert(self) -> None:

@@ -196,13 +196,13 @@ def journey_figures(
     db: DBSession, *, organization_id: int, f: SessionFilter, first: date, after: date
 ) -> JourneyFigures:
     """Journey (web/app) figures of the matching sessions started in [first, after): sessions, page views,
-    top referrer media and campaign names. Not from the rollups: one scan of the range's journey sessions
-    (by journey_session's (organization_id, created_date) index; joined to `session` only when another
-    filter is given), grouped by (medium, campaign), a few dozen groups, summed here."""
+    top referrer media and campaign names. Not from the rollups: one grouped scan of the range's journey
+    sessions, index-only on ix_journey_session_figures (organization_id, created_date, referrer_medium,
+    campaign_name, pageview_count); joined to `session` only when another filter is given. A few dozen
+    (medium, campaign) groups, summed here."""
     start = datetime.combine(first, time(0), tzinfo=UTC)
     end = datetime.combine(after, time(0), tzinfo=UTC)
-    medium = JourneySession.state["referrer"]["medium"].as_string()
-    campaign = JourneySession.state["mktCampaign"]["name"].as_string()
+    medium, campaign = JourneySession.referrer_medium, JourneySession.campaign_name
     stmt = select(medium, campaign, func.count(), func.sum(JourneySession.pageview_count)).where(
         JourneySession.organization_id == organization_id,
         JourneySession.created_date >= start,
