@@ -5,6 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends
 
 from sessionary.api.bodies import json_body, request_body_openapi
+from sessionary.api.lists import add_list_route
 from sessionary.api.syllable import error_responses
 from sessionary.labels import service
 from sessionary.labels.schemas import (
@@ -13,7 +14,6 @@ from sessionary.labels.schemas import (
     SessionLabelProperties,
     SessionLabelRead,
 )
-from sessionary.listing import ListParams, envelope, list_params_dependency
 from sessionary.tenancy.deps import DB, Reader, WriteDB
 
 Body = Annotated[SessionLabelCreate, Depends(json_body(SessionLabelCreate))]
@@ -22,9 +22,6 @@ Body = Annotated[SessionLabelCreate, Depends(json_body(SessionLabelCreate))]
 def build_router(*, max_limit: int) -> APIRouter:
     """The labels router; `max_limit` bounds the `limit` list parameter."""
     router = APIRouter(prefix="/api/v1/session_labels", tags=["session_labels"])
-    Params = Annotated[
-        ListParams, Depends(list_params_dependency(SessionLabelProperties, max_limit=max_limit))
-    ]
 
     @router.post(
         "/",
@@ -38,17 +35,16 @@ def build_router(*, max_limit: int) -> APIRouter:
         label = service.create_label(db, organization_id=principal.organization_id, body=body)
         return service.to_read(label)
 
-    @router.get(
-        "/",
-        response_model=SessionLabelPage,
-        response_model_exclude_unset=True,
+    add_list_route(
+        router,
+        properties=SessionLabelProperties,
+        page_model=SessionLabelPage,
         operation_id="session_labels_list",
-        responses=error_responses(400),
+        description="List labels: search (session_id_list: comma-separated ids), order, page and project.",
+        lister=service.list_labels,
+        to_read=service.to_read,
+        max_limit=max_limit,
     )
-    def session_labels_list(db: DB, principal: Reader, params: Params) -> SessionLabelPage:
-        """List labels: search (session_id_list: comma-separated ids), order, page and project."""
-        page = service.list_labels(db, organization_id=principal.organization_id, params=params)
-        return SessionLabelPage(**envelope(page, params, service.to_read))
 
     @router.get(
         "/{session_label_id}",

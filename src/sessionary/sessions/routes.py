@@ -1,11 +1,9 @@
 """The Syllable-compatible sessions face: GET /api/v1/sessions/ and /api/v1/sessions/{session_id}."""
 
-from typing import Annotated
+from fastapi import APIRouter
 
-from fastapi import APIRouter, Depends
-
+from sessionary.api.lists import add_list_route
 from sessionary.api.syllable import error_responses
-from sessionary.listing import ListParams, envelope, list_params_dependency
 from sessionary.sessions import service
 from sessionary.sessions.schemas import SessionPage, SessionProperties, SessionRead
 from sessionary.tenancy.deps import DB, Reader
@@ -14,19 +12,16 @@ from sessionary.tenancy.deps import DB, Reader
 def build_router(*, max_limit: int) -> APIRouter:
     """The sessions router; `max_limit` bounds the `limit` list parameter."""
     router = APIRouter(prefix="/api/v1/sessions", tags=["sessions"])
-    Params = Annotated[ListParams, Depends(list_params_dependency(SessionProperties, max_limit=max_limit))]
-
-    @router.get(
-        "/",
-        response_model=SessionPage,
-        response_model_exclude_unset=True,
+    add_list_route(
+        router,
+        properties=SessionProperties,
+        page_model=SessionPage,
         operation_id="sessions_list",
-        responses=error_responses(400),
+        description="List sessions: search, order, page and project.",
+        lister=service.list_sessions,
+        to_read=service.to_read,
+        max_limit=max_limit,
     )
-    def sessions_list(db: DB, principal: Reader, params: Params) -> SessionPage:
-        """List sessions: search, order, page and project."""
-        page = service.list_sessions(db, organization_id=principal.organization_id, params=params)
-        return SessionPage(**envelope(page, params, service.to_read))
 
     @router.get(
         "/{session_id}",
