@@ -18,15 +18,14 @@ import argparse
 import random
 import sqlite3
 import subprocess
-import threading
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import httpx
 import orjson
 
+import loadgen
 from harness import (
     BIN,
     DEFAULT_PG_URL,
@@ -42,6 +41,9 @@ from harness import (
     workspace,
 )
 
+import os
+
+PROFILE = os.environ.get("BENCH_PROFILE", "").split()
 TARGET_HTTP = 1_500
 TARGET_IMPORT = 20_000
 PAGES = ("/", "/shoes", "/socks", "/cart", "/checkout", "/help")
@@ -115,28 +117,13 @@ def run_http(kind: str, work: Path, args: argparse.Namespace) -> list[tuple[str,
     with fresh_database(kind, work, "http", args.pg_url) as target:
         deployment = _deployment(target)
         path = f"/api/v2/journey/deployments/{deployment}/webevents"
-        acked = [0] * args.clients
-        failures: list[str] = []
-
-        def client(index: int, url: str) -> None:
-            with httpx.Client(base_url=url, timeout=120) as http:
-                for body in bodies[index :: args.clients]:
-                    response = http.post(path, content=body, headers={"content-type": "application/json"})
-                    if response.status_code == 201:
-                        acked[index] += 1
-                    elif len(failures) < 5:
-                        failures.append(f"{response.status_code} {response.text[:200]}")
-
         with serve(target, work, workers=args.workers) as server:
-            threads = [threading.Thread(target=client, args=(i, server.url)) for i in range(args.clients)]
             started = time.perf_counter()
-            for thread in threads:
-                thread.start()
-            for thread in threads:
-                thread.join()
+            result = loadgen.post_all(server.url, path, bodies, args.clients)
             elapsed = time.perf_counter() - started
         events, sessions = _stored(target)
-    rate = sum(acked) / elapsed
+    acked, failures = result.count(201), result.failures
+    rate = acked / elapsed
     return [
         (
             "(a) HTTP events posted",
@@ -144,11 +131,11 @@ def run_http(kind: str, work: Path, args: argparse.Namespace) -> list[tuple[str,
         ),
         (
             "(a) acknowledged / stored",
-            f"{sum(acked):,} / {events:,}" + (f"  failures: {failures}" if failures else ""),
+            f"{acked:,} / {events:,}" + (f"  failures: {failures}" if failures else ""),
         ),
         (
             "(a) events/s",
-            f"{rate:,.0f}  {verdict(rate >= TARGET_HTTP and events == sum(acked))} (>= {TARGET_HTTP:,})",
+            f"{rate:,.0f}  {verdict(rate >= TARGET_HTTP and events == acked)} (>= {TARGET_HTTP:,})",
         ),
         ("(a) sessions built", f"{sessions:,}"),
     ]
@@ -171,7 +158,7 @@ def run_import(kind: str, work: Path, args: argparse.Namespace) -> list[tuple[st
         env = {"SESSIONARY_DATABASE_URL": target.url, "PATH": str(BIN)}
         started = time.perf_counter()
         done = subprocess.run(
-            [str(BIN / "sessionary"), "import", "--journey", str(path)],
+            [*PROFILE, str(BIN / "sessionary"), "import", "--journey", str(path)],
             env=env,
             capture_output=True,
             text=True,

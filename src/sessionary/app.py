@@ -30,8 +30,9 @@ from sessionary.ingest import routes as ingest_routes
 from sessionary.ingest.schemas import IngestBatch
 from sessionary.journey import routes as journey_routes
 from sessionary.journey.batcher import GroupCommit
-from sessionary.journey.cors import PathCORSMiddleware
+from sessionary.journey.fastpath import JourneyIngestMiddleware
 from sessionary.journey.ingest import DeploymentCache, Enricher
+from sessionary.journey.openapi import document_ingest
 from sessionary.journey.requests import AppEventRequest, WebEventRequest
 from sessionary.labels import routes as labels_routes
 from sessionary.labels.schemas import SessionLabelCreate
@@ -67,6 +68,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             yield
         finally:
             worker.stop()
+            app.state.journey_writes.stop()
             app.state.analyzer.close()
             app.state.journey.close()
             app.state.db.dispose()
@@ -90,9 +92,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(journey_routes.build_router())
     app.add_middleware(BodyLimitMiddleware, limits={ingest_routes.EVENTS_PATH: settings.ingest_max_bytes})
     app.add_middleware(GateMiddleware, paths={ingest_routes.EVENTS_PATH}, limit=settings.ingest_concurrency)
-    app.add_middleware(PathCORSMiddleware, pattern=journey_routes.INGEST_PATH_PATTERN)
     app.add_middleware(ControlCharacterPathMiddleware)
+    # Outermost: the browser-facing journey ingest paths skip the rest (see journey/fastpath.py).
+    app.add_middleware(JourneyIngestMiddleware, max_bytes=settings.journey_max_body_bytes)
     add_component_schemas(app, IngestBatch, SessionLabelCreate, WebEventRequest, AppEventRequest)
+    document_ingest(app)
     # /api/v2 answers errors as Genesys ErrorBody, the rest of the API as Syllable {"detail": ...}.
     app.add_exception_handler(SessionaryError, genesys.per_face(syllable.domain_error, genesys.domain_error))
     app.add_exception_handler(

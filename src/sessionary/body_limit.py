@@ -20,25 +20,25 @@ class BodyLimitMiddleware:
         if limit is None:
             await self.app(scope, receive, send)
             return
-        declared = _content_length(scope)
+        declared = content_length(scope)
         if declared is not None and declared > limit:
             await _too_large(send, limit)
             return
-        body, complete = await _read_up_to(receive, limit)
+        body, complete = await read_up_to(receive, limit)
         if not complete:
             await _too_large(send, limit)
             return
         await self.app(scope, _replay(body, receive), send)
 
 
-def _content_length(scope: Scope) -> int | None:
+def content_length(scope: Scope) -> int | None:
     for name, value in scope.get("headers", []):
         if name == b"content-length" and value.isdigit():
             return int(value)
     return None
 
 
-async def _read_up_to(receive: Receive, limit: int) -> tuple[bytes, bool]:
+async def read_up_to(receive: Receive, limit: int) -> tuple[bytes, bool]:
     chunks: list[bytes] = []
     size = 0
     while True:

@@ -81,3 +81,5 @@ class Settings(BaseSettings):
     journey_asn_db: Path | None = None
     journey_trusted_proxies: list[str] = Field(default_factory=list)
     journey_phone_region: str = "US"
+    # A web or app event request body may not be longer than this (413 otherwise).
+    journey_max_body_bytes: int = Field(default=262_144, ge=1024)

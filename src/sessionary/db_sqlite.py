@@ -27,6 +27,9 @@ _PRAGMAS = (
     "busy_timeout=30000",
     "cache_size=-65536",  # 64 MiB per connection
     "temp_store=MEMORY",
+    # Checkpoint the WAL every ~40 MiB rather than every 4 MiB: a page changed by many commits in between
+    # is copied back once, and the fsync of a checkpoint is paid ten times less often.
+    "wal_autocheckpoint=10000",
 )
 
 

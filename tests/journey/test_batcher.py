@@ -1,9 +1,9 @@
-"""Group commit: concurrent single events of one process share transactions, each gets its own session
-back once committed, and an event that cannot be stored fails alone."""
+"""Group commit: concurrent single events of one process share transactions in the writer thread, each
+gets its own session back once committed, and an event that cannot be stored fails alone."""
 
 from __future__ import annotations
 
-import threading
+import asyncio
 import uuid
 from datetime import timedelta
 
@@ -26,6 +26,12 @@ def _incoming(deployment: str, cookie: str, at_minute: float) -> Incoming:
     return Incoming(deployment, "site", cookie, event, timedelta(minutes=20), 4)
 
 
+async def _submit_all(
+    writes: GroupCommit, org_id: int, items: list[Incoming]
+) -> list[SessionState | BaseException]:
+    return await asyncio.gather(*(writes.submit(org_id, item) for item in items), return_exceptions=True)
+
+
 def test_concurrent_submits_each_get_their_session_and_a_bad_event_fails_alone(
     database: Database, org: Org
 ) -> None:
@@ -34,26 +40,13 @@ def test_concurrent_submits_each_get_their_session_and_a_bad_event_fails_alone(
     cookie = str(uuid.uuid4())
     good = [_incoming(deployment, cookie, n / 10) for n in range(24)]
     bad = _incoming(str(uuid.uuid4()), cookie, 1)  # a deployment that does not exist: a foreign key error
-    results: dict[int, SessionState | BaseException] = {}
-    start = threading.Barrier(len(good) + 1)
-
-    def submit(index: int, item: Incoming) -> None:
-        start.wait()
-        try:
-            results[index] = writes.submit(org.id, item)
-        except Exception as exc:
-            results[index] = exc
-
-    threads = [threading.Thread(target=submit, args=(i, item)) for i, item in enumerate([*good, bad])]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    failed = results.pop(len(good))
-    assert isinstance(failed, IntegrityError)
-    sessions = list(results.values())
-    assert all(isinstance(s, SessionState) for s in sessions)
-    assert len({s.uuid for s in sessions if isinstance(s, SessionState)}) == 1
+    try:
+        results = asyncio.run(_submit_all(writes, org.id, [*good, bad]))
+    finally:
+        writes.stop()
+    assert isinstance(results.pop(), IntegrityError)
+    assert all(isinstance(s, SessionState) for s in results)
+    assert len({s.uuid for s in results if isinstance(s, SessionState)}) == 1
     with session_scope(database.reader) as db:
         stored = db.scalar(select(func.count()).where(JourneyEvent.deployment_id == deployment))
     assert stored == len(good)
@@ -64,7 +57,19 @@ def test_each_submit_returns_after_its_event_is_committed(database: Database, or
     deployment = make_deployment(database, org.id)
     writes = GroupCommit(database, phone_region="US", max_batch=size)
     item = _incoming(deployment, str(uuid.uuid4()), 0)
-    session = writes.submit(org.id, item)
+    try:
+        session = asyncio.run(writes.submit(org.id, item))
+    finally:
+        writes.stop()
     assert session.event_count == 1
     with session_scope(database.reader) as db:
         assert db.get(JourneyEvent, item.event.id) is not None
+
+
+def test_stop_stores_what_is_queued_then_refuses_more(database: Database, org: Org) -> None:
+    deployment = make_deployment(database, org.id)
+    writes = GroupCommit(database, phone_region="US")
+    asyncio.run(writes.submit(org.id, _incoming(deployment, str(uuid.uuid4()), 0)))
+    writes.stop()
+    with pytest.raises(RuntimeError, match="stopped"):
+        asyncio.run(writes.submit(org.id, _incoming(deployment, str(uuid.uuid4()), 0)))

@@ -126,3 +126,24 @@ def test_browsers_may_post_events_from_any_origin_but_reads_send_no_cors_headers
         "/api/v2/journey/sessions/x", headers={"Origin": "https://a.b", "Authorization": f"Bearer {org.read}"}
     )
     assert "access-control-allow-origin" not in read.headers
+
+
+def test_a_body_over_the_limit_gets_413_and_nothing_is_stored(
+    client: httpx.Client, database: Database, deployment_id: str
+) -> None:
+    body = web(cookie(), now())
+    body["attributes"] = {f"a{n}": {"dataType": "String", "value": "x" * 1000} for n in range(100)}
+    body["searchQuery"] = "y" * 1000
+    padded = {**body, "padding": "z" * 200_000}  # unknown keys are ignored, but still count as bytes
+    response = client.post(f"/api/v2/journey/deployments/{deployment_id}/webevents", json=padded)
+    assert "larger than" in _error(response, 413)["message"]
+    assert _stored(database, deployment_id) == (0, 0)
+    assert post_web(client, deployment_id, body).status_code == 201  # 100 attributes of 1,000 characters fit
+
+
+def test_other_methods_on_the_ingest_paths_get_405_naming_the_allowed_ones(
+    client: httpx.Client, deployment_id: str
+) -> None:
+    response = client.get(f"/api/v2/journey/deployments/{deployment_id}/webevents")
+    _error(response, 405)
+    assert response.headers["allow"] == "POST, OPTIONS"

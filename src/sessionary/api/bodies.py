@@ -17,7 +17,7 @@ from pydantic import BaseModel, ValidationError
 
 M = TypeVar("M", bound=BaseModel)
 _REF = "#/components/schemas/{model}"
-_NUL_ESCAPE = b"\\u0000"
+NUL_ESCAPE = b"\\u0000"
 
 
 def json_body(model: type[M]) -> Callable[[Request], Awaitable[M]]:
@@ -32,7 +32,7 @@ def json_body(model: type[M]) -> Callable[[Request], Awaitable[M]]:
                 {**e, "loc": ("body", *e["loc"])} for e in exc.errors(include_url=False, include_input=False)
             ]
             raise RequestValidationError(errors) from None
-        if _NUL_ESCAPE in body:
+        if NUL_ESCAPE in body:
             refuse_nul(orjson.loads(body))
         return value
 

@@ -7,7 +7,7 @@ ErrorBody, everything else keeps the Syllable shape.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 from fastapi import Request
@@ -80,8 +80,7 @@ def render(
     return JSONResponse(body.model_dump(mode="json", exclude_none=True), status_code=status, headers=headers)
 
 
-async def domain_error(_request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, SessionaryError)
+def domain_error_response(exc: SessionaryError) -> JSONResponse:
     message = exc.detail
     if isinstance(exc, Unauthorized):
         message = f"{message} (send 'Authorization: Bearer <API key>')"
@@ -89,11 +88,10 @@ async def domain_error(_request: Request, exc: Exception) -> Response:
     return render(exc.status_code, message, headers=headers)
 
 
-async def validation_error(_request: Request, exc: Exception) -> Response:
+def invalid_fields(errors: Sequence[Mapping[str, Any]]) -> JSONResponse:
     """400 naming each invalid field (`body.page.url`, `query.pageSize`)."""
-    assert isinstance(exc, RequestValidationError)
     details = []
-    for error in exc.errors():
+    for error in errors:
         where = ".".join(str(part) for part in error["loc"])
         details.append(Detail(error_code=error["type"], field_name=where, entity_name=error["msg"]))
     first = details[0] if details else None
@@ -101,8 +99,7 @@ async def validation_error(_request: Request, exc: Exception) -> Response:
     return render(400, message, details)
 
 
-async def http_error(_request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, StarletteHTTPException)
+def http_error_response(exc: StarletteHTTPException) -> JSONResponse:
     detail = exc.detail if isinstance(exc.detail, str) else "Invalid request"
     if isinstance(exc.detail, list) and exc.detail:  # refuse_nul's 422
         first = exc.detail[0]
@@ -111,6 +108,21 @@ async def http_error(_request: Request, exc: Exception) -> Response:
             400, f"{field}: {first.get('msg')}", [Detail(error_code=first.get("type"), field_name=field)]
         )
     return render(exc.status_code, detail, headers=getattr(exc, "headers", None))
+
+
+async def domain_error(_request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, SessionaryError)
+    return domain_error_response(exc)
+
+
+async def validation_error(_request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    return invalid_fields(exc.errors())
+
+
+async def http_error(_request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StarletteHTTPException)
+    return http_error_response(exc)
 
 
 def per_face(other: Handler, genesys: Handler) -> Handler:

@@ -1,21 +1,24 @@
-"""Group commit for the single-event ingest endpoints.
+"""Group commit for the single-event ingest endpoints: one writer thread per server process.
 
 Browsers send one event per request, so a transaction per request would cap a server at the rate it can
-commit. Concurrent requests of a process instead queue their prepared event here; the first to find no
-writer at work becomes the writer, stores everything queued (up to `max_batch` per transaction) and wakes
-each request with its result, then takes what queued up meanwhile. Every request still answers only after
-the transaction holding its event has committed, so an acknowledged event is durable.
+commit. Requests instead queue their prepared event here and await it; the writer thread stores
+everything queued (up to `max_batch` per transaction), then resolves each request's future on its event
+loop, and takes what queued up meanwhile. A request answers only after the transaction holding its event
+has committed, so an acknowledged event is durable. If a batch fails, its events are retried one by one,
+so one bad event fails alone.
 """
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from sessionary.db import Database, session_scope
 from sessionary.db_types import utcnow
 from sessionary.journey import ingest
+from sessionary.journey.rules import RuleCache
 from sessionary.journey.sessionize import SessionState
 from sessionary.journey.store import Incoming
 
@@ -24,50 +27,59 @@ from sessionary.journey.store import Incoming
 class _Item:
     organization_id: int
     incoming: Incoming
-    done: threading.Event = field(default_factory=threading.Event)
+    future: asyncio.Future[SessionState]
     session: SessionState | None = None
     error: BaseException | None = None
 
 
 class GroupCommit:
-    def __init__(self, database: Database, *, phone_region: str, max_batch: int = 64) -> None:
+    def __init__(self, database: Database, *, phone_region: str, max_batch: int = 500) -> None:
         self.database, self.phone_region, self.max_batch = database, phone_region, max_batch
         self._lock = threading.Lock()
+        self._ready = threading.Condition(self._lock)
         self._queue: list[_Item] = []
-        self._writing = False
+        self._thread: threading.Thread | None = None
+        self._stopping = False
+        self.rules = RuleCache()
 
-    def submit(self, organization_id: int, incoming: Incoming) -> SessionState:
+    async def submit(self, organization_id: int, incoming: Incoming) -> SessionState:
         """Store one event (with whatever else is queued); returns its session after the commit."""
-        item = _Item(organization_id, incoming)
+        future: asyncio.Future[SessionState] = asyncio.get_running_loop().create_future()
         with self._lock:
-            self._queue.append(item)
-            lead, self._writing = not self._writing, True
-        if lead:
-            self._drain()
-        item.done.wait()
-        if item.error is not None:
-            raise item.error
-        assert item.session is not None
-        return item.session
+            if self._stopping:
+                raise RuntimeError("the journey writer is stopped")
+            self._queue.append(_Item(organization_id, incoming, future))
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="journey-writer", daemon=True)
+                self._thread.start()
+            self._ready.notify()
+        return await future
 
-    def _drain(self) -> None:
+    def stop(self) -> None:
+        """Store what is queued, then end the writer thread."""
+        with self._lock:
+            self._stopping = True
+            self._ready.notify()
+            thread = self._thread
+        if thread is not None:
+            thread.join()
+
+    def _run(self) -> None:
         while True:
             with self._lock:
-                batch, self._queue = self._queue[: self.max_batch], self._queue[self.max_batch :]
-                if not batch:
-                    self._writing = False
+                while not self._queue and not self._stopping:
+                    self._ready.wait()
+                if not self._queue:
                     return
+                batch, self._queue = self._queue[: self.max_batch], self._queue[self.max_batch :]
             try:
                 self._store_each(batch)
-            except BaseException as exc:  # the writer itself is going away: fail what it holds, hand over
+            except BaseException as exc:  # the thread itself is going away: fail what it holds
                 for item in batch:
                     item.error = item.error or exc
-                with self._lock:
-                    self._writing = False
                 raise
             finally:
-                for item in batch:
-                    item.done.set()
+                _resolve(batch)
 
     def _store_each(self, batch: list[_Item]) -> None:
         try:
@@ -92,9 +104,33 @@ class GroupCommit:
                     incoming=[i.incoming for i in items],
                     now=now,
                     phone_region=self.phone_region,
+                    rule_cache=self.rules,
                 )
                 for org, items in sorted(by_org.items())
             }
         for org, items in by_org.items():
             for item in items:
                 item.session = results[org].sessions[item.incoming.event.id]
+
+
+def _resolve(batch: list[_Item]) -> None:
+    """Hand each request its result, on its own event loop (one wake-up per loop)."""
+    by_loop: dict[asyncio.AbstractEventLoop, list[_Item]] = defaultdict(list)
+    for item in batch:
+        by_loop[item.future.get_loop()].append(item)
+    for loop, items in by_loop.items():
+        try:
+            loop.call_soon_threadsafe(_settle, items)
+        except RuntimeError:  # that loop is closed: its requests are gone
+            pass
+
+
+def _settle(items: list[_Item]) -> None:
+    for item in items:
+        if item.future.done():  # the request was cancelled (client went away)
+            continue
+        if item.error is not None:
+            item.future.set_exception(item.error)
+        else:
+            assert item.session is not None
+            item.future.set_result(item.session)

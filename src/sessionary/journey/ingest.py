@@ -55,10 +55,15 @@ class DeploymentCache:
         self.database, self.ttl = database, ttl_seconds
         self._known: dict[str, tuple[DeploymentInfo, float]] = {}
 
-    def get(self, deployment_id: str) -> DeploymentInfo:
+    def cached(self, deployment_id: str) -> DeploymentInfo | None:
+        """The deployment if read less than a minute ago (no database work), else None."""
         hit = self._known.get(deployment_id)
-        if hit is not None and hit[1] > time.monotonic():
-            return hit[0]
+        return hit[0] if hit is not None and hit[1] > time.monotonic() else None
+
+    def get(self, deployment_id: str) -> DeploymentInfo:
+        hit = self.cached(deployment_id)
+        if hit is not None:
+            return hit
         with session_scope(self.database.reader) as db:
             info = read_deployment(db, deployment_id=deployment_id)
         if len(self._known) > 10_000:
@@ -208,9 +213,13 @@ def record(
     incoming: Sequence[Incoming],
     now: datetime,
     phone_region: str = "US",
+    rule_cache: rules.RuleCache | None = None,
 ) -> Stored:
     """Store events of one organization, bring their sessions up to date, link customers to contacts."""
-    compiled = rules.load_rules(db, organization_id=organization_id)
+    if rule_cache is not None:
+        compiled = rule_cache.get(db, organization_id)
+    else:
+        compiled = rules.load_rules(db, organization_id=organization_id)
     stored = store.store_events(
         db, organization_id=organization_id, incoming=incoming, rules=compiled, now=now
     )

@@ -10,6 +10,7 @@ member). Strings compare case-insensitively; numbers as numbers. A rule holds wh
 from __future__ import annotations
 
 import re
+import time
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -167,3 +168,21 @@ def load_rules(db: DBSession, *, organization_id: int) -> list[CompiledRule]:
         )
         for row in rows
     ]
+
+
+class RuleCache:
+    """An organization's compiled rules, read at most every `ttl_seconds` per process: the single-event
+    writer would otherwise read them once per transaction. A new or changed rule applies to the events
+    that arrive from `ttl_seconds` after it on."""
+
+    def __init__(self, ttl_seconds: float = 5.0) -> None:
+        self.ttl = ttl_seconds
+        self._known: dict[int, tuple[list[CompiledRule], float]] = {}
+
+    def get(self, db: DBSession, organization_id: int) -> list[CompiledRule]:
+        hit = self._known.get(organization_id)
+        if hit is not None and hit[1] > time.monotonic():
+            return hit[0]
+        found = load_rules(db, organization_id=organization_id)
+        self._known[organization_id] = (found, time.monotonic() + self.ttl)
+        return found

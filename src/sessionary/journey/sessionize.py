@@ -66,6 +66,7 @@ class SessionState:
     row_id: int | None = None
     uuid: str | None = None
     short_id: str | None = None
+    stored_created: datetime | None = None  # `created` as stored: an unchanged start leaves its indexes be
 
     @property
     def first_key(self) -> tuple[datetime, str]:

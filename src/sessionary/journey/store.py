@@ -16,24 +16,36 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, literal, select, tuple_, update
+from sqlalchemy import Table, literal, select, tuple_
 from sqlalchemy.engine import Row
 from sqlalchemy.orm import Session as DBSession
 
-from sessionary.db import insert_for
 from sessionary.db_types import UTCDateTime
 from sessionary.journey import event_rows
-from sessionary.journey.models import Customer, JourneyEvent, JourneySession
+from sessionary.journey.models import JourneyEvent, JourneySession
+from sessionary.journey.rawsql import Raw
 from sessionary.journey.rules import CompiledRule
 from sessionary.journey.sessionize import SessionState, StoredEvent, extend, sessionize
 from sessionary.journey.writer import Owner, SessionWriter
 
 _CHUNK = 400
-_CUSTOMERS = cast(Table, Customer.__table__)
 _EVENTS = cast(Table, JourneyEvent.__table__)
-_JSESSIONS = cast(Table, JourneySession.__table__)
-_JSESSIONS = cast(Table, JourneySession.__table__)
 CustomerKey = tuple[str, str]  # (deployment id, cookie id)
+_NEW_CUSTOMER = (
+    "INSERT INTO journey_customer (organization_id, deployment_id, cookie_id, event_count, pageview_count)"
+    " VALUES (?, ?, ?, 0, 0) ON CONFLICT (deployment_id, cookie_id) DO NOTHING"
+)
+_CUSTOMERS_OF = (
+    "SELECT id, cookie_id, contact_id, event_count, pageview_count FROM journey_customer"
+    " WHERE deployment_id = ? AND cookie_id IN"
+)
+_COUNTS = "UPDATE journey_customer SET event_count = ?, pageview_count = ? WHERE id = ?"
+_SESSIONS_OF = (
+    "SELECT session_id, customer_id, type, created_date, first_event_id, last_event_date, last_event_id,"
+    " ended_date, event_count, pageview_count, screenview_count, authenticated, state, uuid, short_id"
+    " FROM journey_session WHERE customer_id IN"
+)
+_SESSION_ORDER = "ORDER BY created_date, first_event_id"
 
 
 @dataclass(frozen=True)
@@ -114,29 +126,20 @@ def lock_customers(
     db: DBSession, organization_id: int, keys: list[CustomerKey]
 ) -> dict[CustomerKey, CustomerRow]:
     """Create the missing customers, then lock all of them (in key order: no deadlocks)."""
-    rows = [{"organization_id": organization_id, "deployment_id": d, "cookie_id": c} for d, c in keys]
-    for start in range(0, len(rows), _CHUNK):
-        stmt = insert_for(db, _CUSTOMERS).on_conflict_do_nothing(
-            index_elements=["deployment_id", "cookie_id"]
-        )
-        db.execute(stmt, rows[start : start + _CHUNK])
+    raw = Raw(db)
+    raw.executemany(_NEW_CUSTOMER, [(organization_id, d, c) for d, c in keys])
+    cookies: dict[str, list[str]] = defaultdict(list)
+    for deployment_id, cookie in keys:
+        cookies[deployment_id].append(cookie)
+    lock = "" if raw.sqlite else " FOR UPDATE"  # SQLite: the transaction holds the write lock already
     found: dict[CustomerKey, CustomerRow] = {}
-    columns = [
-        _CUSTOMERS.c[n]
-        for n in ("id", "deployment_id", "cookie_id", "contact_id", "event_count", "pageview_count")
-    ]
-    for start in range(0, len(keys), _CHUNK):
-        chunk = keys[start : start + _CHUNK]
-        stmt = (
-            select(*columns)
-            .where(tuple_(_CUSTOMERS.c.deployment_id, _CUSTOMERS.c.cookie_id).in_(chunk))
-            .order_by(_CUSTOMERS.c.deployment_id, _CUSTOMERS.c.cookie_id)
-            .with_for_update()
-        )
-        for row in db.execute(stmt):
-            found[(row.deployment_id, row.cookie_id)] = CustomerRow(
-                row.id, row.contact_id, row.event_count, row.pageview_count
-            )
+    # Per deployment, `cookie_id IN (...)`: SQLite scans the whole table for a row-value IN (a, b).
+    for deployment_id, names in sorted(cookies.items()):
+        for start in range(0, len(names), _CHUNK):
+            chunk = names[start : start + _CHUNK]
+            sql = f"{_CUSTOMERS_OF} ({raw.marks(len(chunk))}) ORDER BY cookie_id{lock}"
+            for row in raw.execute(sql, (deployment_id, *chunk)):
+                found[(deployment_id, row[1])] = CustomerRow(row[0], row[2], row[3], row[4])
     return found
 
 
@@ -166,32 +169,43 @@ def _insert_events(
             )
         )
     event_rows.insert(db, rows)
-    counts = [
-        {"_id": c.id, "event_count": c.event_count, "pageview_count": c.pageview_count}
-        for c in result.customers.values()
-    ]
-    stmt = update(_CUSTOMERS).where(_CUSTOMERS.c.id == bindparam("_id"))
-    db.connection().execute(
-        stmt.values(event_count=bindparam("event_count"), pageview_count=bindparam("pageview_count")), counts
-    )
+    counts = [(c.event_count, c.pageview_count, c.id) for c in result.customers.values()]
+    Raw(db).executemany(_COUNTS, counts)
 
 
 def _load_sessions(
     db: DBSession, customer_ids: list[int], cutoff: datetime
 ) -> dict[tuple[int, str], list[SessionState]]:
     """The stored sessions of these customers still active at `cutoff` or later, oldest first."""
+    raw = Raw(db)
     found: dict[tuple[int, str], list[SessionState]] = defaultdict(list)
     ids = sorted(set(customer_ids))
     for start in range(0, len(ids), _CHUNK):
-        stmt = (
-            select(_JSESSIONS)  # Core rows: no ORM identity map on the write path
-            .where(_JSESSIONS.c.customer_id.in_(ids[start : start + _CHUNK]))
-            .where(_JSESSIONS.c.last_event_date >= cutoff)
-            .order_by(_JSESSIONS.c.created_date, _JSESSIONS.c.first_event_id)
-        )
-        for row in db.execute(stmt):
-            found[(row.customer_id, row.type)].append(state_of(row))
+        chunk = ids[start : start + _CHUNK]
+        sql = f"{_SESSIONS_OF} ({raw.marks(len(chunk))}) AND last_event_date >= ? {_SESSION_ORDER}"
+        for row in raw.execute(sql, (*chunk, raw.when(cutoff))):
+            found[(row[1], row[2])].append(_state_of_raw(raw, row))
     return found
+
+
+def _state_of_raw(raw: Raw, row: Any) -> SessionState:
+    return SessionState(
+        type=row[2],
+        created=raw.read_when(row[3]),
+        first_event_id=row[4],
+        last_date=raw.read_when(row[5]),
+        last_event_id=row[6],
+        ended=None if row[7] is None else raw.read_when(row[7]),
+        event_count=row[8],
+        pageview_count=row[9],
+        screenview_count=row[10],
+        authenticated=bool(row[11]),
+        wire=dict(raw.read_json(row[12])),
+        row_id=row[0],
+        uuid=row[13],
+        short_id=row[14],
+        stored_created=raw.read_when(row[3]),
+    )
 
 
 def state_of(row: JourneySession | Row[Any]) -> SessionState:
@@ -211,6 +225,7 @@ def state_of(row: JourneySession | Row[Any]) -> SessionState:
         row_id=row.session_id,
         uuid=row.uuid,
         short_id=row.short_id,
+        stored_created=row.created_date,
     )
 
 
@@ -267,4 +282,5 @@ def _inherit(
             source = old[candidates[0]]
             taken.add(candidates[0])
             session.row_id, session.uuid, session.short_id = source.row_id, source.uuid, source.short_id
+            session.stored_created = source.stored_created
     return rebuilt, [s for i, s in enumerate(old) if i not in taken]

@@ -9,11 +9,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, delete, update
+from sqlalchemy import Table, delete
 from sqlalchemy.orm import Session as DBSession
 
 from sessionary.journey import shortids
 from sessionary.journey.models import JourneySession
+from sessionary.journey.rawsql import Raw
 from sessionary.journey.sessionize import SessionState
 from sessionary.sessions.models import Session
 
@@ -21,6 +22,9 @@ SERVICE = "journey"  # channel_manager_service of every journey session row
 _SESSIONS = cast(Table, Session.__table__)
 _JSESSIONS = cast(Table, JourneySession.__table__)
 _CHUNK = 400
+# The columns a session's start decides (in `session` and `journey_session`).
+_START_COLUMNS = frozenset({"timestamp", "started_at", "first_event_at", "created_date"})
+_JSON_COLUMNS = frozenset({"state", "field_versions"})
 FIGURE_LENGTH = 200  # referrer_medium / campaign_name keep this many characters (the column's length)
 
 
@@ -47,41 +51,55 @@ def figure_columns(wire: dict[str, Any]) -> dict[str, str | None]:
     return {"referrer_medium": field("referrer", "medium"), "campaign_name": field("mktCampaign", "name")}
 
 
+def allocate_session_ids(db: DBSession, count: int) -> list[int]:
+    """Ids for `count` new `session` rows, so that one executemany inserts them (an INSERT ... RETURNING
+    in parameter order runs row by row on SQLite). SQLite: from the largest id on, as SQLite itself would
+    pick them; only the writer holding the write lock inserts meanwhile. PostgreSQL: from its sequence."""
+    connection = db.connection()
+    if connection.dialect.name == "sqlite":
+        largest = connection.exec_driver_sql("SELECT max(id) FROM session").scalar()
+        return list(range(int(largest or 0) + 1, int(largest or 0) + 1 + count))
+    stmt = "SELECT nextval(pg_get_serial_sequence('session', 'id')) FROM generate_series(1, %(n)s)"
+    return [int(i) for i in connection.exec_driver_sql(stmt, {"n": count}).scalars()]
+
+
 class SessionWriter:
     def __init__(self, db: DBSession, organization_id: int, now: datetime) -> None:
         self.db, self.organization_id, self.now = db, organization_id, now
+        self.raw = Raw(db)
         self.inserts: list[tuple[SessionState, Owner]] = []
         self.updates: list[SessionState] = []
         self.deleted: list[SessionState] = []
+        self.wanted: list[shortids.Wanted] = []
 
     def write(self, final: list[SessionState], dropped: list[SessionState], owner: Owner) -> None:
-        """Collect a customer's sessions (the new ones get their UUID and shortId now)."""
+        """Collect a customer's sessions (the new ones get their UUID now, every one its shortId at flush)."""
         self.deleted += dropped
         for session in final:
-            open_until = session.last_date + owner.timeout
-            if session.row_id is None:
-                session.uuid = str(uuid.uuid4())
-                session.short_id = shortids.claim(
-                    self.db, self.organization_id, session.uuid, owner.short_id_length, open_until, self.now
-                )
-                self.inserts.append((session, owner))
-            else:
-                assert session.uuid is not None
-                assert session.short_id is not None
-                session.short_id = shortids.keep(
-                    self.db,
-                    self.organization_id,
-                    session.uuid,
+            self.wanted.append(
+                shortids.Wanted(
+                    session.uuid or str(uuid.uuid4()),
                     session.short_id,
                     owner.short_id_length,
-                    open_until,
-                    self.now,
+                    session.last_date + owner.timeout,
                 )
+            )
+            session.uuid = self.wanted[-1].holder
+            if session.row_id is None:
+                self.inserts.append((session, owner))
+            else:
                 self.updates.append(session)
+
+    def _short_ids(self) -> None:
+        numbers = shortids.assign(self.db, self.organization_id, self.wanted, self.now)
+        for session in [s for s, _ in self.inserts] + self.updates:
+            assert session.uuid is not None
+            session.short_id = numbers[session.uuid]
 
     def flush(self) -> None:
         """Write everything collected."""
         self._delete()
+        self._short_ids()
         self._insert()
         self._update()
 
@@ -137,11 +155,10 @@ class SessionWriter:
             }
             for session, owner in self.inserts
         ]
-        stmt = _SESSIONS.insert().returning(_SESSIONS.c.id, sort_by_parameter_order=True)
-        ids = list(self.db.execute(stmt, rows).scalars())
+        ids = allocate_session_ids(self.db, len(rows))
         journey_rows = []
-        for (session, owner), row_id in zip(self.inserts, ids, strict=True):
-            session.row_id = row_id
+        for (session, owner), row, row_id in zip(self.inserts, rows, ids, strict=True):
+            session.row_id = row["id"] = row_id
             journey_rows.append(
                 {
                     "session_id": row_id,
@@ -153,15 +170,47 @@ class SessionWriter:
                     **self._journey_columns(session),
                 }
             )
-        self.db.execute(_JSESSIONS.insert(), journey_rows)
+        self._write_rows("session", rows)
+        self._write_rows("journey_session", journey_rows)
 
     def _update(self) -> None:
-        if not self.updates:
-            return
-        sessions = [{"_id": s.row_id, **self._session_columns(s)} for s in self.updates]
-        journeys = [{"_id": s.row_id, **self._journey_columns(s)} for s in self.updates]
-        for table, key, params in ((_SESSIONS, "id", sessions), (_JSESSIONS, "session_id", journeys)):
-            names = [name for name in params[0] if name != "_id"]
-            stmt = update(table).where(table.c[key] == bindparam("_id"))
-            stmt = stmt.values({name: bindparam(name) for name in names})
-            self.db.connection().execute(stmt, params)
+        """UPDATE the kept sessions. Those whose start is unchanged (most: new events only extend them) do
+        not set the start columns, so SQLite leaves the seven `session` indexes on `timestamp` alone."""
+        moved = [s for s in self.updates if s.created != s.stored_created]
+        extended = [s for s in self.updates if s.created == s.stored_created]
+        for group, keep_start in ((moved, False), (extended, True)):
+            if group:
+                self._update_group(group, keep_start)
+
+    def _update_group(self, group: list[SessionState], keep_start: bool) -> None:
+        skip = _START_COLUMNS if keep_start else frozenset()
+        for table, key, columns in (
+            ("session", "id", self._session_columns),
+            ("journey_session", "session_id", self._journey_columns),
+        ):
+            rows = [{**columns(s), key: s.row_id} for s in group]
+            names = [name for name in rows[0] if name != key and name not in skip]
+            sets = ", ".join(f'"{name}" = {_mark(name)}' for name in names)
+            sql = f'UPDATE {table} SET {sets} WHERE "{key}" = ?'
+            self.raw.executemany(sql, [self._values(row, [*names, key]) for row in rows])
+
+    def _write_rows(self, table: str, rows: list[dict[str, Any]]) -> None:
+        names = list(rows[0])
+        columns = ", ".join(f'"{name}"' for name in names)
+        sql = f"INSERT INTO {table} ({columns}) VALUES ({', '.join(_mark(n) for n in names)})"
+        self.raw.executemany(sql, [self._values(row, names) for row in rows])
+
+    def _values(self, row: dict[str, Any], names: list[str]) -> tuple[Any, ...]:
+        raw = self.raw
+        return tuple(
+            raw.json(row[n])
+            if n in _JSON_COLUMNS
+            else raw.when(v)
+            if isinstance(v := row[n], datetime)
+            else v
+            for n in names
+        )
+
+
+def _mark(name: str) -> str:
+    return "?j" if name in _JSON_COLUMNS else "?"
