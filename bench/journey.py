@@ -41,9 +41,6 @@ from harness import (
     workspace,
 )
 
-import os
-
-PROFILE = os.environ.get("BENCH_PROFILE", "").split()
 TARGET_HTTP = 1_500
 TARGET_IMPORT = 20_000
 PAGES = ("/", "/shoes", "/socks", "/cart", "/checkout", "/help")
@@ -118,9 +115,10 @@ def run_http(kind: str, work: Path, args: argparse.Namespace) -> list[tuple[str,
         deployment = _deployment(target)
         path = f"/api/v2/journey/deployments/{deployment}/webevents"
         with serve(target, work, workers=args.workers) as server:
-            started = time.perf_counter()
+            cpu_before, started, own = server.cpu_seconds(), time.perf_counter(), time.process_time()
             result = loadgen.post_all(server.url, path, bodies, args.clients)
-            elapsed = time.perf_counter() - started
+            elapsed, own = time.perf_counter() - started, time.process_time() - own
+            cpu = server.cpu_seconds() - cpu_before
         events, sessions = _stored(target)
     acked, failures = result.count(201), result.failures
     rate = acked / elapsed
@@ -138,6 +136,8 @@ def run_http(kind: str, work: Path, args: argparse.Namespace) -> list[tuple[str,
             f"{rate:,.0f}  {verdict(rate >= TARGET_HTTP and events == acked)} (>= {TARGET_HTTP:,})",
         ),
         ("(a) sessions built", f"{sessions:,}"),
+        ("(a) server CPU per event", f"{cpu / max(acked, 1) * 1e6:,.0f} us ({cpu / elapsed:.2f} cores busy)"),
+        ("(a) client CPU per event", f"{own / max(acked, 1) * 1e6:,.0f} us ({own / elapsed:.2f} cores busy)"),
     ]
 
 
@@ -158,7 +158,7 @@ def run_import(kind: str, work: Path, args: argparse.Namespace) -> list[tuple[st
         env = {"SESSIONARY_DATABASE_URL": target.url, "PATH": str(BIN)}
         started = time.perf_counter()
         done = subprocess.run(
-            [*PROFILE, str(BIN / "sessionary"), "import", "--journey", str(path)],
+            [str(BIN / "sessionary"), "import", "--journey", str(path)],
             env=env,
             capture_output=True,
             text=True,

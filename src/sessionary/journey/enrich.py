@@ -84,9 +84,14 @@ def trusted_networks(values: Iterable[str]) -> tuple[Network, ...]:
     return tuple(ipaddress.ip_network(value.strip(), strict=False) for value in values if value.strip())
 
 
-def client_ip(peer: str | None, forwarded_for: str | None, trusted: Sequence[Network]) -> str | None:
+def client_ip(peer: str | None, forwarded_for: str | None, trusted: tuple[Network, ...]) -> str | None:
     """The caller's IP: the peer, or, when the peer is a trusted proxy, the nearest untrusted
-    address of X-Forwarded-For (read from the right)."""
+    address of X-Forwarded-For (read from the right). Cached: a proxy or a visitor sends many events."""
+    return _client_ip(peer, forwarded_for, trusted)
+
+
+@lru_cache(maxsize=8192)
+def _client_ip(peer: str | None, forwarded_for: str | None, trusted: tuple[Network, ...]) -> str | None:
     if peer is None:
         return None
     chain = [peer]
