@@ -1,15 +1,19 @@
-"""Overview latency: GET /api/v1/metrics over a million sessions in 30 days, and the same SQL raw.
+"""Overview latency: GET /api/v1/metrics over a million calls and a million journey sessions in 30 days,
+and the same SQL raw.
 
-    .venv/bin/python bench/metrics.py [--sessions 1000000] [--requests 100]
+    .venv/bin/python bench/metrics.py [--sessions 1000000] [--journey-sessions 1000000] [--requests 100]
 
 1. Fills a fresh SQLite database with N sessions of one organization spread over 30 days (10 agents, 3
    channels, inbound/outbound, 5 % test), each with 4 events (STT, LLM and TTS latency and one tool call,
-   8 % of them failing) and a label on every fifth session (with issue categories): straight DBAPI
-   executemany, then ANALYZE.
+   8 % of them failing) and a label on every fifth session (with issue categories); alongside them, in
+   the same 30 days, --journey-sessions web/app sessions (3 web to 1 app, five per customer) with their
+   journey_session rows, as the journey writer stores them: 1-60 page views, a referrer medium on two
+   thirds (6 media), a campaign on two fifths (24 names). Straight DBAPI executemany, then ANALYZE.
 2. Rolls everything up with `sessionary metrics refresh` (timed: the one-off backfill after a bulk load).
 3. Starts `sessionary serve` and measures p50/p95 of GET /api/v1/metrics for the 30 days (a) of every
-   session, (b) of one agent, (c) of outbound sessions (a filter that spans many segments). Each
-   response is checked against the known totals.
+   session, (b) of one agent, (c) of outbound sessions (a filter that spans many segments), (d) of web
+   sessions (journey figures through one segment). Each response is checked against the known totals,
+   journey figures included (sessions, page views, top referrer media and campaigns).
 4. Alternating with those requests, runs the SQL the server runs for each (captured from sessionary's own
    code: the freshness check and the rollup query) straight through sqlite3: the database's raw limit.
 """
@@ -29,6 +33,7 @@ from typing import Any
 import httpx
 from sqlalchemy import event
 
+import metrics_journey
 from harness import (
     SEED,
     Target,
@@ -43,6 +48,7 @@ from harness import (
     verdict,
     workspace,
 )
+from metrics_journey import JourneyExpected
 from sessionary.db import open_database
 from sessionary.metrics.routes import current_metrics
 from sessionary.sessions.filters import Direction, SessionFilter
@@ -99,6 +105,7 @@ class Measured:
     query: Query
     sessions: int = 0
     source: str = ""
+    journey: dict[str, Any] = field(default_factory=dict)
     http: list[float] = field(default_factory=list)
     db_total: list[float] = field(default_factory=list)
 
@@ -108,13 +115,28 @@ class Expected:
     total: int = 0
     by_agent: int = 0
     outbound: int = 0
+    journey: JourneyExpected = field(default_factory=JourneyExpected)
+    web_journey: JourneyExpected = field(default_factory=JourneyExpected)
+
+    def wanted(self) -> list[tuple[int, dict[str, Any]]]:
+        """Per query of queries(): the sessions and the journey block it must count."""
+        none = JourneyExpected().block()
+        return [
+            (self.total + self.journey.sessions, self.journey.block()),
+            (self.by_agent, none),
+            (self.outbound, none),
+            (self.web_journey.sessions, self.web_journey.block()),
+        ]
 
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--sessions", type=int, default=1_000_000, help="sessions to fill the database with")
+    parser.add_argument("--sessions", type=int, default=1_000_000, help="calls to fill the database with")
+    parser.add_argument(
+        "--journey-sessions", type=int, default=1_000_000, help="journey (web/app) sessions beside them"
+    )
     parser.add_argument("--requests", type=int, default=100, help="timed requests (and DBAPI runs) per query")
     parser.add_argument("--warmup", type=int, default=10, help="untimed requests per query first")
     parser.add_argument("--seed", type=int, default=SEED)
@@ -212,16 +234,19 @@ def _events(rng: random.Random, org_id: int, session_id: int, start: datetime) -
     return out
 
 
-def fill(target: Target, total: int, seed: int, expected: Expected) -> float:
+def fill(target: Target, args: argparse.Namespace, expected: Expected) -> float:
     conn = target.connect_sqlite()
     try:
         org_id = conn.execute("SELECT id FROM organization WHERE name = ?", (ORG,)).fetchone()[0]
         began = time.perf_counter()
         conn.execute("BEGIN IMMEDIATE")
-        for sessions, events, labels in rows(org_id, total, seed, expected):
+        for sessions, events, labels in rows(org_id, args.sessions, args.seed, expected):
             conn.executemany(SESSION_SQL, sessions)
             conn.executemany(EVENT_SQL, events)
             conn.executemany(LABEL_SQL, labels)
+        first = END - timedelta(days=DAYS)
+        journeys = metrics_journey.Fill(org_id, args.sessions + 1, first, DAYS, CHUNK, args.seed + 1)
+        expected.journey, expected.web_journey = journeys.run(conn, args.journey_sessions)
         conn.execute("COMMIT")
         elapsed = time.perf_counter() - began
         conn.execute("ANALYZE")
@@ -249,6 +274,11 @@ def queries() -> list[Query]:
             "(c) 30 days, outbound",
             {**span, "direction": "outbound"},
             SessionFilter(start=base.start, end=base.end, direction=Direction.outbound),
+        ),
+        Query(
+            "(d) 30 days, web sessions",
+            {**span, "session_type": "web"},
+            SessionFilter(start=base.start, end=base.end, session_type="web"),
         ),
     ]
 
@@ -287,6 +317,7 @@ def measure(
             raise SystemExit(f"{result.query.label}: HTTP {response.status_code} {response.text[:300]}")
         body = response.json()
         result.sessions, result.source = body["totals"]["sessions"], body["source"]
+        result.journey = body["journey"]
 
     def raw() -> None:
         for statement, parameters in sql:
@@ -304,66 +335,81 @@ def _ms(values: Sequence[float]) -> str:
 def report(
     args: argparse.Namespace, fill_s: float, refresh_s: float, results: list[Measured], size: str
 ) -> None:
+    total = args.sessions + args.journey_sessions
     rows_out = [
         ("database", f"SQLite {sqlite_version()}, {size}"),
         ("sessionary", sessionary_source()),
-        ("data", f"{args.sessions:,} sessions in {DAYS} days, 4 events each, a label on every fifth"),
+        ("data", f"{args.sessions:,} calls in {DAYS} days, 4 events each, a label on every fifth"),
+        ("", f"{args.journey_sessions:,} journey (web/app) sessions in the same {DAYS} days"),
         ("fill (generate + executemany)", f"{fill_s:.1f} s, then ANALYZE"),
         (
             "rollup backfill",
-            f"sessionary metrics refresh: {refresh_s:.1f} s ({args.sessions / refresh_s:,.0f} sessions/s)",
+            f"sessionary metrics refresh: {refresh_s:.1f} s ({total / refresh_s:,.0f} sessions/s)",
         ),
         ("timed runs per query", f"{args.requests} after {args.warmup} warm-up"),
     ]
     for r in results:
         p95 = percentile(r.http, 95) * 1000
         rows_out += [
-            (r.query.label, f"{r.sessions:,} sessions counted, from the {r.source}"),
+            (
+                r.query.label,
+                f"{r.sessions:,} sessions ({r.journey['sessions']:,} journey, "
+                f"{r.journey['pageviews']:,} page views) counted, from the {r.source}",
+            ),
             (
                 "  HTTP p50 / p95",
                 f"{_ms(r.http)}   target p95 < {TARGET_P95_MS:.0f} ms  {verdict(p95 < TARGET_P95_MS)}",
             ),
             ("  DBAPI same SQL p50 / p95", _ms(r.db_total)),
         ]
-    print_block(f"bench/metrics.py --sessions {args.sessions}", rows_out)
+    print_block(
+        f"bench/metrics.py --sessions {args.sessions} --journey-sessions {args.journey_sessions}", rows_out
+    )
 
 
 def run(args: argparse.Namespace, workdir: Path) -> None:
     with fresh_database("sqlite", workdir, "metrics") as target:
         key = create_key(target, ORG, "read")
         expected = Expected()
-        print(f"filling {args.sessions:,} sessions and {args.sessions * 4:,} events ...")
-        fill_s = fill(target, args.sessions, args.seed, expected)
+        print(
+            f"filling {args.sessions:,} calls, {args.sessions * 4:,} events and "
+            f"{args.journey_sessions:,} journey sessions ..."
+        )
+        fill_s = fill(target, args, expected)
         print("rolling up (sessionary metrics refresh) ...")
         began = time.perf_counter()
         cli(target, "metrics", "refresh", "--org", ORG)
         refresh_s = time.perf_counter() - began
         assert target.sqlite_path is not None
         size = f"{target.sqlite_path.stat().st_size / 2**30:.2f} GiB file"
-        conn = target.connect_sqlite()
-        org_id = conn.execute("SELECT id FROM organization WHERE name = ?", (ORG,)).fetchone()[0]
-        results = [Measured(q) for q in queries()]
-        wanted = {
-            results[0].query.label: expected.total,
-            results[1].query.label: expected.by_agent,
-            results[2].query.label: expected.outbound,
-        }
-        with (
-            serve(target, workdir) as server,
-            httpx.Client(base_url=server.url, headers={"Syllable-API-Key": key}, timeout=300) as client,
-        ):
-            print(f"server {server.url} up; measuring GET {PATH} ...")
-            for result in results:
-                sql = captured_sql(target, org_id, result.query.session_filter)
-                measure(Measured(result.query), client, conn, sql, args.warmup)
-                measure(result, client, conn, sql, args.requests)
-                if result.sessions != wanted[result.query.label] or result.source != "rollup":
-                    raise SystemExit(
-                        f"{result.query.label}: counted {result.sessions} from the {result.source}, "
-                        f"expected {wanted[result.query.label]} from the rollup"
-                    )
-        conn.close()
+        results = measure_all(args, target, key, workdir, expected)
     report(args, fill_s, refresh_s, results, size)
+
+
+def measure_all(
+    args: argparse.Namespace, target: Target, key: str, workdir: Path, expected: Expected
+) -> list[Measured]:
+    """Every query measured through the server and the driver, each response checked."""
+    conn = target.connect_sqlite()
+    org_id = conn.execute("SELECT id FROM organization WHERE name = ?", (ORG,)).fetchone()[0]
+    results = [Measured(q) for q in queries()]
+    with (
+        serve(target, workdir) as server,
+        httpx.Client(base_url=server.url, headers={"Syllable-API-Key": key}, timeout=300) as client,
+    ):
+        print(f"server {server.url} up; measuring GET {PATH} ...")
+        for result, wanted in zip(results, expected.wanted(), strict=True):
+            sql = captured_sql(target, org_id, result.query.session_filter)
+            measure(Measured(result.query), client, conn, sql, args.warmup)
+            measure(result, client, conn, sql, args.requests)
+            counted = (result.sessions, result.journey)
+            if counted != wanted or result.source != "rollup":
+                raise SystemExit(
+                    f"{result.query.label}: counted {counted} from the {result.source}, "
+                    f"expected {wanted} from the rollup"
+                )
+    conn.close()
+    return results
 
 
 def main() -> int:

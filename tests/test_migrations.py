@@ -5,18 +5,22 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, cast
 
 import pytest
-from sqlalchemy import Table, create_engine, insert, inspect, select, text
+from sqlalchemy import Table, create_engine, insert, inspect, select, text, update
 from sqlalchemy.orm import Session as DBSession
 
 from sessionary import migrate
 from sessionary.db import Database, normalize_url, open_database, session_scope
 from sessionary.journey.models import Customer, Deployment, JourneySession
 from sessionary.journey.writer import figure_columns
+from sessionary.metrics import catchup
+from sessionary.metrics import service as metrics
+from sessionary.metrics.models import MetricsOrgState, MetricsRollup
+from sessionary.sessions.filters import SessionFilter
 from sessionary.sessions.models import Session
 from sessionary.tenancy import service as tenancy
 from tests.conftest import POSTGRES_ENV, _postgres_schema_url
@@ -112,5 +116,51 @@ def test_0009_copies_medium_and_campaign_out_of_the_json(unmigrated_url: str) ->
             "referrer_medium": "search",
             "campaign_name": "x" * 200,
         }
+    finally:
+        database.dispose()
+
+
+def test_0010_recounts_the_rollups_of_organizations_with_journey_sessions(unmigrated_url: str) -> None:
+    migrate.upgrade(unmigrated_url, "0009")
+    database = open_database(unmigrated_url, pool_size=1)
+    try:
+        with session_scope(database.writer) as db:
+            org = tenancy.get_or_create_organization(db, name="journeys")
+            calls_only = tenancy.get_or_create_organization(db, name="calls")
+            db.add(Deployment(id="dep", organization_id=org.id, name="d", created_at=datetime.now(UTC)))
+            db.flush()
+            db.add(Customer(id=1, organization_id=org.id, deployment_id="dep", cookie_id="c"))
+            db.flush()
+            for n in (1, 2):
+                _journey_session(db, org.id, n, {"referrer": {"medium": "email"}})
+            db.execute(update(JourneySession).values(referrer_medium="email"))
+            # Rollups of before 0010: no journey figures, and a session deleted since still counted.
+            for org_id in (org.id, calls_only.id):
+                db.execute(
+                    insert(MetricsRollup).values(
+                        organization_id=org_id,
+                        segment_id=0,
+                        day=date(2024, 6, 20),
+                        metric="sessions",
+                        key="web",
+                        count=3,
+                        errors=0,
+                        total=0.0,
+                    )
+                )
+                stamp = {"organization_id": org_id, "rolled_through": datetime.now(UTC)}
+                db.execute(insert(MetricsOrgState).values(stamp))
+        migrate.upgrade(unmigrated_url)
+        with session_scope(database.writer) as db:
+            kept = db.scalars(select(MetricsRollup.organization_id).distinct()).all()
+            assert kept == [calls_only.id]
+            assert catchup.catch_up(db, organization_id=org.id) == 2
+            span = SessionFilter(
+                start=datetime(2024, 6, 20, tzinfo=UTC), end=datetime(2024, 6, 21, tzinfo=UTC)
+            )
+            figures = metrics.metrics(db, organization_id=org.id, f=span)
+        assert figures.totals.sessions == 2
+        assert figures.journey.model_dump() == {"sessions": 2, "pageviews": 3, "top_referrer_media": [
+            {"name": "email", "sessions": 2}], "top_campaigns": []}  # fmt: skip
     finally:
         database.dispose()

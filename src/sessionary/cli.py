@@ -325,7 +325,7 @@ def export_(
 @metrics_app.command("refresh")
 def metrics_refresh(org: Annotated[str, typer.Option(help="Organization name.")]) -> None:
     """Roll up every session changed since the last look (after a bulk import, before the first overview)."""
-    from sessionary.metrics import rollup
+    from sessionary.metrics import catchup
 
     settings = Settings()
     migrate.upgrade(settings.database_url)
@@ -335,7 +335,7 @@ def metrics_refresh(org: Annotated[str, typer.Option(help="Organization name.")]
             organization = tenancy.find_organization(db, name=org)
             if organization is None:
                 raise _fail(f"no organization named '{org}'")
-            done = rollup.catch_up(db, organization_id=organization.id)
+            done = catchup.catch_up(db, organization_id=organization.id)
     finally:
         database.dispose()
     typer.echo(f"rolled up {done} sessions")

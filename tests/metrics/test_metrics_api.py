@@ -7,10 +7,12 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import delete
 
 from sessionary.db import Database, session_scope
-from sessionary.metrics import rollup
+from sessionary.metrics import catchup, rollup
 from sessionary.metrics.contributions import bin_value, latency_bin
+from sessionary.sessions.models import Session
 from tests.conftest import Org
 from tests.console.data import call, ingest_calls, session_ids
 from tests.helpers import event, ingest_ok
@@ -172,9 +174,28 @@ def test_the_ingest_hook_and_the_catch_up_count_each_change_once(
         assert rollup.record_latency_rollups(db, organization_id=org.id, session_ids=ids) == 4
         assert rollup.record_latency_rollups(db, organization_id=org.id, session_ids=ids) == 0
     with session_scope(database.reader) as db:
-        assert rollup.pending_session_ids(db, organization_id=org.id) == []
+        assert catchup.pending_session_ids(db, organization_id=org.id) == []
     assert metrics(client, org)["totals"]["sessions"] == 4
     assert _figures(metrics(client, org)) == _figures(metrics(client, org, min_duration="0"))
+
+
+def test_a_deleted_session_with_a_label_and_events_leaves_every_figure(
+    client: httpx.Client, database: Database, org: Org, calls: dict[str, str]
+) -> None:
+    label(client, org, calls["m1"], "BAD", ["tool_error"])
+    before = metrics(client, org)
+    assert before["totals"]["sessions"] == 4
+    # Nothing deletes a call today; the journey writer deletes merged web sessions the same way.
+    with session_scope(database.writer) as db:
+        db.execute(delete(Session).where(Session.id == int(calls["m1"])))
+    after = metrics(client, org)
+    assert after["totals"]["sessions"] == 3
+    assert after["top_issue_categories"] == []
+    assert after["latency"] != before["latency"]
+    assert _figures(after) == _figures(metrics(client, org, min_duration="0"))
+    assert _figures(metrics(client, org, agent_name="Pharmacy Refills")) == _figures(
+        metrics(client, org, agent_name="Pharmacy Refills", min_duration="0")
+    )
 
 
 def test_organizations_do_not_see_each_others_figures(

@@ -10,6 +10,9 @@ Keys per metric:
             The `tool` category is the tool calls' duration_ms; `tool` latency events are left out, so a
             call is never counted twice.
   tool      the tool name: count = calls, errors = calls with a tool_error, total = duration_ms
+  journey          '' for a journey (web/app) session: count 1, total = its page views
+  referrer_medium  a journey session's referrer medium (none when it has none)
+  campaign         a journey session's campaign name (none when it has none)
 """
 
 from __future__ import annotations
@@ -60,6 +63,16 @@ class LabelFacts:
     issue_categories: tuple[str, ...]
 
 
+@dataclass(frozen=True)
+class JourneyFacts:
+    """What a journey session is counted as: journey_session's pageview_count, referrer_medium and
+    campaign_name."""
+
+    pageviews: int
+    medium: str | None
+    campaign: str | None
+
+
 def duration_bucket(seconds: float | None) -> str:
     """The label of the bucket `seconds` falls in ('open' for None)."""
     if seconds is None:
@@ -88,15 +101,32 @@ def _add(
     tally.add(Tally(count, errors, total))
 
 
-def session_part(channel_type: str | None, duration: float | None, label: LabelFacts | None) -> Contribution:
-    """What a session adds by itself: one session of its channel, its duration bucket, its label."""
+def session_part(
+    channel_type: str | None,
+    duration: float | None,
+    label: LabelFacts | None,
+    journey: JourneyFacts | None = None,
+) -> Contribution:
+    """What a session adds by itself: one session of its channel, its duration bucket, its label and, for
+    a journey session, its journey figures."""
     out: Contribution = {}
     _add(out, "sessions", channel_type or "", total=duration or 0.0)
     _add(out, "duration", duration_bucket(duration), total=duration or 0.0)
     _add(out, "label", label.code if label else NO_LABEL)
     for category in dict.fromkeys(label.issue_categories if label else ()):
         _add(out, "issue", category)
+    if journey is not None:
+        _journey_part(out, journey)
     return out
+
+
+def _journey_part(out: Contribution, journey: JourneyFacts) -> None:
+    """One journey with its page views, its referrer medium and its campaign."""
+    _add(out, "journey", "", total=float(journey.pageviews))
+    if journey.medium is not None:
+        _add(out, "referrer_medium", journey.medium)
+    if journey.campaign is not None:
+        _add(out, "campaign", journey.campaign)
 
 
 def events_part(events: Iterable[tuple[str, Mapping[str, Any]]]) -> Contribution:

@@ -2,48 +2,41 @@
 
 `record_rollups(db, organization_id=, session_ids=)` brings the given sessions' shares up to date: a
 session seen for the first time adds everything; one whose day and segment are unchanged adds only its
-new events and the change of its own part (duration, label); one that moved to another day or segment
-takes its old share out (from its snapshot and the events it had then) and puts the new one in. Run it
-in the transaction that changed the sessions (ingest: after its sessions are written, while they are
-still locked), or let `catch_up` find the changed sessions later (through session.updated_at and new
-labels): the two can run side by side, as a session already counted at its current version is skipped.
+new events and the change of its own part (duration, label, journey figures); one that moved to another
+day or segment takes its old share out (from its snapshot and the events it had then) and puts the new
+one in. Run it in the transaction that changed the sessions (ingest: after its sessions are written,
+while they are still locked), or let `catchup.catch_up` find the changed sessions later (through
+session.updated_at and new labels): the two can run side by side, as a session already counted at its
+current version is skipped. A deleted session's snapshot stays behind, marked (live_session_id NULL):
+`forget_sessions` takes such a share out, and record_rollups leaves the id alone until it has (SQLite
+may give a new session a deleted one's id).
 """
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any, cast
 
 from sqlalchemy import Table, delete, select
 from sqlalchemy.orm import Session as DBSession
 
-from sessionary.db import insert_for
-from sessionary.db_types import sqlite_text, utcnow
+from sessionary.db_types import sqlite_text
 from sessionary.ingest.models import Event
+from sessionary.journey.models import JourneySession
 from sessionary.labels.models import SessionLabel
 from sessionary.metrics import contributions as contrib
-from sessionary.metrics.contributions import Contribution, LabelFacts, Tally
-from sessionary.metrics.models import MetricsOrgState, MetricsRollup, MetricsSegment, MetricsSessionState
+from sessionary.metrics import segments
+from sessionary.metrics.contributions import Contribution, JourneyFacts, LabelFacts, Tally
+from sessionary.metrics.models import MetricsRollup, MetricsSessionState
 from sessionary.sessions.models import Session
 
-ALL = 0  # the segment id of "every session"
-FULL = "full"  # the level of a segment that fixes every dimension
 CHUNK = 2000
-# Sessions changed this long before the last catch-up are looked at again: a transaction that wrote
-# them before it and committed after it is still counted.
-CATCH_UP_MARGIN = timedelta(seconds=60)
-SEGMENT_COLUMNS = (
-    "channel_manager_type",
-    "session_type",
-    "agent_name",
-    "prompt_name",
-    "is_outbound",
-    "is_test",
-)
+# Changes are summed over chunks of sessions until this many (day, segments, metric, key) sums are held,
+# then written: a backfill writes each rollup row a few times instead of once per chunk.
+FLUSH_AT = 50_000
 _ROLLUP = cast(Table, MetricsRollup.__table__)
 _SESSION_COLUMNS = (
     Session.id,
@@ -51,10 +44,17 @@ _SESSION_COLUMNS = (
     Session.duration,
     Session.session_label_id,
     Session.updated_at,
-    *(getattr(Session, name) for name in SEGMENT_COLUMNS),
+    *(getattr(Session, name) for name in segments.SEGMENT_COLUMNS),
+    JourneySession.session_id.label("journey_id"),
+    JourneySession.pageview_count,
+    JourneySession.referrer_medium,
+    JourneySession.campaign_name,
 )
 
 DeltaKey = tuple[date, int, str, str]  # (day, segment_id, metric, key)
+# (day, a session's segment ids, metric, key): sessions of one day and segment family are summed first,
+# then spread to each of their segments (a tenth of the additions).
+FamilyKey = tuple[date, tuple[int, ...], str, str]
 
 
 def record_latency_rollups(db: DBSession, *, organization_id: int, session_ids: Sequence[int]) -> int:
@@ -70,8 +70,13 @@ def record_rollups(db: DBSession, *, organization_id: int, session_ids: Iterable
     """Update the rollups for these sessions of the organization; returns how many needed it."""
     ids = sorted(set(session_ids))
     done = 0
+    delta: dict[FamilyKey, Tally] = defaultdict(Tally)
     for start in range(0, len(ids), CHUNK):
-        done += _record_chunk(db, organization_id, ids[start : start + CHUNK])
+        done += _record_chunk(db, organization_id, ids[start : start + CHUNK], delta)
+        if len(delta) > FLUSH_AT:
+            _apply(db, organization_id, delta)
+            delta.clear()
+    _apply(db, organization_id, delta)
     return done
 
 
@@ -83,9 +88,11 @@ class _Row:
     duration: float | None
     label_id: int | None
     updated_at: datetime
+    journey: JourneyFacts | None
 
 
-def _record_chunk(db: DBSession, organization_id: int, ids: list[int]) -> int:
+def _record_chunk(db: DBSession, organization_id: int, ids: list[int], delta: dict[FamilyKey, Tally]) -> int:
+    """Add the changed sessions' change of share to `delta` and save their snapshots."""
     rows = _session_rows(db, organization_id, ids)
     states = {
         s.session_id: s
@@ -96,11 +103,12 @@ def _record_chunk(db: DBSession, organization_id: int, ids: list[int]) -> int:
     todo = [r for r in rows if _changed(r, states.get(r.id))]
     if not todo:
         return 0
-    old_values = _segment_values(db, {s.segment_id for s in states.values()})
-    families = segment_families(db, organization_id, {r.segment for r in todo} | set(old_values.values()))
+    old_values = segments.segment_values(db, {s.segment_id for s in states.values()})
+    families = segments.segment_families(
+        db, organization_id, {r.segment for r in todo} | set(old_values.values())
+    )
     labels = _labels(db, {i for r in todo for i in (r.label_id, _old_label(states.get(r.id))) if i})
     events = _events(db, [r.id for r in todo])
-    delta: dict[DeltaKey, Tally] = defaultdict(Tally)
     for row in todo:
         state = states.get(row.id)
         old = old_values[state.segment_id] if state is not None else (None,)
@@ -108,85 +116,54 @@ def _record_chunk(db: DBSession, organization_id: int, ids: list[int]) -> int:
         _session_delta(
             row, state, families[row.segment], old_ids, old[0], labels, events.get(row.id, []), delta
         )
-    _apply(db, organization_id, delta)
     _save_states(db, organization_id, todo, {values: ids[0] for values, ids in families.items()}, events)
     return len(todo)
 
 
 def _session_rows(db: DBSession, organization_id: int, ids: list[int]) -> list[_Row]:
-    stmt = select(*_SESSION_COLUMNS).where(Session.organization_id == organization_id, Session.id.in_(ids))
+    stmt = (
+        select(*_SESSION_COLUMNS)
+        .outerjoin(JourneySession, JourneySession.session_id == Session.id)
+        .where(Session.organization_id == organization_id, Session.id.in_(ids))
+    )
     return [
         _Row(
             id=r.id,
             day=r.timestamp.date(),
-            segment=tuple(getattr(r, name) for name in SEGMENT_COLUMNS),
+            segment=tuple(getattr(r, name) for name in segments.SEGMENT_COLUMNS),
             duration=r.duration,
             label_id=r.session_label_id,
             updated_at=r.updated_at,
+            journey=None
+            if r.journey_id is None
+            else JourneyFacts(r.pageview_count, r.referrer_medium, r.campaign_name),
         )
         for r in db.execute(stmt)
     ]
 
 
 def _changed(row: _Row, state: MetricsSessionState | None) -> bool:
-    return state is None or state.session_updated_at != row.updated_at or state.label_id != row.label_id
+    """Whether the session's share needs updating; never while the id's snapshot is a deleted session's."""
+    if state is None:
+        return True
+    if state.live_session_id is None:
+        return False
+    return (
+        state.session_updated_at != row.updated_at
+        or state.label_id != row.label_id
+        or journey_of(state) != row.journey
+    )
+
+
+def journey_of(state: MetricsSessionState) -> JourneyFacts | None:
+    """The journey figures a snapshot counted (None: not a journey session)."""
+    if state.pageview_count is None:
+        return None
+    return JourneyFacts(state.pageview_count, state.referrer_medium, state.campaign_name)
 
 
 def _old_label(state: MetricsSessionState | None) -> int | None:
     return state.label_id if state is not None else None
-
-
-def signature(level: str, values: tuple[Any, ...]) -> str:
-    return json.dumps([level, *values], separators=(",", ":"))
-
-
-def segment_keys(values: tuple[Any, ...]) -> list[tuple[str, tuple[Any, ...]]]:
-    """The segments a session with these values counts in: its full segment, then one per dimension
-    (that value alone), so a filter on one dimension reads one segment."""
-    keys = [(FULL, values)]
-    for index, name in enumerate(SEGMENT_COLUMNS):
-        keys.append((name, tuple(v if i == index else None for i, v in enumerate(values))))
-    return keys
-
-
-def segment_families(
-    db: DBSession, organization_id: int, segments: set[tuple[Any, ...]]
-) -> dict[tuple[Any, ...], tuple[int, ...]]:
-    """Per full segment (its values), the ids of its segments in segment_keys order, made when new
-    (concurrent creators agree through the unique key)."""
-    wanted = {signature(level, v): (level, v) for values in segments for level, v in segment_keys(values)}
-    if not wanted:
-        return {}
-    table = cast(Table, MetricsSegment.__table__)
-    rows = [
-        {"organization_id": organization_id, "signature": sig, "level": level,
-         **dict(zip(SEGMENT_COLUMNS, v, strict=True))}
-        for sig, (level, v) in wanted.items()
-    ]  # fmt: skip
-    found: dict[str, int] = {}
-    for start in range(0, len(rows), 500):
-        chunk = rows[start : start + 500]
-        db.execute(
-            insert_for(db, table).on_conflict_do_nothing(index_elements=["organization_id", "signature"]),
-            chunk,
-        )
-        stmt = select(MetricsSegment.signature, MetricsSegment.id).where(
-            MetricsSegment.organization_id == organization_id,
-            MetricsSegment.signature.in_([row["signature"] for row in chunk]),
-        )
-        found.update({sig: segment_id for sig, segment_id in db.execute(stmt)})
-    return {
-        values: tuple(found[signature(level, v)] for level, v in segment_keys(values)) for values in segments
-    }
-
-
-def _segment_values(db: DBSession, ids: set[int]) -> dict[int, tuple[Any, ...]]:
-    """The values of these full segments."""
-    if not ids:
-        return {}
-    columns = [getattr(MetricsSegment, name) for name in SEGMENT_COLUMNS]
-    stmt = select(MetricsSegment.id, *columns).where(MetricsSegment.id.in_(ids))
-    return {row[0]: tuple(row[1:]) for row in db.execute(stmt)}
 
 
 def _labels(db: DBSession, ids: set[int]) -> dict[int, LabelFacts]:
@@ -217,16 +194,18 @@ def _session_delta(
     old_channel: str | None,
     labels: dict[int, LabelFacts],
     events: list[tuple[int, str, dict[str, Any]]],
-    delta: dict[DeltaKey, Tally],
+    delta: dict[FamilyKey, Tally],
 ) -> None:
     """The session's change of share; ids are its segments (full segment first)."""
-    new_part = contrib.session_part(row.segment[0], row.duration, labels.get(row.label_id or 0))
+    new_part = contrib.session_part(row.segment[0], row.duration, labels.get(row.label_id or 0), row.journey)
     every_event = contrib.events_part((k, d) for _, k, d in events)
     if state is None:
         _into(delta, row.day, new_ids, new_part, +1)
         _into(delta, row.day, new_ids, every_event, +1)
         return
-    old_part = contrib.session_part(old_channel, state.duration, labels.get(state.label_id or 0))
+    old_part = contrib.session_part(
+        old_channel, state.duration, labels.get(state.label_id or 0), journey_of(state)
+    )
     if (state.day, old_ids) == (row.day, new_ids):
         _into(delta, row.day, new_ids, old_part, -1)
         _into(delta, row.day, new_ids, new_part, +1)
@@ -241,12 +220,20 @@ def _session_delta(
 
 
 def _into(
-    delta: dict[DeltaKey, Tally], day: date, ids: tuple[int, ...], part: Contribution, sign: int
+    delta: dict[FamilyKey, Tally], day: date, ids: tuple[int, ...], part: Contribution, sign: int
 ) -> None:
-    """Add `part` (times sign) to the rows of these segments and to the every-session rows."""
+    """Add `part` (times sign) to the day's rows of these segments (see _spread)."""
     for (metric, key), tally in part.items():
-        for segment_id in (*ids, ALL):
-            delta[(day, segment_id, metric, key)].add(tally, sign)
+        delta[(day, ids, metric, key)].add(tally, sign)
+
+
+def _spread(delta: dict[FamilyKey, Tally]) -> dict[DeltaKey, Tally]:
+    """Per rollup row, its change: each family's sums go to each of its segments and to segment ALL."""
+    out: dict[DeltaKey, Tally] = defaultdict(Tally)
+    for (day, ids, metric, key), tally in delta.items():
+        for segment_id in (*ids, segments.ALL):
+            out[(day, segment_id, metric, key)].add(tally)
+    return out
 
 
 _UPSERT_ROLLUP = (
@@ -256,12 +243,24 @@ _UPSERT_ROLLUP = (
     "count = metrics_rollup.count + excluded.count, errors = metrics_rollup.errors + excluded.errors, "
     "total = metrics_rollup.total + excluded.total"
 )
+_STATE_COLUMNS = (
+    "session_id",
+    "live_session_id",
+    "organization_id",
+    "day",
+    "segment_id",
+    "duration",
+    "label_id",
+    "max_event_id",
+    "session_updated_at",
+    "pageview_count",
+    "referrer_medium",
+    "campaign_name",
+)
 _UPSERT_STATE = (
-    "INSERT INTO metrics_session_state (session_id, organization_id, day, segment_id, duration, label_id, "
-    "max_event_id, session_updated_at) VALUES ({p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}) "
-    "ON CONFLICT (session_id) DO UPDATE SET day = excluded.day, segment_id = excluded.segment_id, "
-    "duration = excluded.duration, label_id = excluded.label_id, max_event_id = excluded.max_event_id, "
-    "session_updated_at = excluded.session_updated_at"
+    f"INSERT INTO metrics_session_state ({', '.join(_STATE_COLUMNS)}) "
+    f"VALUES ({', '.join('{p}' for _ in _STATE_COLUMNS)}) ON CONFLICT (session_id) DO UPDATE SET "
+    + ", ".join(f"{name} = excluded.{name}" for name in _STATE_COLUMNS[1:])
 )
 
 
@@ -275,8 +274,9 @@ def _driver_sql(db: DBSession, template: str) -> tuple[str, bool]:
     return template.format(p="?" if sqlite else "%s"), sqlite
 
 
-def _apply(db: DBSession, organization_id: int, delta: dict[DeltaKey, Tally]) -> None:
+def _apply(db: DBSession, organization_id: int, families: dict[FamilyKey, Tally]) -> None:
     """Add the deltas to the rollup rows (upsert), then drop the rows that fell to zero."""
+    delta = _spread(families)
     sql, sqlite = _driver_sql(db, _UPSERT_ROLLUP)
     rows = [
         (
@@ -307,99 +307,52 @@ def _save_states(
     db: DBSession,
     organization_id: int,
     rows: list[_Row],
-    segments: dict[tuple[Any, ...], int],
+    full_ids: dict[tuple[Any, ...], int],
     events: dict[int, list[tuple[int, str, dict[str, Any]]]],
 ) -> None:
     sql, sqlite = _driver_sql(db, _UPSERT_STATE)
     values = [
         (
             r.id,
+            r.id,
             organization_id,
             r.day.isoformat() if sqlite else r.day,
-            segments[r.segment],
+            full_ids[r.segment],
             r.duration,
             r.label_id,
             max((i for i, _, _ in events.get(r.id, [])), default=0),
             sqlite_text(r.updated_at) if sqlite else r.updated_at,
+            *(
+                (r.journey.pageviews, r.journey.medium, r.journey.campaign)
+                if r.journey is not None
+                else (None, None, None)
+            ),
         )
         for r in rows
     ]
     db.connection().exec_driver_sql(sql, values)
 
 
-def pending_session_ids(db: DBSession, *, organization_id: int) -> list[int]:
-    """Sessions changed (or labelled) since the last catch-up, minus the margin; cheap when none are."""
-    since = db.scalar(
-        select(MetricsOrgState.rolled_through).where(MetricsOrgState.organization_id == organization_id)
-    )
-    sessions = select(Session.id).where(Session.organization_id == organization_id)
-    labelled = select(SessionLabel.session_id).where(SessionLabel.organization_id == organization_id)
-    if since is not None:
-        sessions = sessions.where(Session.updated_at >= since - CATCH_UP_MARGIN)
-        labelled = labelled.where(SessionLabel.timestamp >= since - CATCH_UP_MARGIN)
-    ids = set(db.scalars(sessions)) | set(db.scalars(labelled))
-    if not ids:
-        return []
-    return _not_current(db, organization_id, sorted(ids))
+def forget_sessions(db: DBSession, *, organization_id: int, states: Sequence[MetricsSessionState]) -> int:
+    """Take deleted sessions' shares out by their snapshots alone, and drop the snapshots.
 
-
-def _not_current(db: DBSession, organization_id: int, ids: list[int]) -> list[int]:
-    """Those of `ids` whose snapshot is missing or older than the session."""
-    out: list[int] = []
+    Only for snapshots without a label or events (label_id None, max_event_id 0): a deleted session's
+    label and events went with it (see catchup.py for the others). Returns how many."""
+    assert all(s.label_id is None and s.max_event_id == 0 for s in states)
+    values = segments.segment_values(db, {s.segment_id for s in states})
+    families = segments.segment_families(db, organization_id, set(values.values()))
+    delta: dict[FamilyKey, Tally] = defaultdict(Tally)
+    for state in states:
+        segment = values[state.segment_id]
+        part = contrib.session_part(segment[0], state.duration, None, journey_of(state))
+        _into(delta, state.day, families[segment], part, -1)
+    _apply(db, organization_id, delta)
+    ids = [s.session_id for s in states]
     for start in range(0, len(ids), CHUNK):
-        chunk = ids[start : start + CHUNK]
-        stmt = (
-            select(Session.id)
-            .outerjoin(MetricsSessionState, MetricsSessionState.session_id == Session.id)
-            .where(Session.organization_id == organization_id, Session.id.in_(chunk))
-            .where(
-                MetricsSessionState.session_id.is_(None)
-                | (MetricsSessionState.session_updated_at != Session.updated_at)
-                | (MetricsSessionState.label_id.is_distinct_from(Session.session_label_id))
+        db.execute(
+            delete(MetricsSessionState).where(
+                MetricsSessionState.session_id.in_(ids[start : start + CHUNK]),
+                MetricsSessionState.live_session_id.is_(None),
             )
         )
-        out += list(db.scalars(stmt))
-    return out
-
-
-def catch_up(db: DBSession, *, organization_id: int) -> int:
-    """Roll up every session changed since the last catch-up (a write transaction); returns how many."""
-    now = utcnow()
-    table = cast(Table, MetricsOrgState.__table__)
-    db.execute(
-        insert_for(db, table).on_conflict_do_nothing(index_elements=["organization_id"]),
-        [{"organization_id": organization_id, "rolled_through": datetime(2000, 1, 1, tzinfo=now.tzinfo)}],
-    )
-    state = db.scalar(
-        select(MetricsOrgState).where(MetricsOrgState.organization_id == organization_id).with_for_update()
-    )
-    assert state is not None
-    first = state.rolled_through.year == 2000
-    ids = _all_ids(db, organization_id) if first else pending_session_ids(db, organization_id=organization_id)
-    done = 0
-    for start in range(0, len(ids), CHUNK):
-        chunk = ids[start : start + CHUNK]
-        _lock(db, chunk)
-        done += record_rollups(db, organization_id=organization_id, session_ids=chunk)
-    state.rolled_through = now
-    db.flush()
-    return done
-
-
-def _all_ids(db: DBSession, organization_id: int) -> list[int]:
-    return list(
-        db.scalars(select(Session.id).where(Session.organization_id == organization_id).order_by(Session.id))
-    )
-
-
-def _lock(db: DBSession, ids: list[int]) -> None:
-    """Lock the sessions in the order ingest locks them, so the two never deadlock (PostgreSQL)."""
-    if db.get_bind().dialect.name != "postgresql":
-        return
-    stmt = (
-        select(Session.id)
-        .where(Session.id.in_(ids))
-        .order_by(Session.channel_manager_service, Session.channel_manager_sid)
-        .with_for_update()
-    )
-    db.execute(stmt).all()
+    return len(states)

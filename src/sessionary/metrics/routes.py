@@ -6,7 +6,7 @@ from fastapi import APIRouter, Depends, Request
 
 from sessionary.api.syllable import error_responses
 from sessionary.db import Database, session_scope
-from sessionary.metrics import rollup, service
+from sessionary.metrics import catchup, service
 from sessionary.metrics.schemas import MetricsRead
 from sessionary.sessions.filters import SessionFilter, filter_dependency
 from sessionary.tenancy.deps import Reader
@@ -34,8 +34,8 @@ def current_metrics(database: Database, *, organization_id: int, f: SessionFilte
     """The figures after rolling up what changed since the last look (a short job of its own, only when
     something did: then the figures are read in that same write transaction, so they include it)."""
     with session_scope(database.reader) as db:
-        if not service.by_segment(f) or not rollup.pending_session_ids(db, organization_id=organization_id):
+        if not service.by_segment(f) or not catchup.has_pending(db, organization_id=organization_id):
             return service.metrics(db, organization_id=organization_id, f=f)
     with session_scope(database.writer) as db:
-        rollup.catch_up(db, organization_id=organization_id)
+        catchup.catch_up(db, organization_id=organization_id)
         return service.metrics(db, organization_id=organization_id, f=f)

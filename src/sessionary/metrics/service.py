@@ -1,4 +1,6 @@
 """The overview figures, from the rollups when the filter is one of segments, else from the sessions.
+Journey (web/app) figures are rolled up like the others (contributions.py: journey, referrer_medium,
+campaign).
 
 Ranges are whole UTC days: start_datetime is taken back to its midnight, end_datetime forward to the
 next one (unless already midnight); the response says which range it counted. Without a range: the 30
@@ -22,8 +24,8 @@ from sessionary.ingest.models import Event
 from sessionary.journey.models import JourneySession
 from sessionary.labels.models import SessionLabel
 from sessionary.metrics import contributions as contrib
-from sessionary.metrics import rollup
-from sessionary.metrics.contributions import LabelFacts, Tally
+from sessionary.metrics import segments
+from sessionary.metrics.contributions import JourneyFacts, LabelFacts, Tally
 from sessionary.metrics.models import MetricsRollup, MetricsSegment
 from sessionary.metrics.schemas import (
     DayChannel,
@@ -75,8 +77,7 @@ def metrics(db: DBSession, *, organization_id: int, f: SessionFilter) -> Metrics
         rows, source = _from_rollups(db, organization_id, f, first, after), "rollup"
     else:
         rows, source = _from_sessions(db, organization_id, f, first, after), "sessions"
-    journey = journey_figures(db, organization_id=organization_id, f=f, first=first, after=after)
-    return _figures(rows, first, after, source, journey)
+    return _figures(rows, first, after, source)
 
 
 def by_segment(f: SessionFilter) -> bool:
@@ -110,15 +111,15 @@ def _from_rollups(db: DBSession, organization_id: int, f: SessionFilter, first: 
     )
     segment_filter = _segment_conditions(f)
     if segment_filter:
-        level = next(iter(segment_filter)) if len(segment_filter) == 1 else rollup.FULL
-        segments = select(MetricsSegment.id).where(
+        level = next(iter(segment_filter)) if len(segment_filter) == 1 else segments.FULL
+        chosen = select(MetricsSegment.id).where(
             MetricsSegment.organization_id == organization_id,
             MetricsSegment.level == level,
             *segment_filter.values(),
         )
-        stmt = stmt.where(MetricsRollup.segment_id.in_(segments))
+        stmt = stmt.where(MetricsRollup.segment_id.in_(chosen))
     else:
-        stmt = stmt.where(MetricsRollup.segment_id == rollup.ALL)
+        stmt = stmt.where(MetricsRollup.segment_id == segments.ALL)
     stmt = stmt.group_by(MetricsRollup.day, MetricsRollup.metric, MetricsRollup.key)
     return {
         (day, metric, key): Tally(int(c), int(e), float(t)) for day, metric, key, c, e, t in db.execute(stmt)
@@ -138,18 +139,14 @@ def _segment_conditions(f: SessionFilter) -> dict[str, Any]:
 
 
 def _from_sessions(db: DBSession, organization_id: int, f: SessionFilter, first: date, after: date) -> Rows:
-    """The same sums, computed from the matching sessions, their labels and events (exact, slower)."""
+    """The same sums, computed from the matching sessions, their labels, events and journey rows (exact,
+    slower)."""
     start = datetime.combine(first, time(0), tzinfo=UTC)
     end = datetime.combine(after, time(0), tzinfo=UTC)
     where = filters.conditions(organization_id, f.with_range(start, end))
     stmt = (
-        select(
-            Session.id,
-            Session.timestamp,
-            Session.channel_manager_type,
-            Session.duration,
-            Session.session_label_id,
-        )
+        select(*_SESSION_COLUMNS)
+        .outerjoin(JourneySession, JourneySession.session_id == Session.id)
         .where(*where)
         .order_by(Session.id)
     )
@@ -158,14 +155,34 @@ def _from_sessions(db: DBSession, organization_id: int, f: SessionFilter, first:
         labels = _labels(db, [r.session_label_id for r in chunk if r.session_label_id])
         events = _events(db, [r.id for r in chunk])
         for r in chunk:
+            label = labels.get(r.session_label_id or 0)
             parts = [
-                contrib.session_part(r.channel_manager_type, r.duration, labels.get(r.session_label_id or 0)),
+                contrib.session_part(r.channel_manager_type, r.duration, label, _journey(r)),
                 contrib.events_part(events.get(r.id, [])),
             ]
             for part in parts:
                 for (metric, key), tally in part.items():
                     rows[(r.timestamp.date(), metric, key)].add(tally)
     return rows
+
+
+_SESSION_COLUMNS = (
+    Session.id,
+    Session.timestamp,
+    Session.channel_manager_type,
+    Session.duration,
+    Session.session_label_id,
+    JourneySession.session_id.label("journey_id"),
+    JourneySession.pageview_count,
+    JourneySession.referrer_medium,
+    JourneySession.campaign_name,
+)
+
+
+def _journey(row: Any) -> JourneyFacts | None:
+    if row.journey_id is None:
+        return None
+    return JourneyFacts(row.pageview_count, row.referrer_medium, row.campaign_name)
 
 
 def _chunks(items: list[Any], size: int) -> Iterable[list[Any]]:
@@ -192,46 +209,6 @@ def _events(db: DBSession, ids: list[int]) -> dict[int, list[tuple[str, dict[str
     return out
 
 
-def journey_figures(
-    db: DBSession, *, organization_id: int, f: SessionFilter, first: date, after: date
-) -> JourneyFigures:
-    """Journey (web/app) figures of the matching sessions started in [first, after): sessions, page views,
-    top referrer media and campaign names. Not from the rollups: one grouped scan of the range's journey
-    sessions, index-only on ix_journey_session_figures (organization_id, created_date, referrer_medium,
-    campaign_name, pageview_count); joined to `session` only when another filter is given. A few dozen
-    (medium, campaign) groups, summed here."""
-    start = datetime.combine(first, time(0), tzinfo=UTC)
-    end = datetime.combine(after, time(0), tzinfo=UTC)
-    medium, campaign = JourneySession.referrer_medium, JourneySession.campaign_name
-    stmt = select(medium, campaign, func.count(), func.sum(JourneySession.pageview_count)).where(
-        JourneySession.organization_id == organization_id,
-        JourneySession.created_date >= start,
-        JourneySession.created_date < end,
-    )
-    others = f.with_range(None, None)
-    if not others.is_empty():
-        stmt = stmt.join(Session, Session.id == JourneySession.session_id).where(
-            *filters.conditions(organization_id, others)
-        )
-    sessions = pageviews = 0
-    media: dict[str, int] = defaultdict(int)
-    campaigns: dict[str, int] = defaultdict(int)
-    for medium_name, campaign_name, count, views in db.execute(stmt.group_by(medium, campaign)):
-        sessions, pageviews = sessions + int(count), pageviews + int(views or 0)
-        if medium_name is not None:
-            media[str(medium_name)] += int(count)
-        if campaign_name is not None:
-            campaigns[str(campaign_name)] += int(count)
-
-    def top(counts: dict[str, int]) -> list[NamedCount]:
-        ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:TOP]
-        return [NamedCount(name=name, sessions=n) for name, n in ranked]
-
-    return JourneyFigures(
-        sessions=sessions, pageviews=pageviews, top_referrer_media=top(media), top_campaigns=top(campaigns)
-    )
-
-
 @dataclass
 class _Sums:
     by_metric: dict[str, dict[str, Tally]]
@@ -247,7 +224,7 @@ def _sum(rows: Rows) -> _Sums:
     return _Sums(by_metric, by_day)
 
 
-def _figures(rows: Rows, first: date, after: date, source: str, journey: JourneyFigures) -> MetricsRead:
+def _figures(rows: Rows, first: date, after: date, source: str) -> MetricsRead:
     sums = _sum(rows)
     sessions = sums.by_metric["sessions"]
     count = sum(t.count for t in sessions.values())
@@ -282,8 +259,23 @@ def _figures(rows: Rows, first: date, after: date, source: str, journey: Journey
         top_issue_categories=[
             IssueFigure(category=k, sessions=t.count) for k, t in _top(sums.by_metric["issue"])
         ],
-        journey=journey,
+        journey=_journey_figures(sums.by_metric),
     )
+
+
+def _journey_figures(by_metric: dict[str, dict[str, Tally]]) -> JourneyFigures:
+    """Journey (web/app) sessions started in the range, their page views, top referrer media and campaigns."""
+    journeys = by_metric["journey"][""]
+    return JourneyFigures(
+        sessions=journeys.count,
+        pageviews=round(journeys.total),
+        top_referrer_media=_named(by_metric["referrer_medium"]),
+        top_campaigns=_named(by_metric["campaign"]),
+    )
+
+
+def _named(items: dict[str, Tally]) -> list[NamedCount]:
+    return [NamedCount(name=name, sessions=t.count) for name, t in _top(items)]
 
 
 def _top(items: dict[str, Tally]) -> list[tuple[str, Tally]]:
