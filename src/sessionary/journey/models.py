@@ -83,15 +83,6 @@ class JourneySession(Base):
     __table_args__ = (
         Index("ix_journey_session_customer", "customer_id", "type", "created_date"),
         Index("ix_journey_session_organization_id_created_date", "organization_id", "created_date"),
-        # The overview's journey figures: an index-only grouped scan of the range.
-        Index(
-            "ix_journey_session_figures",
-            "organization_id",
-            "created_date",
-            "referrer_medium",
-            "campaign_name",
-            "pageview_count",
-        ),
     )
 
     session_id: Mapped[int] = mapped_column(ForeignKey("session.id", ondelete="CASCADE"), primary_key=True)
@@ -115,8 +106,8 @@ class JourneySession(Base):
     # Everything else the Session shows (lastEvent, lastPage, mktCampaign, referrer, browser, device, ...),
     # camelCase as on the wire, plus the fold's own bookkeeping (event names seen, rule matches).
     state: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
-    # Copies of state's referrer.medium and mktCampaign.name (see journey.writer.figure_columns), so the
-    # overview groups by plain columns instead of extracting JSON.
+    # Copies of state's referrer.medium and mktCampaign.name (see journey.writer.figure_columns): what the
+    # overview's rollups count (metrics.contributions), as plain columns instead of extracted JSON.
     referrer_medium: Mapped[str | None] = mapped_column(String(_S))
     campaign_name: Mapped[str | None] = mapped_column(String(_S))
 

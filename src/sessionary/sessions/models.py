@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Boolean, Float, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import BigInteger, Boolean, Float, ForeignKey, Index, Integer, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from sessionary.db import Base
@@ -16,6 +16,19 @@ _S = 200  # length of short string columns
 _NAME_COLUMNS = ("agent_name", "agent_id", "prompt_name", "prompt_id", "channel_manager_type")
 
 
+# Columns that many sessions leave empty (web and app visits have no agent, prompt or conversation):
+# their indexes hold only the rows that have a value, so writing such a session skips them. A query
+# `name = ?` implies `name IS NOT NULL`, so both databases still use them (migration 0011).
+_PARTIAL = ("agent_name", "agent_id", "prompt_name", "prompt_id", "conversation_id")
+
+
+def _set_only(name: str) -> dict[str, Any]:
+    if name not in _PARTIAL:
+        return {}
+    where = text(f"{name} IS NOT NULL")
+    return {"sqlite_where": where, "postgresql_where": where}
+
+
 class Session(Base):
     __tablename__ = "session"
     __table_args__ = (
@@ -23,7 +36,7 @@ class Session(Base):
         # `id` last: the list's tie-breaker, so newest-first pages walk an index on PostgreSQL too.
         Index("ix_session_organization_id_timestamp", "organization_id", "timestamp", "id"),
         *(
-            Index(f"ix_session_org_{name}", "organization_id", name, "timestamp", "id")
+            Index(f"ix_session_org_{name}", "organization_id", name, "timestamp", "id", **_set_only(name))
             for name in _NAME_COLUMNS
         ),
         # Also walked newest-first per conversation, to derive the conversation's fields (conversations/).
@@ -33,6 +46,7 @@ class Session(Base):
             "conversation_id",
             "timestamp",
             "id",
+            **_set_only("conversation_id"),
         ),
     )
 
