@@ -1,5 +1,5 @@
-"""The journey event insert, straight to the driver's executemany (as ingest/event_rows.py does for native
-events): SQLAlchemy's per-row parameter processing cost more than the insert itself on large imports."""
+"""The journey event insert, straight to the driver's executemany (journey.rawsql; as ingest/event_rows.py
+does for native events): SQLAlchemy's per-row parameter processing cost more than the insert itself."""
 
 from __future__ import annotations
 
@@ -7,19 +7,14 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-import orjson
 from sqlalchemy.orm import Session as DBSession
 
-from sessionary.db_types import sqlite_text
+from sessionary.journey.rawsql import Raw
 
 _COLUMNS = (
     "id, organization_id, deployment_id, customer_id, kind, event_name, created_date, received_at, payload"
 )
-_INSERT = f"INSERT INTO journey_event ({_COLUMNS}) VALUES "
-_SQL = {
-    "sqlite": _INSERT + "(?, ?, ?, ?, ?, ?, ?, ?, ?)",
-    "postgresql": _INSERT + "(%s, %s, %s, %s, %s, %s, %s, %s, %s::jsonb)",
-}
+_SQL = f"INSERT INTO journey_event ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?j)"
 
 
 def insert(
@@ -27,8 +22,6 @@ def insert(
 ) -> None:
     """Insert journey events given as (id, organization, deployment, customer, kind, name, created,
     received, payload) tuples."""
-    connection = db.connection()
-    dialect = connection.dialect.name
-    when = sqlite_text if dialect == "sqlite" else (lambda value: value)
-    prepared = [(*row[:6], when(row[6]), when(row[7]), orjson.dumps(row[8]).decode()) for row in rows]
-    connection.exec_driver_sql(_SQL[dialect], prepared)
+    raw = Raw(db)
+    prepared = [(*row[:6], raw.when(row[6]), raw.when(row[7]), raw.json(row[8])) for row in rows]
+    raw.executemany(_SQL, prepared)

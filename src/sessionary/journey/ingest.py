@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -14,7 +13,7 @@ from sqlalchemy.orm import Session as DBSession
 from sessionary.config import Settings
 from sessionary.db import Database, session_scope
 from sessionary.errors import InvalidRequest
-from sessionary.journey import contacts, enrich, rules, store, urls
+from sessionary.journey import contacts, enrich, ids, rules, store, urls
 from sessionary.journey.deployments import SessionRules, check_domain, get_deployment
 from sessionary.journey.requests import AppEventRequest, WebEventRequest
 from sessionary.journey.sessionize import StoredEvent
@@ -195,7 +194,7 @@ def _incoming(
     body: WebEventRequest | AppEventRequest, kind: str, payload: dict[str, Any], deployment: DeploymentInfo
 ) -> Incoming:
     payload = {k: v for k, v in payload.items() if v is not None}
-    event = StoredEvent(str(uuid.uuid4()), body.created_date, kind, body.event_name, payload)
+    event = StoredEvent(ids.new_uuid(), body.created_date, kind, body.event_name, payload)
     return Incoming(
         deployment_id=deployment.id,
         deployment_name=deployment.name,

@@ -4,7 +4,6 @@ executemany. shortIds are taken (or kept) as sessions are collected."""
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
@@ -12,7 +11,7 @@ from typing import Any, cast
 from sqlalchemy import Table, delete
 from sqlalchemy.orm import Session as DBSession
 
-from sessionary.journey import shortids
+from sessionary.journey import ids, shortids
 from sessionary.journey.models import JourneySession
 from sessionary.journey.rawsql import Raw
 from sessionary.journey.sessionize import SessionState
@@ -78,7 +77,7 @@ class SessionWriter:
         for session in final:
             self.wanted.append(
                 shortids.Wanted(
-                    session.uuid or str(uuid.uuid4()),
+                    session.uuid or ids.new_uuid(),
                     session.short_id,
                     owner.short_id_length,
                     session.last_date + owner.timeout,
