@@ -9,7 +9,6 @@ numbers in a row the length grows by one digit (up to 6). A session that is alre
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -18,6 +17,7 @@ from typing import cast
 from sqlalchemy import Table, delete
 from sqlalchemy.orm import Session as DBSession
 
+from sessionary.journey import ids
 from sessionary.journey.models import ShortIdClaim
 from sessionary.journey.rawsql import Raw
 
@@ -35,7 +35,7 @@ _TAKE = (
 
 
 def _random(length: int) -> str:
-    return str(10 ** (length - 1) + secrets.randbelow(9 * 10 ** (length - 1)))
+    return str(10 ** (length - 1) + ids.randbelow(9 * 10 ** (length - 1)))
 
 
 @dataclass(frozen=True)
