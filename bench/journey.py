@@ -185,7 +185,7 @@ def main() -> None:
     parser.add_argument("--customers", type=int, default=50_000)
     parser.add_argument("--http-events", type=int, default=100_000)
     parser.add_argument("--import-events", type=int, default=1_000_000)
-    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--clients", type=int, default=64)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--skip", choices=("http", "import"), help="run only the other half")
     args = parser.parse_args()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -26,6 +25,7 @@ from sessionary.debug import routes as debug_routes
 from sessionary.errors import SessionaryError
 from sessionary.events import routes as events_routes
 from sessionary.gate import GateMiddleware
+from sessionary.gc_tuning import tune_gc
 from sessionary.ingest import routes as ingest_routes
 from sessionary.ingest.schemas import IngestBatch
 from sessionary.journey import routes as journey_routes
@@ -112,14 +112,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return {"status": "ok"}
 
     return app
-
-
-def tune_gc() -> None:
-    """Fewer cyclic-GC passes: an ingest batch allocates ~100k short-lived objects, and with Python's
-    default thresholds (700, 10, 10) the collector took a quarter of the ingest time. The objects made at
-    start-up are frozen out of collection; cycles are still collected, just less often."""
-    gc.freeze()
-    gc.set_threshold(50_000, 20, 20)
 
 
 def create_app_from_env() -> FastAPI:

@@ -29,6 +29,7 @@ from sessionary import migrate
 from sessionary.config import Settings
 from sessionary.db import open_database, session_scope
 from sessionary.errors import SessionaryError
+from sessionary.gc_tuning import tune_gc
 from sessionary.ingest import importer
 from sessionary.journey import importer as journey_importer
 from sessionary.journey.cli import deployments_app, outcomes_app, segments_app
@@ -137,6 +138,7 @@ def import_(
         return
     if org is None or file is None:
         raise _fail("give --org NAME and FILE for native events, or --journey FILE")
+    tune_gc()
     settings = Settings()
     migrate.upgrade(settings.database_url)
     database = open_database(settings.database_url, pool_size=1)
@@ -160,6 +162,7 @@ def import_(
 
 
 def _import_journey(file: Path, batch_size: int) -> None:
+    tune_gc()
     settings = Settings()
     migrate.upgrade(settings.database_url)
     database = open_database(settings.database_url, pool_size=1)
