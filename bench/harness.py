@@ -39,6 +39,8 @@ SQLITE_PRAGMAS = (
     "busy_timeout=30000",
     "cache_size=-65536",
     "temp_store=MEMORY",
+    "wal_autocheckpoint=10000",
+    "mmap_size=268435456",
 )
 
 

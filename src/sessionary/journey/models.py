@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from sessionary.db import Base
@@ -44,15 +44,22 @@ class Customer(Base):
     """One tracked visitor (a cookie or app install) of a deployment; the lock for its sessionization."""
 
     __tablename__ = "journey_customer"
-    __table_args__ = (UniqueConstraint("deployment_id", "cookie_id"),)
+    __table_args__ = (
+        UniqueConstraint("deployment_id", "cookie_id"),
+        # Most visitors never name themselves: only linked customers are indexed (migration 0011).
+        Index(
+            "ix_journey_customer_contact_id",
+            "contact_id",
+            sqlite_where=text("contact_id IS NOT NULL"),
+            postgresql_where=text("contact_id IS NOT NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
     organization_id: Mapped[int] = mapped_column(ForeignKey("organization.id", ondelete="CASCADE"))
     deployment_id: Mapped[str] = mapped_column(ForeignKey("journey_deployment.id", ondelete="CASCADE"))
     cookie_id: Mapped[str] = mapped_column(String(_S))
-    contact_id: Mapped[str | None] = mapped_column(
-        ForeignKey("journey_contact.id", ondelete="SET NULL"), index=True
-    )
+    contact_id: Mapped[str | None] = mapped_column(ForeignKey("journey_contact.id", ondelete="SET NULL"))
     # Over all the customer's sessions (WebEvent.totalEventCount / totalPageviewCount).
     event_count: Mapped[int] = mapped_column(Integer, default=0)
     pageview_count: Mapped[int] = mapped_column(Integer, default=0)
