@@ -35,6 +35,7 @@ class Raw:
         connection = db.connection()  # begins the session's transaction if it has not yet
         self.sqlite = connection.dialect.name == "sqlite"
         self.driver: Any = connection.connection.driver_connection
+        self._texts: dict[datetime, str] = {}
 
     def sql(self, text: str) -> str:
         return text.replace("?j", "?") if self.sqlite else _postgres(text)
@@ -58,10 +59,14 @@ class Raw:
                 cursor.close()
 
     def when(self, value: datetime | None) -> Any:
-        """A timestamp as this database's column takes it."""
+        """A timestamp as this database's column takes it (on SQLite, text: a row repeats its dates and
+        a batch its `now`, so each distinct one is formatted once)."""
         if value is None or not self.sqlite:
             return value
-        return sqlite_text(value)
+        text = self._texts.get(value)
+        if text is None:
+            text = self._texts[value] = sqlite_text(value)
+        return text
 
     def read_when(self, value: Any) -> datetime:
         """A timestamp as read back: aware UTC."""
