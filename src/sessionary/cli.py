@@ -130,11 +130,19 @@ def import_(
         typer.Option(exists=True, dir_okay=False, help="Journey web/app events (JSONL), of any age."),
     ] = None,
     batch_size: Annotated[int, typer.Option(min=1, max=10_000)] = 5000,
+    helpers: Annotated[
+        int | None,
+        typer.Option(
+            min=0, max=32, help="Journey: processes that parse and enrich lines (default: cores - 1)."
+        ),
+    ] = None,
 ) -> None:
     """Import native events (--org NAME FILE) or journey events (--journey FILE); re-running a native
     import is harmless."""
     if journey is not None:
-        _import_journey(journey, batch_size)
+        _import_journey(
+            journey, batch_size, max(0, (os.cpu_count() or 1) - 1) if helpers is None else helpers
+        )
         return
     if org is None or file is None:
         raise _fail("give --org NAME and FILE for native events, or --journey FILE")
@@ -161,7 +169,7 @@ def import_(
     typer.echo(f"imported {totals.lines} events: {totals.inserted} new, {totals.duplicates} duplicates")
 
 
-def _import_journey(file: Path, batch_size: int) -> None:
+def _import_journey(file: Path, batch_size: int, helpers: int) -> None:
     tune_gc()
     settings = Settings()
     migrate.upgrade(settings.database_url)
@@ -176,6 +184,8 @@ def _import_journey(file: Path, batch_size: int) -> None:
                 enricher=enricher,
                 batch_size=batch_size,
                 progress=lambda n: bar.advance(task, n),
+                helpers=helpers,
+                settings=settings,
             )
     except SessionaryError as exc:
         raise _fail(f"{exc.detail}; nothing of that batch was stored") from None

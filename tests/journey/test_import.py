@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
@@ -55,14 +56,19 @@ def _sessions(database: Database, deployment: str) -> list[tuple[str, int]]:
         return [(row.type, row.event_count) for row in rows]
 
 
+# 0: this process parses and enriches; 1: a helper process does, while this one writes.
+HELPERS = pytest.mark.parametrize("helpers", ["0", "1"])
+
+
+@HELPERS
 def test_import_journey_stores_old_events_in_any_order_and_sessionizes_them(
-    database_url: str, database: Database, org: Org, tmp_path: Path
+    database_url: str, database: Database, org: Org, tmp_path: Path, helpers: str
 ) -> None:
     deployment = make_deployment(database, org.id, "example.com")
     path = _write(tmp_path / "journey.jsonl", _lines(deployment))
     result = runner.invoke(
         app,
-        ["import", "--journey", str(path), "--batch-size", "3"],
+        ["import", "--journey", str(path), "--batch-size", "3", "--helpers", helpers],
         env={"SESSIONARY_DATABASE_URL": database_url},
     )
     assert result.exit_code == 0, result.output
@@ -79,8 +85,9 @@ def test_import_journey_stores_old_events_in_any_order_and_sessionizes_them(
         assert all(s.ended is None for s in states)  # timed out long ago: ended is derived on read
 
 
+@HELPERS
 def test_a_bad_line_is_reported_with_its_number_and_nothing_of_its_batch_is_stored(
-    database_url: str, database: Database, org: Org, tmp_path: Path
+    database_url: str, database: Database, org: Org, tmp_path: Path, helpers: str
 ) -> None:
     deployment = make_deployment(database, org.id, "example.com")
     good = [{"deploymentId": deployment, "type": "web", "event": web(f"c{n}", T0)} for n in range(3)]
@@ -91,7 +98,8 @@ def test_a_bad_line_is_reported_with_its_number_and_nothing_of_its_batch_is_stor
     }
     path = _write(tmp_path / "bad.jsonl", [*good[:2], off_site, good[2]])
     env = {"SESSIONARY_DATABASE_URL": database_url}
-    result = runner.invoke(app, ["import", "--journey", str(path), "--batch-size", "2"], env=env)
+    args = ["import", "--journey", str(path), "--batch-size", "2", "--helpers", helpers]
+    result = runner.invoke(app, args, env=env)
     assert result.exit_code == 1
     assert "line 3" in result.output
     assert "other.example.org" in result.output
@@ -106,9 +114,8 @@ def test_a_bad_line_is_reported_with_its_number_and_nothing_of_its_batch_is_stor
         ),
         ([{"deploymentId": deployment, "type": "fax", "event": {}}], "line 1: type"),
     ):
-        result = runner.invoke(
-            app, ["import", "--journey", str(_write(tmp_path / "x.jsonl", lines))], env=env
-        )
+        path = _write(tmp_path / "x.jsonl", lines)
+        result = runner.invoke(app, ["import", "--journey", str(path), "--helpers", helpers], env=env)
         assert result.exit_code == 1
         assert named in result.output, result.output
 

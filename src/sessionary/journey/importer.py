@@ -7,16 +7,20 @@ does not apply; the allowed domains do. Events may come in any order (sessions a
 
 from __future__ import annotations
 
-from collections import defaultdict
+import multiprocessing
+from collections import defaultdict, deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from multiprocessing.pool import AsyncResult
 from typing import IO, Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
-from sessionary.db import Database, session_scope
+from sessionary.config import Settings
+from sessionary.db import Database, open_database, session_scope
 from sessionary.db_types import utcnow
 from sessionary.errors import InvalidRequest, SessionaryError
+from sessionary.gc_tuning import tune_gc
 from sessionary.journey import ingest
 from sessionary.journey.ingest import DeploymentInfo, Enricher, Origin
 from sessionary.journey.requests import AppEventRequest, WebEventRequest
@@ -64,18 +68,19 @@ def parse_line(number: int, line: bytes) -> WebLine | AppLine:
         raise InvalidRequest(f"line {number}: {where}: {first['msg']}") from None
 
 
-def _batches(stream: IO[bytes], size: int) -> Iterator[tuple[list[tuple[int, WebLine | AppLine]], int]]:
-    batch: list[tuple[int, WebLine | AppLine]] = []
+def _chunks(stream: IO[bytes], size: int) -> Iterator[tuple[list[tuple[int, bytes]], int]]:
+    """The stream's non-blank lines, `size` at a time, with their numbers, and the bytes read for them."""
+    lines: list[tuple[int, bytes]] = []
     read = 0
     for number, line in enumerate(stream, start=1):
         read += len(line)
         if line.strip():
-            batch.append((number, parse_line(number, line)))
-        if len(batch) >= size:
-            yield batch, read
-            batch, read = [], 0
-    if batch or read:
-        yield batch, read
+            lines.append((number, line))
+        if len(lines) >= size:
+            yield lines, read
+            lines, read = [], 0
+    if lines or read:
+        yield lines, read
 
 
 class _Deployments:
@@ -107,6 +112,61 @@ def _incoming(
         raise InvalidRequest(f"line {number}: {exc.detail}") from None
 
 
+class _Preparer:
+    """Parses, checks and enriches lines: in this process, or in a helper process of the import."""
+
+    def __init__(self, database: Database, enricher: Enricher) -> None:
+        self.deployments, self.enricher = _Deployments(database), enricher
+
+    def prepare(self, lines: list[tuple[int, bytes]]) -> dict[int, list[Incoming]]:
+        """The lines' events ready to store, by organization (InvalidRequest names a bad line)."""
+        by_org: dict[int, list[Incoming]] = defaultdict(list)
+        for number, raw in lines:
+            line = parse_line(number, raw)
+            deployment = self.deployments.get(number, line.deployment_id)
+            by_org[deployment.organization_id].append(_incoming(number, line, deployment, self.enricher))
+        return dict(by_org)
+
+
+_HELPER: _Preparer | None = None
+
+
+def _start_helper(settings: Settings) -> None:
+    global _HELPER
+    tune_gc()
+    _HELPER = _Preparer(open_database(settings.database_url, pool_size=1), Enricher.from_settings(settings))
+
+
+def _prepare_in_helper(lines: list[tuple[int, bytes]]) -> dict[int, list[Incoming]]:
+    assert _HELPER is not None
+    return _HELPER.prepare(lines)
+
+
+def _prepared(
+    chunks: Iterator[tuple[list[tuple[int, bytes]], int]],
+    preparer: _Preparer,
+    helpers: int,
+    settings: Settings | None,
+) -> Iterator[tuple[dict[int, list[Incoming]], int]]:
+    """Each chunk prepared, in order. With helper processes, they parse and enrich the next chunks while
+    this process stores the current one (at most two chunks ahead per helper, so memory stays bounded)."""
+    if helpers <= 0 or settings is None:
+        for lines, read in chunks:
+            yield preparer.prepare(lines), read
+        return
+    context = multiprocessing.get_context("spawn")  # no fork of a process that runs threads
+    with context.Pool(helpers, initializer=_start_helper, initargs=(settings,)) as pool:
+        pending: deque[tuple[AsyncResult[dict[int, list[Incoming]]], int]] = deque()
+        for lines, read in chunks:
+            pending.append((pool.apply_async(_prepare_in_helper, (lines,)), read))
+            if len(pending) > 2 * helpers:
+                result, done = pending.popleft()
+                yield result.get(), done
+        while pending:
+            result, done = pending.popleft()
+            yield result.get(), done
+
+
 def import_events(
     database: Database,
     *,
@@ -114,15 +174,15 @@ def import_events(
     enricher: Enricher,
     batch_size: int = 5000,
     progress: Callable[[int], None] = lambda _bytes: None,
+    helpers: int = 0,
+    settings: Settings | None = None,
 ) -> JourneyImportTotals:
-    """Store every event of `stream`; a bad line stops the import before its batch is stored."""
+    """Store every event of `stream`; a bad line stops the import before its batch is stored. With
+    `helpers` > 0 (and the `settings` they open the database and enricher from), that many helper
+    processes parse and enrich lines while this one sessionizes and writes."""
     totals = JourneyImportTotals()
-    deployments = _Deployments(database)
-    for batch, read in _batches(stream, batch_size):
-        by_org: dict[int, list[Incoming]] = defaultdict(list)
-        for number, line in batch:
-            deployment = deployments.get(number, line.deployment_id)
-            by_org[deployment.organization_id].append(_incoming(number, line, deployment, enricher))
+    chunks = _chunks(stream, batch_size)
+    for by_org, read in _prepared(chunks, _Preparer(database, enricher), helpers, settings):
         with session_scope(database.writer) as db:
             for organization_id, incoming in sorted(by_org.items()):
                 ingest.record(
@@ -132,6 +192,6 @@ def import_events(
                     now=utcnow(),
                     phone_region=enricher.phone_region,
                 )
-        totals.events += len(batch)
+                totals.events += len(incoming)
         progress(read)
     return totals
