@@ -30,7 +30,7 @@ from sessionary.ingest import routes as ingest_routes
 from sessionary.ingest.schemas import IngestBatch
 from sessionary.journey import routes as journey_routes
 from sessionary.journey.batcher import GroupCommit
-from sessionary.journey.fastpath import JourneyIngestMiddleware
+from sessionary.journey.fastpath import serve_first
 from sessionary.journey.ingest import DeploymentCache, Enricher
 from sessionary.journey.openapi import document_ingest
 from sessionary.journey.requests import AppEventRequest, WebEventRequest
@@ -93,8 +93,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(BodyLimitMiddleware, limits={ingest_routes.EVENTS_PATH: settings.ingest_max_bytes})
     app.add_middleware(GateMiddleware, paths={ingest_routes.EVENTS_PATH}, limit=settings.ingest_concurrency)
     app.add_middleware(ControlCharacterPathMiddleware)
-    # Outermost: the browser-facing journey ingest paths skip the rest (see journey/fastpath.py).
-    app.add_middleware(JourneyIngestMiddleware, max_bytes=settings.journey_max_body_bytes)
     add_component_schemas(app, IngestBatch, SessionLabelCreate, WebEventRequest, AppEventRequest)
     document_ingest(app)
     # /api/v2 answers errors as Genesys ErrorBody, the rest of the API as Syllable {"detail": ...}.
@@ -106,6 +104,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         StarletteHTTPException, genesys.per_face(http_exception_handler, genesys.http_error)
     )
     mount_console(app, settings)
+    # In front of every layer: the browser-facing journey ingest paths skip the rest (journey/fastpath.py).
+    serve_first(app, max_bytes=settings.journey_max_body_bytes)
 
     @app.get("/healthz", tags=["meta"], include_in_schema=False)
     def healthz() -> dict[str, str]:

@@ -3,11 +3,12 @@
 `POST /api/v2/journey/deployments/{deploymentId}/webevents` and `.../appevents` take one event per request
 from every visitor's browser or app, so their per-request cost decides what a server can take. Routed
 through FastAPI they passed a dozen middlewares and a linear match against every route, which cost more
-CPU than validating, enriching and storing the event. This ASGI middleware, the outermost of the app,
-answers them itself: read the body (413 past `max_bytes`), look up the deployment (cached), validate the
-body straight from the bytes, enrich it, hand it to the process's writer thread (journey.batcher) and
-answer 201 once it is committed. Errors are Genesys ErrorBody as on the rest of /api/v2; CORS allows any
-origin (the deployment's allowed domains are the real check). journey.openapi documents both operations.
+CPU than validating, enriching and storing the event. This ASGI middleware, put in front of the whole
+stack (`serve_first`), answers them itself: read the body (413 past `max_bytes`), look up the deployment
+(cached), validate the body straight from the bytes, enrich it, hand it to the process's writer thread
+(journey.batcher) and answer 201 once it is committed. Errors are Genesys ErrorBody as on the rest of
+/api/v2; CORS allows any origin (the deployment's allowed domains are the real check). journey.openapi
+documents both operations.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any
 
 import orjson
 from pydantic import BaseModel, ValidationError
+from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.middleware.cors import CORSMiddleware
@@ -135,3 +137,16 @@ def _origin(scope: Scope) -> Origin:
         forwarded_for=_header(scope, b"x-forwarded-for"),
         user_agent=_header(scope, b"user-agent"),
     )
+
+
+def serve_first(app: Starlette, *, max_bytes: int) -> None:
+    """Put the middleware in front of everything, Starlette's and FastAPI's own layers included (error
+    pages, telemetry, body limits, the console's cookie session): none of them applies to these two paths,
+    and each cost CPU on every event. Starlette builds its stack on the first request, after the app is
+    set up, and sets scope["app"] before calling it."""
+    build = app.build_middleware_stack
+
+    def build_with_ingest_first() -> ASGIApp:
+        return JourneyIngestMiddleware(build(), max_bytes=max_bytes)
+
+    app.build_middleware_stack = build_with_ingest_first  # type: ignore[method-assign]
