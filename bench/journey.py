@@ -19,6 +19,7 @@ import random
 import sqlite3
 import subprocess
 import time
+import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -42,6 +43,9 @@ from harness import (
 )
 
 TARGET_HTTP = 1_500
+EVENT_COLUMNS = (
+    "id, organization_id, deployment_id, customer_id, kind, event_name, created_date, received_at, payload"
+)
 TARGET_IMPORT = 20_000
 PAGES = ("/", "/shoes", "/socks", "/cart", "/checkout", "/help")
 LANDINGS = (
@@ -176,6 +180,76 @@ def run_import(kind: str, work: Path, args: argparse.Namespace) -> list[tuple[st
     ]
 
 
+def _limit_rows(target: Target, deployment: str, count: int) -> tuple[Any, list[tuple[Any, ...]]]:
+    """A connection to `target` and `count` journey_event rows of one new customer, in the driver's form."""
+    sqlite = target.kind == "sqlite"
+    conn: Any = target.connect_sqlite() if sqlite else target.connect_pg()
+    mark = "?" if sqlite else "%s"
+    org = conn.execute(f"SELECT organization_id FROM journey_deployment WHERE id = {mark}", (deployment,))
+    organization_id = org.fetchone()[0]
+    conn.execute(
+        "INSERT INTO journey_customer"
+        " (organization_id, deployment_id, cookie_id, event_count, pageview_count)"
+        f" VALUES ({mark}, {mark}, 'limit', 0, 0)",
+        (organization_id, deployment),
+    )
+    customer = conn.execute("SELECT id FROM journey_customer WHERE cookie_id = 'limit'").fetchone()[0]
+    if not sqlite:
+        conn.commit()
+    now = datetime.now(UTC)
+    when = (lambda d: d.isoformat(" ", "microseconds")[:26]) if sqlite else (lambda d: d)
+    payload = orjson.dumps(_event("limit", now, 1, random.Random(SEED))).decode()
+    rows = [
+        (
+            str(uuid.uuid4()),
+            organization_id,
+            deployment,
+            customer,
+            "web",
+            "page_viewed",
+            when(now),
+            when(now),
+            payload,
+        )
+        for _ in range(count)
+    ]
+    return conn, rows
+
+
+def run_limits(kind: str, work: Path, args: argparse.Namespace) -> list[tuple[str, str]]:
+    """The database's own limits, on a fresh migrated database, straight through the driver: (a) one durable
+    transaction per event (BEGIN, INSERT the event row, COMMIT); (b) event rows alone by executemany, 5,000
+    per transaction. Neither sessionizes or touches a session: they bound what storing the events costs."""
+    with fresh_database(kind, work, "limit", args.pg_url) as target:
+        deployment = _deployment(target)
+        conn, rows = _limit_rows(target, deployment, min(args.http_events, 20_000) + args.import_events)
+        sqlite = kind == "sqlite"
+        marks = ", ".join(["?" if sqlite else "%s"] * 8 + ["?" if sqlite else "%s::jsonb"])
+        insert = f"INSERT INTO journey_event ({EVENT_COLUMNS}) VALUES ({marks})"
+        single, bulk = rows[: min(args.http_events, 20_000)], rows[min(args.http_events, 20_000) :]
+        try:
+            started = time.perf_counter()
+            for row in single:
+                if sqlite:
+                    conn.execute("BEGIN IMMEDIATE")
+                conn.execute(insert, row)
+                conn.commit() if not sqlite else conn.execute("COMMIT")
+            single_rate = len(single) / (time.perf_counter() - started)
+            started = time.perf_counter()
+            for start in range(0, len(bulk), 5000):
+                if sqlite:
+                    conn.execute("BEGIN IMMEDIATE")
+                conn.cursor().executemany(insert, bulk[start : start + 5000])
+                conn.commit() if not sqlite else conn.execute("COMMIT")
+            bulk_rate = len(bulk) / (time.perf_counter() - started)
+        finally:
+            conn.close()
+    return [
+        ("(a) database limit", f"{single_rate:,.0f} transactions/s of one event row each (no sessions)"),
+        ("(b) database limit", f"{bulk_rate:,.0f} event rows/s, 5,000 per transaction (no sessions)"),
+    ]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -195,6 +269,7 @@ def main() -> None:
             rows += run_http(args.db, work, args)
         if args.skip != "import":
             rows += run_import(args.db, work, args)
+        rows += run_limits(args.db, work, args)
         if args.db == "sqlite":
             rows.append(("SQLite", sqlite_version()))
     print_block("journey sessionization", rows)

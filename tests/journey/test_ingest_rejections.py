@@ -147,3 +147,9 @@ def test_other_methods_on_the_ingest_paths_get_405_naming_the_allowed_ones(
     response = client.get(f"/api/v2/journey/deployments/{deployment_id}/webevents")
     _error(response, 405)
     assert response.headers["allow"] == "POST, OPTIONS"
+
+
+def test_a_deployment_id_with_a_control_character_is_not_found(client: httpx.Client) -> None:
+    response = client.post("/api/v2/journey/deployments/a%00b/webevents", json=web(cookie(), now()))
+    assert response.status_code == 404
+    assert response.json()["code"] == "not.found"

@@ -36,7 +36,8 @@ from sessionary.journey.batcher import GroupCommit
 from sessionary.journey.ingest import DeploymentCache, Enricher, Origin
 from sessionary.journey.requests import AppEventRequest, WebEventRequest
 
-INGEST_PATH = re.compile(r"^/api/v2/journey/deployments/([^/]+)/(webevents|appevents)$")
+# A deployment id with a control character is left to the app (ControlCharacterPathMiddleware: 404).
+INGEST_PATH = re.compile(r"^/api/v2/journey/deployments/([^/\x00-\x1f\x7f]+)/(webevents|appevents)$")
 _LOG = logging.getLogger(__name__)
 _ANY_ORIGIN = {"access-control-allow-origin": "*"}
 
