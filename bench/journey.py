@@ -19,7 +19,6 @@ import random
 import sqlite3
 import subprocess
 import time
-import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -41,6 +40,7 @@ from harness import (
     verdict,
     workspace,
 )
+from sessionary.journey.ids import new_uuid
 
 TARGET_HTTP = 1_500
 EVENT_COLUMNS = (
@@ -199,20 +199,8 @@ def _limit_rows(target: Target, deployment: str, count: int) -> tuple[Any, list[
     now = datetime.now(UTC)
     when = (lambda d: d.isoformat(" ", "microseconds")[:26]) if sqlite else (lambda d: d)
     payload = orjson.dumps(_event("limit", now, 1, random.Random(SEED))).decode()
-    rows = [
-        (
-            str(uuid.uuid4()),
-            organization_id,
-            deployment,
-            customer,
-            "web",
-            "page_viewed",
-            when(now),
-            when(now),
-            payload,
-        )
-        for _ in range(count)
-    ]
+    fixed = (organization_id, deployment, customer, "web", "page_viewed", when(now), when(now), payload)
+    rows = [(new_uuid(), *fixed) for _ in range(count)]  # ids as the product makes them (UUIDv7)
     return conn, rows
 
 
