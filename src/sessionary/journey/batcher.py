@@ -15,8 +15,7 @@ import threading
 from collections import defaultdict
 from dataclasses import dataclass
 
-from sessionary.db import Database, session_scope
-from sessionary.db_types import utcnow
+from sessionary.db import Database
 from sessionary.journey import ingest
 from sessionary.journey.rules import RuleCache
 from sessionary.journey.sessionize import SessionState
@@ -95,19 +94,12 @@ class GroupCommit:
         by_org: dict[int, list[_Item]] = defaultdict(list)
         for item in batch:
             by_org[item.organization_id].append(item)
-        now = utcnow()
-        with session_scope(self.database.writer) as db:
-            results = {
-                org: ingest.record(
-                    db,
-                    organization_id=org,
-                    incoming=[i.incoming for i in items],
-                    now=now,
-                    phone_region=self.phone_region,
-                    rule_cache=self.rules,
-                )
-                for org, items in sorted(by_org.items())
-            }
+        results = ingest.record_batch(
+            self.database,
+            {org: [i.incoming for i in items] for org, items in by_org.items()},
+            phone_region=self.phone_region,
+            rule_cache=self.rules,
+        )
         for org, items in by_org.items():
             for item in items:
                 item.session = results[org].sessions[item.incoming.event.id]

@@ -18,7 +18,6 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from sessionary.config import Settings
 from sessionary.db import Database, open_database, session_scope
-from sessionary.db_types import utcnow
 from sessionary.errors import InvalidRequest, SessionaryError
 from sessionary.gc_tuning import tune_gc
 from sessionary.journey import ingest
@@ -183,15 +182,7 @@ def import_events(
     totals = JourneyImportTotals()
     chunks = _chunks(stream, batch_size)
     for by_org, read in _prepared(chunks, _Preparer(database, enricher), helpers, settings):
-        with session_scope(database.writer) as db:
-            for organization_id, incoming in sorted(by_org.items()):
-                ingest.record(
-                    db,
-                    organization_id=organization_id,
-                    incoming=incoming,
-                    now=utcnow(),
-                    phone_region=enricher.phone_region,
-                )
-                totals.events += len(incoming)
+        ingest.record_batch(database, by_org, phone_region=enricher.phone_region)
+        totals.events += sum(len(incoming) for incoming in by_org.values())
         progress(read)
     return totals

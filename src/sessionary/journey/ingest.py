@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session as DBSession
 
 from sessionary.config import Settings
 from sessionary.db import Database, session_scope
+from sessionary.db_types import utcnow
 from sessionary.errors import InvalidRequest
 from sessionary.journey import contacts, enrich, ids, rules, store, urls
 from sessionary.journey.deployments import SessionRules, check_domain, get_deployment
@@ -233,3 +234,26 @@ def record(
         for customer in stored.customers.values():
             customer.contact_id = links.get(customer.id, customer.contact_id)
     return stored
+
+
+def record_batch(
+    database: Database,
+    by_org: Mapping[int, Sequence[Incoming]],
+    *,
+    phone_region: str = "US",
+    rule_cache: rules.RuleCache | None = None,
+) -> dict[int, Stored]:
+    """Store the events of each organization (in id order) in one write transaction; what each stored."""
+    now = utcnow()
+    with session_scope(database.writer) as db:
+        return {
+            org: record(
+                db,
+                organization_id=org,
+                incoming=incoming,
+                now=now,
+                phone_region=phone_region,
+                rule_cache=rule_cache,
+            )
+            for org, incoming in sorted(by_org.items())
+        }

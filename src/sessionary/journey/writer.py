@@ -12,14 +12,12 @@ from sqlalchemy import Table, delete
 from sqlalchemy.orm import Session as DBSession
 
 from sessionary.journey import ids, shortids
-from sessionary.journey.models import JourneySession
 from sessionary.journey.rawsql import Raw
 from sessionary.journey.sessionize import SessionState
 from sessionary.sessions.models import Session
 
 SERVICE = "journey"  # channel_manager_service of every journey session row
 _SESSIONS = cast(Table, Session.__table__)
-_JSESSIONS = cast(Table, JourneySession.__table__)
 _CHUNK = 400
 # The columns a session's start decides (in `session` and `journey_session`).
 _START_COLUMNS = frozenset({"timestamp", "started_at", "first_event_at", "created_date"})
