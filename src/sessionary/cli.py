@@ -37,6 +37,11 @@ from sessionary.journey.ingest import Enricher
 from sessionary.sessions.filters import Direction, LabelCodeFilter, SessionFilter
 from sessionary.tenancy import service as tenancy
 
+NATIVE_BATCH = 5000
+# Journey events touch customers and sessions all over the tables: bigger transactions write each page
+# they change fewer times (measured: 25,000 per transaction took a third less commit time than 5,000).
+JOURNEY_BATCH = 25_000
+
 app = typer.Typer(help="sessionary: record, search and serve conversation sessions.", no_args_is_help=True)
 keys_app = typer.Typer(help="API keys.", no_args_is_help=True)
 db_app = typer.Typer(help="The database.", no_args_is_help=True)
@@ -129,7 +134,12 @@ def import_(
         Path | None,
         typer.Option(exists=True, dir_okay=False, help="Journey web/app events (JSONL), of any age."),
     ] = None,
-    batch_size: Annotated[int, typer.Option(min=1, max=10_000)] = 5000,
+    batch_size: Annotated[
+        int | None,
+        typer.Option(
+            min=1, max=100_000, help="Lines per transaction (default: 5,000 native, 25,000 journey)."
+        ),
+    ] = None,
     helpers: Annotated[
         int | None,
         typer.Option(
@@ -141,7 +151,9 @@ def import_(
     import is harmless."""
     if journey is not None:
         _import_journey(
-            journey, batch_size, max(0, (os.cpu_count() or 1) - 1) if helpers is None else helpers
+            journey,
+            batch_size or JOURNEY_BATCH,
+            max(0, (os.cpu_count() or 1) - 1) if helpers is None else helpers,
         )
         return
     if org is None or file is None:
@@ -159,7 +171,7 @@ def import_(
                 database,
                 organization_id=organization_id,
                 stream=stream,
-                batch_size=batch_size,
+                batch_size=batch_size or NATIVE_BATCH,
                 progress=lambda n: bar.advance(task, n),
             )
     except SessionaryError as exc:

@@ -27,6 +27,8 @@ CASES = [
     ("bad timestamp", _with({"timestamp": "half past ten"}), ["timestamp"]),
     ("missing service", _with({}, drop="channel_manager_service"), ["channel_manager_service"]),
     ("missing sid", _with({}, drop="channel_manager_sid"), ["channel_manager_sid"]),
+    # journey (web/app) sessions are stored under this service: a native one must not pose as one
+    ("reserved service", _with({"channel_manager_service": "journey"}), ["channel_manager_service"]),
     ("unknown envelope key", _with({"colour": "red"}), ["colour"]),
     ("transcript source", _with({"data": {"source": "robot", "text": "hi"}}), ["data", "source"]),
     ("transcript text", _with({"data": {"source": "user"}}), ["data", "text"]),

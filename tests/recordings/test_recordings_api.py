@@ -371,6 +371,8 @@ def test_empty_or_bad_fields_are_422_naming_the_field(
     _invalid(_post(client, org, [nul, sid, wav]), ["body", "channel_manager_service"])
     latin1 = ("channel_manager_service", None, b"caf\xe9")
     _invalid(_post(client, org, [latin1, sid, wav]), ["body", "channel_manager_service"])
+    journey = ("channel_manager_service", None, b"journey")  # web/app sessions' service: reserved
+    _invalid(_post(client, org, [journey, sid, wav]), ["body", "channel_manager_service"])
     _invalid(_post(client, org, [service, sid, wav, wav]), ["body", "file"])
 
 

@@ -4,11 +4,22 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, JsonValue, StrictFloat, StrictInt
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, JsonValue, StrictFloat, StrictInt
 
+from sessionary.sessions.models import JOURNEY_SERVICE
 from sessionary.types import UTCTimestamp
 
 Name = Annotated[str, Field(min_length=1, max_length=200)]
+
+
+def _not_journey(value: str) -> str:
+    if value == JOURNEY_SERVICE:
+        raise ValueError(f"'{JOURNEY_SERVICE}' is reserved for web/app sessions of the journey API")
+    return value
+
+
+# A native session's channel_manager_service: any name but the one journey sessions are stored under.
+Service = Annotated[Name, AfterValidator(_not_journey)]
 ShortText = Annotated[str, Field(max_length=200)]
 
 
@@ -87,7 +98,7 @@ class CustomData(_Strict):
 class _EventBase(_Strict):
     event_id: Name
     timestamp: UTCTimestamp
-    channel_manager_service: Name
+    channel_manager_service: Service
     channel_manager_sid: Name
 
 

@@ -50,7 +50,7 @@ class Raw:
             cursor.close()
 
     def executemany(self, text: str, rows: Iterable[Sequence[Any]]) -> None:
-        rows = [tuple(row) for row in rows]
+        rows = rows if isinstance(rows, list) else [tuple(row) for row in rows]
         if rows:
             cursor = self.driver.cursor()
             try:

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from sessionary.journey.rules import CompiledRule
 from sessionary.journey.urls import campaign_key
@@ -34,8 +34,9 @@ LATEST_WINS = (
 MAX_LIST = 100  # values kept per attribute list, search terms and event names
 
 
-@dataclass(frozen=True)
-class StoredEvent:
+class StoredEvent(NamedTuple):
+    """One event as sessionization sees it (a tuple: cheap to build and to pass between processes)."""
+
     id: str
     created: datetime
     kind: str  # web | app

@@ -14,7 +14,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 from sqlalchemy import Table, literal, select, tuple_
 from sqlalchemy.engine import Row
@@ -48,9 +48,9 @@ _SESSIONS_OF = (
 _SESSION_ORDER = "ORDER BY created_date, first_event_id"
 
 
-@dataclass(frozen=True)
-class Incoming:
-    """A validated, enriched event and what its deployment says about sessionizing it."""
+class Incoming(NamedTuple):
+    """A validated, enriched event and what its deployment says about sessionizing it (a tuple: the
+    import's helper processes send thousands of them at a time)."""
 
     deployment_id: str
     deployment_name: str
@@ -58,6 +58,10 @@ class Incoming:
     event: StoredEvent
     timeout: timedelta
     short_id_length: int
+    # The event row's payload (JSON text) and createdDate as the database takes them, when made ahead
+    # (event_rows.pack, in the import's helper processes); None: made at insert.
+    payload_json: str | None = None
+    created_sql: Any = None
 
 
 @dataclass
@@ -92,16 +96,16 @@ def store_events(
     result.customers = lock_customers(
         db, organization_id, sorted({(i.deployment_id, i.cookie) for i in incoming})
     )
-    _insert_events(db, organization_id, incoming, result, now)
+    in_order = _insert_events(db, organization_id, incoming, result, now)
     groups: dict[tuple[int, str], list[Incoming]] = defaultdict(list)
-    for item in incoming:
+    for item in in_order:  # so each group's events are in order too
         groups[(result.customers[(item.deployment_id, item.cookie)].id, item.event.kind)].append(item)
     cutoff = min(i.event.created - i.timeout for i in incoming)
     loaded = _load_sessions(db, [c for c, _ in groups], cutoff)
     writer = SessionWriter(db, organization_id, now)
     for (customer_id, kind), items in sorted(groups.items()):
         first = items[0]
-        new_events = sorted((i.event for i in items), key=lambda e: e.key)
+        new_events = [i.event for i in items]
         final, dropped = _derive(
             db, customer_id, kind, loaded.get((customer_id, kind), []), new_events, first, rules
         )
@@ -114,12 +118,19 @@ def store_events(
             first.short_id_length,
         )
         writer.write(final, dropped, owner)
-        for session in final:
-            for event in new_events:
-                if session.first_key <= event.key <= session.last_key:
-                    result.sessions[event.id] = session
+        _assign(result.sessions, final, new_events)
     writer.flush()
     return result
+
+
+def _assign(sessions: dict[str, SessionState], final: list[SessionState], events: list[StoredEvent]) -> None:
+    """Record each event's session (both lists in order; each event lies within one session)."""
+    index = 0
+    for event in events:
+        key = event.key
+        while index < len(final) - 1 and key > final[index].last_key:
+            index += 1
+        sessions[event.id] = final[index]
 
 
 def lock_customers(
@@ -145,32 +156,27 @@ def lock_customers(
 
 def _insert_events(
     db: DBSession, organization_id: int, incoming: Sequence[Incoming], result: Stored, now: datetime
-) -> None:
-    """Insert the events with the customer totals they bring (WebEvent.totalEventCount, ...)."""
+) -> list[Incoming]:
+    """Insert the events with the customer totals they bring (WebEvent.totalEventCount, ...); returns
+    them in (createdDate, id) order."""
+    raw = Raw(db)
+    received = raw.when(now)
     rows = []
-    for item in sorted(incoming, key=lambda i: i.event.key):
+    in_order = sorted(incoming, key=lambda i: i.event.key)
+    for item in in_order:
+        event = item.event
         customer = result.customers[(item.deployment_id, item.cookie)]
         customer.event_count += 1
-        customer.pageview_count += item.event.name == "page_viewed"
-        result.totals[item.event.id] = (customer.event_count, customer.pageview_count)
-        payload = {**item.event.payload, "totalEventCount": customer.event_count}
-        payload["totalPageviewCount"] = customer.pageview_count
-        rows.append(
-            (
-                item.event.id,
-                organization_id,
-                item.deployment_id,
-                customer.id,
-                item.event.kind,
-                item.event.name,
-                item.event.created,
-                now,
-                payload,
-            )
-        )
-    event_rows.insert(db, rows)
+        customer.pageview_count += event.name == "page_viewed"
+        result.totals[event.id] = (customer.event_count, customer.pageview_count)
+        packed = item if item.payload_json is not None else event_rows.pack(item, raw.sqlite)
+        payload = event_rows.with_totals(packed.payload_json, customer.event_count, customer.pageview_count)
+        row = (event.id, organization_id, item.deployment_id, customer.id, event.kind, event.name)
+        rows.append((*row, packed.created_sql, received, payload))
+    event_rows.insert(raw, rows)
     counts = [(c.event_count, c.pageview_count, c.id) for c in result.customers.values()]
-    Raw(db).executemany(_COUNTS, counts)
+    raw.executemany(_COUNTS, counts)
+    return in_order
 
 
 def _load_sessions(

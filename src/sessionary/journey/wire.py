@@ -12,7 +12,9 @@ from pydantic.alias_generators import to_camel
 
 def millis_z(value: datetime) -> str:
     """A UTC timestamp as Genesys writes it: milliseconds and `Z`."""
-    return value.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    if value.tzinfo is not UTC:
+        value = value.astimezone(UTC)
+    return value.isoformat(timespec="milliseconds")[:23] + "Z"  # drops "+00:00"; years are 4 digits
 
 
 GDate = Annotated[datetime, PlainSerializer(millis_z, return_type=str, when_used="json")]

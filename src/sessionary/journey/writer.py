@@ -14,13 +14,11 @@ from sqlalchemy.orm import Session as DBSession
 from sessionary.journey import ids, shortids
 from sessionary.journey.rawsql import Raw
 from sessionary.journey.sessionize import SessionState
-from sessionary.sessions.models import Session
+from sessionary.sessions.models import JOURNEY_SERVICE, Session
 
-SERVICE = "journey"  # channel_manager_service of every journey session row
+SERVICE = JOURNEY_SERVICE  # channel_manager_service of every journey session row
 _SESSIONS = cast(Table, Session.__table__)
 _CHUNK = 400
-# The columns a session's start decides (in `session` and `journey_session`).
-_START_COLUMNS = frozenset({"timestamp", "started_at", "first_event_at", "created_date"})
 _JSON_COLUMNS = frozenset({"state", "field_versions"})
 FIGURE_LENGTH = 200  # referrer_medium / campaign_name keep this many characters (the column's length)
 
@@ -106,40 +104,46 @@ class SessionWriter:
             self.db.execute(delete(_SESSIONS).where(_SESSIONS.c.id.in_(ids[start : start + _CHUNK])))
         shortids.release(self.db, self.organization_id, [s.uuid for s in self.deleted if s.uuid])
 
-    def _session_columns(self, session: SessionState) -> dict[str, Any]:
-        return {
-            "timestamp": session.created,
-            "duration": float(session.duration),
-            "started_at": session.created,
-            "first_event_at": session.created,
-            "last_event_at": session.last_date,
-            "ended_at": session.ended,
-            "event_count": session.event_count,
-            "updated_at": self.now,
-        }
+    def _session_columns(self, session: SessionState, start: bool = True) -> dict[str, Any]:
+        """The `session` columns a session decides, in the driver's form (`start`: with its start's)."""
+        when = self.raw.when
+        columns = {"timestamp": when(session.created)} if start else {}
+        columns["duration"] = float(session.duration)
+        if start:
+            columns["started_at"] = columns["first_event_at"] = columns["timestamp"]
+        columns["last_event_at"] = when(session.last_date)
+        columns["ended_at"] = when(session.ended)
+        columns["event_count"] = session.event_count
+        columns["updated_at"] = when(self.now)
+        return columns
 
-    @staticmethod
-    def _journey_columns(session: SessionState) -> dict[str, Any]:
-        return {
-            "short_id": session.short_id,
-            "created_date": session.created,
-            "first_event_id": session.first_event_id,
-            "last_event_date": session.last_date,
-            "last_event_id": session.last_event_id,
-            "ended_date": session.ended,
-            "event_count": session.event_count,
-            "pageview_count": session.pageview_count,
-            "screenview_count": session.screenview_count,
-            "authenticated": session.authenticated,
-            "state": session.wire,
-            **figure_columns(session.wire),
-        }
+    def _journey_columns(self, session: SessionState, start: bool = True) -> dict[str, Any]:
+        """The `journey_session` columns a session decides, in the driver's form."""
+        when = self.raw.when
+        columns: dict[str, Any] = {"short_id": session.short_id}
+        if start:
+            columns["created_date"] = when(session.created)
+        columns["first_event_id"] = session.first_event_id
+        columns["last_event_date"] = when(session.last_date)
+        columns["last_event_id"] = session.last_event_id
+        columns["ended_date"] = when(session.ended)
+        columns["event_count"] = session.event_count
+        columns["pageview_count"] = session.pageview_count
+        columns["screenview_count"] = session.screenview_count
+        columns["authenticated"] = session.authenticated
+        columns["state"] = self.raw.json(session.wire)
+        columns.update(figure_columns(session.wire))
+        return columns
 
     def _insert(self) -> None:
         if not self.inserts:
             return
-        rows = [
-            {
+        ids = allocate_session_ids(self.db, len(self.inserts))
+        rows, journey_rows = [], []
+        for (session, owner), row_id in zip(self.inserts, ids, strict=True):
+            session.row_id = row_id
+            row = {
+                "id": row_id,
                 "organization_id": self.organization_id,
                 "session_type": session.type,
                 "channel_manager_service": SERVICE,
@@ -147,26 +151,20 @@ class SessionWriter:
                 "channel_manager_sid": session.uuid,
                 "source": owner.cookie,
                 "target": owner.deployment_name,
-                "field_versions": {},
-                **self._session_columns(session),
+                "field_versions": "{}",
             }
-            for session, owner in self.inserts
-        ]
-        ids = allocate_session_ids(self.db, len(rows))
-        journey_rows = []
-        for (session, owner), row, row_id in zip(self.inserts, rows, ids, strict=True):
-            session.row_id = row["id"] = row_id
-            journey_rows.append(
-                {
-                    "session_id": row_id,
-                    "organization_id": self.organization_id,
-                    "uuid": session.uuid,
-                    "deployment_id": owner.deployment_id,
-                    "customer_id": owner.customer_id,
-                    "type": session.type,
-                    **self._journey_columns(session),
-                }
-            )
+            row.update(self._session_columns(session))
+            rows.append(row)
+            journey_row = {
+                "session_id": row_id,
+                "organization_id": self.organization_id,
+                "uuid": session.uuid,
+                "deployment_id": owner.deployment_id,
+                "customer_id": owner.customer_id,
+                "type": session.type,
+            }
+            journey_row.update(self._journey_columns(session))
+            journey_rows.append(journey_row)
         self._write_rows("session", rows)
         self._write_rows("journey_session", journey_rows)
 
@@ -175,38 +173,26 @@ class SessionWriter:
         not set the start columns, so SQLite leaves the seven `session` indexes on `timestamp` alone."""
         moved = [s for s in self.updates if s.created != s.stored_created]
         extended = [s for s in self.updates if s.created == s.stored_created]
-        for group, keep_start in ((moved, False), (extended, True)):
+        for group, start in ((moved, True), (extended, False)):
             if group:
-                self._update_group(group, keep_start)
+                self._update_group(group, start)
 
-    def _update_group(self, group: list[SessionState], keep_start: bool) -> None:
-        skip = _START_COLUMNS if keep_start else frozenset()
+    def _update_group(self, group: list[SessionState], start: bool) -> None:
         for table, key, columns in (
             ("session", "id", self._session_columns),
             ("journey_session", "session_id", self._journey_columns),
         ):
-            rows = [{**columns(s), key: s.row_id} for s in group]
-            names = [name for name in rows[0] if name != key and name not in skip]
-            sets = ", ".join(f'"{name}" = {_mark(name)}' for name in names)
+            rows = [columns(s, start) for s in group]
+            sets = ", ".join(f'"{name}" = {_mark(name)}' for name in rows[0])
             sql = f'UPDATE {table} SET {sets} WHERE "{key}" = ?'
-            self.raw.executemany(sql, [self._values(row, [*names, key]) for row in rows])
+            self.raw.executemany(sql, [(*row.values(), s.row_id) for row, s in zip(rows, group, strict=True)])
 
     def _write_rows(self, table: str, rows: list[dict[str, Any]]) -> None:
+        """INSERT rows whose values are in the driver's form already (all built with one key order)."""
         names = list(rows[0])
         columns = ", ".join(f'"{name}"' for name in names)
         sql = f"INSERT INTO {table} ({columns}) VALUES ({', '.join(_mark(n) for n in names)})"
-        self.raw.executemany(sql, [self._values(row, names) for row in rows])
-
-    def _values(self, row: dict[str, Any], names: list[str]) -> tuple[Any, ...]:
-        raw = self.raw
-        return tuple(
-            raw.json(row[n])
-            if n in _JSON_COLUMNS
-            else raw.when(v)
-            if isinstance(v := row[n], datetime)
-            else v
-            for n in names
-        )
+        self.raw.executemany(sql, [tuple(row.values()) for row in rows])
 
 
 def _mark(name: str) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from sessionary.ingest.schemas import Name
+from sessionary.ingest.schemas import Name, Service
 
 
 class RecordingFields(BaseModel):
@@ -12,7 +12,7 @@ class RecordingFields(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
 
-    channel_manager_service: Name
+    channel_manager_service: Service
     channel_manager_sid: Name
 
 

@@ -12,6 +12,8 @@ from sessionary.db import Base
 from sessionary.db_types import BigIntPK, JSONType, UTCDateTime
 
 _S = 200  # length of short string columns
+# channel_manager_service of every web/app (journey) session; native ingest refuses it.
+JOURNEY_SERVICE = "journey"
 # Columns searched by name (see sessions.service.NAME_PROPERTIES): indexed for the loose index scan.
 _NAME_COLUMNS = ("agent_name", "agent_id", "prompt_name", "prompt_id", "channel_manager_type")
 

@@ -1,0 +1,58 @@
+"""The import's plumbing: the file cut into chunks of lines, payload text made ahead, the GC paused."""
+
+from __future__ import annotations
+
+import gc
+import io
+import json
+
+import pytest
+
+from sessionary.journey import event_rows, importer
+
+
+def _chunks(data: bytes, size: int, block: int) -> list[importer.Chunk]:
+    original = importer._BLOCK
+    importer._BLOCK = block
+    try:
+        return list(importer._chunks(io.BytesIO(data), size))
+    finally:
+        importer._BLOCK = original
+
+
+@pytest.mark.parametrize("block", [1, 3, 7, 1 << 20])  # reads that end anywhere, mid-line included
+def test_chunks_hold_size_lines_each_numbered_as_in_the_file(block: int) -> None:
+    data = b"a\n\nbb\r\nccc\n  \nd\ne"  # blank lines count; CRLF; no newline at the end
+    chunks = _chunks(data, 2, block)
+    assert [c.first_line for c in chunks] == [1, 3, 5, 7]
+    assert b"".join(c.data for c in chunks) == data
+    lines = [line for c in chunks for line in c.lines()]
+    assert lines == [(1, b"a"), (3, b"bb\r"), (4, b"ccc"), (6, b"d"), (7, b"e")]
+
+
+@pytest.mark.parametrize("block", [1, 4, 1 << 20])
+def test_a_file_ending_on_a_chunk_boundary_gives_no_empty_chunk(block: int) -> None:
+    chunks = _chunks(b"a\nb\nc\nd\n", 2, block)
+    assert [(c.first_line, c.data) for c in chunks] == [(1, b"a\nb\n"), (3, b"c\nd\n")]
+    assert _chunks(b"", 2, block) == []
+
+
+@pytest.mark.parametrize("payload", [{"eventName": "page_viewed", "page": {"url": "https://x.example/"}}, {}])
+def test_totals_are_added_as_the_payloads_last_keys(payload: dict[str, object]) -> None:
+    text = event_rows.with_totals(json.dumps(payload, separators=(",", ":")), 7, 3)
+    assert json.loads(text) == {**payload, "totalEventCount": 7, "totalPageviewCount": 3}
+    assert list(json.loads(text))[-2:] == ["totalEventCount", "totalPageviewCount"]
+
+
+def test_the_collector_is_paused_for_the_import_and_restored_after() -> None:
+    assert gc.isenabled()
+    with importer._collector_paused():
+        assert not gc.isenabled()
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with importer._collector_paused():
+            pass
+        assert not gc.isenabled()  # a caller that had it off keeps it off
+    finally:
+        gc.enable()
