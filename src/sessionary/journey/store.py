@@ -40,11 +40,24 @@ _CUSTOMERS_OF = (
     " WHERE deployment_id = ? AND cookie_id IN"
 )
 _COUNTS = "UPDATE journey_customer SET event_count = ?, pageview_count = ? WHERE id = ?"
-_SESSIONS_OF = (
-    "SELECT session_id, customer_id, type, created_date, first_event_id, last_event_date, last_event_id,"
-    " ended_date, event_count, pageview_count, screenview_count, authenticated, state, uuid, short_id"
-    " FROM journey_session WHERE customer_id IN"
+_SESSION_FIELDS = (
+    "session_id",
+    "customer_id",
+    "type",
+    "created_date",
+    "first_event_id",
+    "last_event_date",
+    "last_event_id",
+    "ended_date",
+    "event_count",
+    "pageview_count",
+    "screenview_count",
+    "authenticated",
+    "state",
+    "uuid",
+    "short_id",
 )
+_SESSIONS_OF = f"SELECT {', '.join(_SESSION_FIELDS)} FROM journey_session WHERE customer_id IN"
 _SESSION_ORDER = "ORDER BY created_date, first_event_id"
 
 
@@ -195,43 +208,39 @@ def _load_sessions(
 
 
 def _state_of_raw(raw: Raw, row: Any) -> SessionState:
-    return SessionState(
-        type=row[2],
-        created=raw.read_when(row[3]),
-        first_event_id=row[4],
-        last_date=raw.read_when(row[5]),
-        last_event_id=row[6],
-        ended=None if row[7] is None else raw.read_when(row[7]),
-        event_count=row[8],
-        pageview_count=row[9],
-        screenview_count=row[10],
-        authenticated=bool(row[11]),
-        wire=dict(raw.read_json(row[12])),
-        row_id=row[0],
-        uuid=row[13],
-        short_id=row[14],
-        stored_created=raw.read_when(row[3]),
-    )
+    """A row of `_SESSIONS_OF` as the driver gives it (SQLite: timestamps and JSON as text)."""
+    values = list(row)
+    for index in (3, 5, 7):  # created_date, last_event_date, ended_date
+        values[index] = None if values[index] is None else raw.read_when(values[index])
+    values[12] = raw.read_json(values[12])
+    return _state(values)
 
 
 def state_of(row: JourneySession | Row[Any]) -> SessionState:
     """A stored journey session (ORM object or Core row) as the sessionizer works on it."""
+    return _state([getattr(row, name) for name in _SESSION_FIELDS])
+
+
+def _state(values: Sequence[Any]) -> SessionState:
+    """A session from its `_SESSION_FIELDS` values, read into Python types."""
+    (row_id, _customer, kind, created, first_id, last_date, last_id, ended, events, pageviews, screenviews,
+     authenticated, state, uuid, short_id) = values  # fmt: skip
     return SessionState(
-        type=row.type,
-        created=row.created_date,
-        first_event_id=row.first_event_id,
-        last_date=row.last_event_date,
-        last_event_id=row.last_event_id,
-        ended=row.ended_date,
-        event_count=row.event_count,
-        pageview_count=row.pageview_count,
-        screenview_count=row.screenview_count,
-        authenticated=row.authenticated,
-        wire=dict(row.state),
-        row_id=row.session_id,
-        uuid=row.uuid,
-        short_id=row.short_id,
-        stored_created=row.created_date,
+        type=kind,
+        created=created,
+        first_event_id=first_id,
+        last_date=last_date,
+        last_event_id=last_id,
+        ended=ended,
+        event_count=events,
+        pageview_count=pageviews,
+        screenview_count=screenviews,
+        authenticated=bool(authenticated),
+        wire=dict(state),
+        row_id=row_id,
+        uuid=uuid,
+        short_id=short_id,
+        stored_created=created,
     )
 
 
