@@ -12,8 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from sessionary.db_types import sqlite_text
-from sessionary.journey.rawsql import Raw
+from sessionary.journey.rawsql import Raw, column_when
 
 if TYPE_CHECKING:
     from sessionary.journey.store import Incoming
@@ -24,16 +23,23 @@ _COLUMNS = (
 _SQL = f"INSERT INTO journey_event ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?j)"
 
 
-def pack(incoming: Incoming, sqlite: bool) -> Incoming:
-    """`incoming` with its payload as JSON text and its createdDate as the column takes it (SQLite: text)."""
+def rendered(incoming: Incoming, sqlite: bool) -> tuple[str, Any]:
+    """The event's payload as JSON text and its createdDate as the column takes it: as `pack` made them,
+    or made now."""
+    if incoming.payload_json is not None:
+        return incoming.payload_json, incoming.created_sql
     event = incoming.event
-    created = sqlite_text(event.created) if sqlite else event.created
-    return incoming._replace(payload_json=orjson.dumps(event.payload).decode(), created_sql=created)
+    return orjson.dumps(event.payload).decode(), column_when(event.created, sqlite=sqlite)
 
 
-def with_totals(payload_json: str | None, events: int, pageviews: int) -> str:
+def pack(incoming: Incoming, sqlite: bool) -> Incoming:
+    """`incoming` carrying its `rendered` values (what the import's helper processes send)."""
+    payload_json, created_sql = rendered(incoming, sqlite)
+    return incoming._replace(payload_json=payload_json, created_sql=created_sql)
+
+
+def with_totals(payload_json: str, events: int, pageviews: int) -> str:
     """The payload's JSON object with totalEventCount and totalPageviewCount added as its last keys."""
-    assert payload_json is not None
     assert payload_json.endswith("}")
     totals = f'"totalEventCount":{events},"totalPageviewCount":{pageviews}}}'
     return payload_json[:-1] + ("," if payload_json != "{}" else "") + totals

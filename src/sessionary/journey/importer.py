@@ -175,14 +175,6 @@ def _prepare_in_helper(chunk: Chunk) -> dict[int, list[Incoming]]:
     return _HELPER.prepare(chunk)
 
 
-def _settled(chunk: dict[int, list[Incoming]]) -> dict[int, list[Incoming]]:
-    """A chunk from a helper, out of the cyclic GC's reach (gc.freeze: it is plain acyclic data, freed by
-    reference counting once stored). Otherwise the collector walks the chunks waiting in memory over and
-    over as the batch allocates: that cost the writing process a tenth of its time."""
-    gc.freeze()
-    return chunk
-
-
 def _prepared(
     chunks: Iterator[Chunk],
     preparer: _Preparer,
@@ -202,10 +194,10 @@ def _prepared(
             pending.append((pool.apply_async(_prepare_in_helper, (chunk,)), len(chunk.data)))
             if len(pending) > 2 * helpers:
                 result, done = pending.popleft()
-                yield _settled(result.get()), done
+                yield result.get(), done
         while pending:
             result, done = pending.popleft()
-            yield _settled(result.get()), done
+            yield result.get(), done
 
 
 def import_events(

@@ -28,6 +28,11 @@ def _postgres(text: str) -> str:
     return text.replace("?j", "%s::jsonb").replace("?", "%s")
 
 
+def column_when(value: datetime, *, sqlite: bool) -> Any:
+    """A timestamp as the column takes it: SQLite text, or the datetime itself for PostgreSQL."""
+    return sqlite_text(value) if sqlite else value
+
+
 class Raw:
     """The transaction's connection, with each dialect's placeholders and value forms."""
 
@@ -59,13 +64,13 @@ class Raw:
                 cursor.close()
 
     def when(self, value: datetime | None) -> Any:
-        """A timestamp as this database's column takes it (on SQLite, text: a row repeats its dates and
-        a batch its `now`, so each distinct one is formatted once)."""
+        """A timestamp as this database's column takes it (`column_when`; a row repeats its dates and a
+        batch its `now`, so each distinct one is formatted once)."""
         if value is None or not self.sqlite:
             return value
         text = self._texts.get(value)
         if text is None:
-            text = self._texts[value] = sqlite_text(value)
+            text = self._texts[value] = column_when(value, sqlite=True)
         return text
 
     def read_when(self, value: Any) -> datetime:

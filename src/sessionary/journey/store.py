@@ -182,10 +182,10 @@ def _insert_events(
         customer.event_count += 1
         customer.pageview_count += event.name == "page_viewed"
         result.totals[event.id] = (customer.event_count, customer.pageview_count)
-        packed = item if item.payload_json is not None else event_rows.pack(item, raw.sqlite)
-        payload = event_rows.with_totals(packed.payload_json, customer.event_count, customer.pageview_count)
+        payload_json, created = event_rows.rendered(item, raw.sqlite)
+        payload = event_rows.with_totals(payload_json, customer.event_count, customer.pageview_count)
         row = (event.id, organization_id, item.deployment_id, customer.id, event.kind, event.name)
-        rows.append((*row, packed.created_sql, received, payload))
+        rows.append((*row, created, received, payload))
     event_rows.insert(raw, rows)
     counts = [(c.event_count, c.pageview_count, c.id) for c in result.customers.values()]
     raw.executemany(_COUNTS, counts)
