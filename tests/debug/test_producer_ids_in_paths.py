@@ -106,6 +106,16 @@ def test_an_unencoded_slash_that_two_sessions_could_mean_is_409_and_encoding_tel
     assert client.get(f"{SID}/a/b/c/d", headers=org.headers("read")).status_code == 404
 
 
+def test_a_session_id_segment_holding_an_encoded_slash_is_not_that_session(
+    client: httpx.Client, org: Org
+) -> None:
+    session_id = _ingest(client, org, "svc", "s", "t")
+    ok = client.get(f"{TOOL}/{session_id}/t", headers=org.headers("read"))
+    assert ok.status_code == 200, ok.text
+    sneaky = client.get(f"{TOOL}/{session_id}%2Fx/t", headers=org.headers("read"))  # session "N/x"
+    assert sneaky.status_code == 404
+
+
 def test_another_organizations_session_is_404_by_any_split(
     client: httpx.Client, org: Org, other_org: Org
 ) -> None:

@@ -31,6 +31,15 @@ def segments_after(request: Request, prefix: str, decoded_rest: str) -> list[str
     return parts
 
 
+def after_session_id(segments: list[str], session_id: int) -> str:
+    """The id that follows the session id in `segments` (its own `/` kept); NotFound when the first
+    segment, as sent, is not that session id (`1%2F2/x` is not session 1)."""
+    first = segments[0]
+    if not (first.isascii() and first.isdigit() and int(first) == session_id):
+        raise NotFound(f"Session {first} not found")
+    return "/".join(segments[1:])
+
+
 def _decode(segment: bytes) -> str:
     try:
         return unquote_to_bytes(segment).decode("utf-8")

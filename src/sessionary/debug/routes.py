@@ -4,7 +4,7 @@ from fastapi import APIRouter, Request
 
 from sessionary.api.syllable import error_responses
 from sessionary.debug import service
-from sessionary.debug.pathids import segments_after
+from sessionary.debug.pathids import after_session_id, segments_after
 from sessionary.debug.schemas import SessionData, ToolResultData
 from sessionary.tenancy.deps import DB, Reader
 
@@ -52,7 +52,7 @@ def get_session_tool_call_result_by_id(
 ) -> ToolResultData:
     """The result of one tool call (the id may hold `/`, sent as %2F or as it is)."""
     segments = segments_after(request, f"{PREFIX}/tool_result/", f"{session_id}/{tool_call_id}")
-    call_id = "/".join(segments[1:])
+    call_id = after_session_id(segments, session_id)
     return service.tool_result(
         db, organization_id=principal.organization_id, session_id=session_id, tool_call_id=call_id
     )
