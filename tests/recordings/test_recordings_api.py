@@ -376,6 +376,22 @@ def test_empty_or_bad_fields_are_422_naming_the_field(
     _invalid(_post(client, org, [service, sid, wav, wav]), ["body", "file"])
 
 
+@pytest.mark.parametrize("bad", [b"..", b".", b"a/../b", b"tab\tid"])
+def test_a_producer_id_no_client_can_send_in_a_path_is_422_at_upload(
+    client: httpx.Client, org: Org, nothing_stored: str, bad: bytes
+) -> None:
+    service, sid = fields(nothing_stored)
+    wav = ("file", "a.wav", b"RIFF")
+    _invalid(
+        _post(client, org, [service, ("channel_manager_sid", None, bad), wav]),
+        ["body", "channel_manager_sid"],
+    )
+    _invalid(
+        _post(client, org, [("channel_manager_service", None, bad), sid, wav]),
+        ["body", "channel_manager_service"],
+    )
+
+
 def test_a_body_that_is_not_a_whole_multipart_form_is_422(
     client: httpx.Client, org: Org, nothing_stored: str
 ) -> None:
