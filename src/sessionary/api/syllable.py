@@ -9,7 +9,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
-from sessionary.errors import SessionaryError
+from sessionary.errors import SessionaryError, error_headers
 
 
 class ErrorDetail(BaseModel):
@@ -55,7 +55,7 @@ def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
 async def domain_error(_request: Request, exc: Exception) -> JSONResponse:
     """Render a domain error as `{"detail": message}` with its status."""
     assert isinstance(exc, SessionaryError)
-    headers = {"WWW-Authenticate": "APIKey"} if exc.status_code == 401 else None
+    headers = {"WWW-Authenticate": "APIKey"} if exc.status_code == 401 else error_headers(exc)
     return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=headers)
 
 
