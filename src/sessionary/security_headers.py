@@ -5,8 +5,9 @@
   not be framed, and post forms only here. Other responses (JSON, recordings, static files) get a policy
   that allows nothing, should one be opened as a document. FastAPI's /docs and /redoc load their script
   from a CDN and inline, so they keep only `frame-ancestors 'none'`.
-- `X-Content-Type-Options: nosniff`, `Referrer-Policy: no-referrer` (recording URLs carry a token),
-  `X-Frame-Options: DENY` (for browsers without frame-ancestors).
+- `X-Content-Type-Options: nosniff`; `Referrer-Policy: same-origin` (recording URLs carry a token: no
+  other site sees them; `no-referrer` would make browsers send `Origin: null` on the console's own form
+  posts, which the Origin check refuses); `X-Frame-Options: DENY` (for browsers without frame-ancestors).
 - `Cache-Control: no-store` on every response with data, unless the route chose its own (recording
   streams say `private`); static files are left cacheable.
 """
@@ -25,7 +26,7 @@ OTHER_CSP = "default-src 'none'; frame-ancestors 'none'; sandbox"
 DOCS_CSP = "frame-ancestors 'none'"
 DOCS = ("/docs", "/redoc")
 STATIC = "/static/"
-ALWAYS = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer", "X-Frame-Options": "DENY"}
+ALWAYS = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "same-origin", "X-Frame-Options": "DENY"}
 
 
 def policy(path: str, content_type: str) -> str:

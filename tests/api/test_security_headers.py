@@ -14,7 +14,7 @@ def _assert_api_headers(response: httpx.Response) -> None:
     assert response.headers["content-security-policy"].startswith("default-src 'none'")
     assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
     assert response.headers["cache-control"] == "no-store"
-    assert response.headers["referrer-policy"] == "no-referrer"
+    assert response.headers["referrer-policy"] == "same-origin"
 
 
 def test_api_responses_with_data_and_errors_carry_the_security_headers(
