@@ -2,9 +2,9 @@
 
 - `Content-Security-Policy`: console pages load scripts, styles, images and media from this site only,
   with no inline script or style (the console has none: charts and bars are SVG painted by classes), may
-  not be framed, and post forms only here. Other responses (JSON, recordings, static files) get a policy
-  that allows nothing, should one be opened as a document. FastAPI's /docs and /redoc load their script
-  from a CDN and inline, so they keep only `frame-ancestors 'none'`.
+  not be framed, and post forms only here. Other responses (JSON, static files) get a policy that allows
+  nothing, should one be opened as a document. Media (a recording opened in a tab plays in the browser's
+  own player) and FastAPI's /docs and /redoc (script from a CDN, and inline) keep `frame-ancestors 'none'`.
 - `X-Content-Type-Options: nosniff`; `Referrer-Policy: same-origin` (recording URLs carry a token: no
   other site sees them; `no-referrer` would make browsers send `Origin: null` on the console's own form
   posts, which the Origin check refuses); `X-Frame-Options: DENY` (for browsers without frame-ancestors).
@@ -23,16 +23,17 @@ CONSOLE_CSP = (
     "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 )
 OTHER_CSP = "default-src 'none'; frame-ancestors 'none'; sandbox"
-DOCS_CSP = "frame-ancestors 'none'"
+FRAMING_CSP = "frame-ancestors 'none'"
 DOCS = ("/docs", "/redoc")
+MEDIA = ("audio/", "video/", "image/", "application/octet-stream")
 STATIC = "/static/"
 ALWAYS = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "same-origin", "X-Frame-Options": "DENY"}
 
 
 def policy(path: str, content_type: str) -> str:
     """The Content-Security-Policy for a response to `path` of this content type."""
-    if path.startswith(DOCS):
-        return DOCS_CSP
+    if path.startswith(DOCS) or content_type.startswith(MEDIA):
+        return FRAMING_CSP
     return CONSOLE_CSP if content_type.startswith("text/html") else OTHER_CSP
 
 

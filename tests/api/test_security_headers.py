@@ -7,6 +7,7 @@ import httpx
 
 from tests.conftest import Org
 from tests.helpers import list_sessions
+from tests.recordings.helpers import audio, recording_urls, upload_ok
 
 
 def _assert_api_headers(response: httpx.Response) -> None:
@@ -40,3 +41,15 @@ def test_the_docs_may_not_be_framed_and_static_files_stay_cacheable(client: http
     assert script.status_code == 200
     assert "no-store" not in script.headers.get("cache-control", "")
     assert script.headers["x-content-type-options"] == "nosniff"
+
+
+def test_a_recording_stream_is_not_sniffed_nor_framed_and_caches_privately(
+    client: httpx.Client, org: Org
+) -> None:
+    stored = upload_ok(client, org.ingest, audio(64), sid="headers-rec")
+    [url] = recording_urls(client, org.read, stored["session_id"])
+    response = client.get(url)
+    assert response.status_code == 200
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert response.headers["content-security-policy"] == "frame-ancestors 'none'"
+    assert response.headers["cache-control"] == "private"

@@ -63,8 +63,8 @@ class ErrorBody(_Body):
 
 
 def error_responses(*codes: int, authenticated: bool = True) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI `responses` for these codes (plus 401/403 for authenticated operations)."""
-    wanted = {*codes, 401, 403} if authenticated else set(codes)
+    """OpenAPI `responses` for these codes (plus 401/403/429 for authenticated operations)."""
+    wanted = {*codes, 401, 403, 429} if authenticated else set(codes)
     return {code: {"model": ErrorBody, "description": CODES[code]} for code in sorted(wanted)}
 
 

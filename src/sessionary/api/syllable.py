@@ -31,7 +31,7 @@ class ValidationErrorBody(BaseModel):
 
 
 def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI `responses` for these error codes, plus 401 and 403 (every operation is authenticated)."""
+    """OpenAPI `responses` for these error codes, plus 401, 403 and 429 (every operation is authenticated)."""
     described = {
         400: "Malformed parameter (named in detail)",
         401: "Missing or unknown API key",
@@ -39,9 +39,10 @@ def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
         404: "No such object in this organization",
         409: "The request clashes with the object's state",
         413: "More events or bytes than one request may carry",
+        429: "Too many failed authentications from this address (see Retry-After)",
     }
     responses: dict[int | str, dict[str, Any]] = {}
-    for code in sorted({*codes, 401, 403}):
+    for code in sorted({*codes, 401, 403, 429}):
         if code == 422:
             responses[code] = {
                 "model": ValidationErrorBody,
