@@ -143,3 +143,14 @@ def test_ipv6_clients_are_counted_per_64_and_ipv4_per_address() -> None:
     assert address_key("2001:db8:1:2:aaaa::1") == address_key("2001:db8:1:2:bbbb::2") == "2001:db8:1:2::/64"
     assert address_key("2001:db8:1:3::1") != address_key("2001:db8:1:2::1")
     assert address_key("192.0.2.1") != address_key("192.0.2.2")
+
+
+def test_write_routes_count_wrong_keys_too(two_servers: tuple[LiveServer, LiveServer], address: str) -> None:
+    server = two_servers[0]
+    headers = {"X-Forwarded-For": address, "Syllable-API-Key": "sk_wrong"}
+    label = {"session_id": 1, "type": "human-rating", "code": "GOOD", "user_email": "qa@x.io"}
+    with httpx.Client(base_url=server.url, headers=headers, timeout=30) as http:
+        statuses = [http.post("/api/v1/session_labels/", json=label).status_code for _ in range(LIMIT - 1)]
+        statuses.append(http.post("/api/v1/ingest/events", json={"events": []}).status_code)
+        statuses.append(http.post("/api/v1/session_labels/", json=label).status_code)
+    assert statuses == [401] * LIMIT + [429]

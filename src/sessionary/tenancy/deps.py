@@ -44,13 +44,13 @@ def failures_limited(request: Request, *, key: str | None) -> Iterator[None]:
     """Around a key check: a blocked client address gets 429 whatever key it sends, and a wrong key
     (Unauthorized) is counted; a missing key is not (it guesses nothing)."""
     limiter = auth_limiter(request)
-    address = client_address(request)
-    limiter.check(address)
+    if limiter.blocking:  # the client's address is worked out only when some address is blocked here
+        limiter.check(client_address(request))
     try:
         yield
     except Unauthorized:
         if key:
-            limiter.failed(address)
+            limiter.failed(client_address(request))
         raise
 
 

@@ -118,6 +118,11 @@ class FailedAuthLimiter:
         """The client's address key: the peer, or the client a trusted proxy names (X-Forwarded-For)."""
         return address_key(enrich.client_ip(peer, forwarded_for, self.trusted))
 
+    @property
+    def blocking(self) -> bool:
+        """Whether this process knows of any blocked address (if not, there is nothing to check)."""
+        return bool(self._blocked)
+
     def check(self, address: str) -> None:
         """TooManyRequests when this process knows the address to be past the limit (no database access)."""
         until = self._blocked.get(address)
