@@ -4,10 +4,12 @@ page carries the security headers and has no inline script or style for its poli
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import httpx
 import pytest
 
+from sessionary.config import Settings
 from tests.conftest import Org
 from tests.console.helpers import csrf_of, signed_in
 from tests.helpers import LiveServer, event, ingest_ok
@@ -104,3 +106,27 @@ def test_every_console_page_has_the_security_headers_and_nothing_inline(
             _assert_page_headers(page)
             for pattern in INLINE:
                 assert not pattern.search(page.text), f"{page.url}: {pattern.pattern}"
+
+
+def test_behind_a_trusted_proxy_the_origin_is_checked_against_x_forwarded_host(
+    database_url: str, tmp_path: Path, org: Org
+) -> None:
+    settings = Settings(
+        database_url=database_url,
+        blob_dir=tmp_path,
+        analysis_worker=False,
+        journey_trusted_proxies=["127.0.0.1"],
+    )
+    proxied = {"Origin": "https://console.example", "X-Forwarded-Host": "console.example"}
+    with LiveServer.start(settings) as live, httpx.Client(base_url=live.url, timeout=30) as http:
+        page = http.get("/signin")
+        data = {"api_key": org.read, "csrf_token": csrf_of(page.text), "next": "/sessions"}
+        assert http.post("/signin", data=data, headers=proxied).status_code == 303
+
+
+def test_x_forwarded_host_from_an_untrusted_peer_is_ignored(server: LiveServer, org: Org) -> None:
+    with httpx.Client(base_url=server.url, timeout=30) as http:
+        page = http.get("/signin")
+        data = {"api_key": org.read, "csrf_token": csrf_of(page.text), "next": "/sessions"}
+        forged = {"Origin": "https://evil.example", "X-Forwarded-Host": "evil.example"}
+        assert http.post("/signin", data=data, headers=forged).status_code == 403

@@ -15,7 +15,7 @@ from sessionary.console import signins
 from sessionary.console.errors import CsrfFailed, SignInRequired
 from sessionary.db import session_scope
 from sessionary.tenancy import service as tenancy
-from sessionary.tenancy.deps import DB, failures_limited
+from sessionary.tenancy.deps import DB, auth_limiter, failures_limited
 
 CSRF_FIELD = "csrf_token"
 SESSION_ID = "sid"  # the cookie's key for the console session id (console/signins.py)
@@ -39,6 +39,15 @@ def csrf_token(request: Request) -> str:
     return token
 
 
+def site_host(request: Request) -> str:
+    """The host the browser asked for: `Host`, or `X-Forwarded-Host` when the peer is a trusted proxy."""
+    forwarded = request.headers.get("x-forwarded-host")
+    peer = request.client.host if request.client else None
+    if forwarded and peer and auth_limiter(request).from_trusted_proxy(peer):
+        return forwarded.split(",")[0].strip()
+    return request.headers.get("host", "")
+
+
 def same_origin(request: Request) -> bool:
     """Whether a POST comes from this site: an `Origin` naming another host (or `null`), or a fetch the
     browser marks `Sec-Fetch-Site: cross-site`, does not. Without either header the CSRF token decides."""
@@ -50,7 +59,7 @@ def same_origin(request: Request) -> bool:
     sent = urlsplit(origin)
     if sent.scheme not in ("http", "https") or not sent.hostname:
         return False
-    host = urlsplit("//" + request.headers.get("host", ""))
+    host = urlsplit("//" + site_host(request))
     default = 443 if sent.scheme == "https" else 80
     try:
         return (sent.hostname, sent.port or default) == (host.hostname, host.port or default)

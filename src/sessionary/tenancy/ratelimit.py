@@ -114,6 +114,14 @@ class FailedAuthLimiter:
         self.trusted = enrich.trusted_networks(settings.journey_trusted_proxies)
         self._blocked: dict[str, float] = {}  # address key -> blocked until (unix seconds)
 
+    def from_trusted_proxy(self, peer: str) -> bool:
+        """Whether `peer` is one of SESSIONARY_JOURNEY_TRUSTED_PROXIES."""
+        try:
+            ip = ipaddress.ip_address(peer)
+        except ValueError:
+            return False
+        return any(ip in network for network in self.trusted)
+
     def address(self, peer: str | None, forwarded_for: str | None) -> str:
         """The client's address key: the peer, or the client a trusted proxy names (X-Forwarded-For)."""
         return address_key(enrich.client_ip(peer, forwarded_for, self.trusted))
