@@ -7,6 +7,7 @@ no test's failures count against another's (or against the rest of the suite's, 
 from __future__ import annotations
 
 import itertools
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,8 +17,9 @@ from sqlalchemy import func, select
 
 from sessionary.config import Settings
 from sessionary.db import Database, session_scope
+from sessionary.errors import TooManyRequests
 from sessionary.tenancy.models import AuthFailureCounter
-from sessionary.tenancy.ratelimit import address_key
+from sessionary.tenancy.ratelimit import FailedAuthLimiter, address_key
 from tests.conftest import Org
 from tests.console.helpers import csrf_of
 from tests.helpers import LiveServer
@@ -154,3 +156,19 @@ def test_write_routes_count_wrong_keys_too(two_servers: tuple[LiveServer, LiveSe
         statuses.append(http.post("/api/v1/ingest/events", json={"events": []}).status_code)
         statuses.append(http.post("/api/v1/session_labels/", json=label).status_code)
     assert statuses == [401] * LIMIT + [429]
+
+
+def test_a_block_ends_with_its_window(database: Database, database_url: str, address: str) -> None:
+    settings = Settings(database_url=database_url, auth_failure_limit=1, auth_failure_window_seconds=1)
+    limiter = FailedAuthLimiter(database, settings)
+    key = address_key(address)
+    limiter.failed(key)
+    with pytest.raises(TooManyRequests):
+        limiter.failed(key)
+    assert limiter.blocking
+    deadline = time.monotonic() + 30
+    while limiter.blocking and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not limiter.blocking
+    limiter.check(key)  # no longer refused
+    limiter.failed(key)  # a new window: one failure allowed again

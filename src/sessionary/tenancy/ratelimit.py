@@ -113,6 +113,7 @@ class FailedAuthLimiter:
         self.limiter = FixedWindowRateLimiter(SqlCounterStorage(database))
         self.trusted = enrich.trusted_networks(settings.journey_trusted_proxies)
         self._blocked: dict[str, float] = {}  # address key -> blocked until (unix seconds)
+        self._last_until = 0.0  # when the last of those blocks ends
 
     def from_trusted_proxy(self, peer: str) -> bool:
         """Whether `peer` is one of SESSIONARY_JOURNEY_TRUSTED_PROXIES."""
@@ -129,6 +130,8 @@ class FailedAuthLimiter:
     @property
     def blocking(self) -> bool:
         """Whether this process knows of any blocked address (if not, there is nothing to check)."""
+        if self._blocked and self._last_until <= time.time():
+            self._blocked = {}  # every block has ended
         return bool(self._blocked)
 
     def check(self, address: str) -> None:
@@ -148,6 +151,7 @@ class FailedAuthLimiter:
             now = time.time()
             self._blocked = {key: t for key, t in self._blocked.items() if t > now}
         self._blocked[address] = until
+        self._last_until = max(self._last_until, until)
         raise self._refusal(until)
 
     def _refusal(self, until: float) -> TooManyRequests:
