@@ -32,6 +32,8 @@ from tests.recordings.helpers import (
     upload_ok,
 )
 
+CONFIGURED = "n6XwQ2-kR8vTzL4pY9dB1sHcE7uJmA3f"  # a SESSIONARY_SECRET_KEY strong enough to be accepted
+
 
 def _sid() -> str:
     return f"call-{uuid.uuid4().hex[:8]}"
@@ -275,11 +277,11 @@ def test_servers_on_one_database_share_the_signing_secret(
 
 
 def test_a_configured_secret_key_signs_the_tokens(database_url: str, blob_dir: Path, org: Org) -> None:
-    settings = Settings(database_url=database_url, blob_dir=blob_dir, secret_key="configured-secret")
+    settings = Settings(database_url=database_url, blob_dir=blob_dir, secret_key=CONFIGURED)
     with LiveServer.start(settings) as live, httpx.Client(base_url=live.url, timeout=30) as http:
         stored = upload_ok(http, org.ingest, audio(10), sid=_sid())
         [url] = recording_urls(http, org.read, stored["session_id"])
-        TokenSigner("configured-secret", ttl=60).verify(token_of(url))  # raises if signed otherwise
+        TokenSigner(CONFIGURED, ttl=60).verify(token_of(url))  # raises if signed otherwise
         assert http.get(url).content == audio(10)
 
 
