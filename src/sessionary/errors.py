@@ -47,3 +47,19 @@ class PayloadTooLarge(SessionaryError):
     """The request body or batch is over the configured limit."""
 
     status_code = 413
+
+
+class Unavailable(SessionaryError):
+    """The server is too busy to answer now (no database connection free in time, a search over its time
+    budget): 503 with `Retry-After`, so that a client backs off instead of everyone waiting."""
+
+    status_code = 503
+
+    def __init__(self, detail: str, *, retry_after: int = 1) -> None:
+        super().__init__(detail)
+        self.retry_after = retry_after
+
+
+def retry_headers(exc: SessionaryError) -> dict[str, str]:
+    """The `Retry-After` header an error asks for, if any."""
+    return {"Retry-After": str(exc.retry_after)} if isinstance(exc, Unavailable) else {}

@@ -9,7 +9,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
-from sessionary.errors import SessionaryError
+from sessionary.errors import SessionaryError, retry_headers
 
 
 class ErrorDetail(BaseModel):
@@ -39,6 +39,7 @@ def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
         404: "No such object in this organization",
         409: "The request clashes with the object's state",
         413: "More events or bytes than one request may carry",
+        503: "Too busy to answer now: retry after the Retry-After header's seconds",
     }
     responses: dict[int | str, dict[str, Any]] = {}
     for code in sorted({*codes, 401, 403}):
@@ -55,7 +56,7 @@ def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
 async def domain_error(_request: Request, exc: Exception) -> JSONResponse:
     """Render a domain error as `{"detail": message}` with its status."""
     assert isinstance(exc, SessionaryError)
-    headers = {"WWW-Authenticate": "APIKey"} if exc.status_code == 401 else None
+    headers = {"WWW-Authenticate": "APIKey"} if exc.status_code == 401 else retry_headers(exc)
     return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=headers)
 
 
