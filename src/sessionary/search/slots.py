@@ -26,7 +26,8 @@ class Slots:
         if self._semaphore is None:
             self._semaphore = asyncio.Semaphore(self.limit)
         try:
-            await asyncio.wait_for(self._semaphore.acquire(), self.wait)
+            async with asyncio.timeout(self.wait):  # a cancelled acquire() takes no slot
+                await self._semaphore.acquire()
         except TimeoutError:
             raise Unavailable(
                 f"The server is busy: {self.limit} {self.what} are running; try again shortly",
