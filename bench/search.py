@@ -353,7 +353,9 @@ def captured_sql(target: Target, org_id: int, q: str, max_turns: int) -> list[St
     params = ListParams(0, PAGE_SIZE, [], [], None, None, [], None, None)
     try:
         with session_scope(database.reader) as db:
-            service.search(db, organization_id=org_id, query=parse(q), params=params, max_turns=max_turns)
+            service.search(
+                db, organization_id=org_id, query=parse(q), params=params, max_turns=max_turns, timeout=600
+            )
     finally:
         database.dispose()
     return seen

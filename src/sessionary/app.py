@@ -52,7 +52,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         tune_gc()
-        app.state.db = open_database(settings.database_url, pool_size=settings.db_pool_size)
+        app.state.db = open_database(
+            settings.database_url,
+            pool_size=settings.db_pool_size,
+            pool_timeout=settings.db_pool_timeout_seconds,
+        )
         app.state.analyzer = Analyzer.from_settings(settings)
         app.state.journey = Enricher.from_settings(settings)
         app.state.journey_writes = GroupCommit(app.state.db, phone_region=settings.journey_phone_region)
@@ -82,9 +86,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(analysis_routes.router)
     app.include_router(labels_routes.build_router(max_limit=settings.list_max_limit))
     # Before the sessions router: its /{session_id} would take "search" for an id.
-    app.include_router(
-        search_routes.build_router(max_limit=settings.list_max_limit, max_turns=settings.search_max_turns)
-    )
+    app.include_router(search_routes.build_router(settings))
     app.include_router(sessions_routes.build_router(max_limit=settings.list_max_limit))
     app.include_router(recordings_routes.router)  # its upload streams: no body limit or gate applies
     app.include_router(conversations_routes.build_router(max_limit=settings.list_max_limit))

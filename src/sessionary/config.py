@@ -35,6 +35,8 @@ class Settings(BaseSettings):
     ingest_concurrency: int = Field(default=1, ge=1)
     list_max_limit: int = Field(default=1000, ge=1)
     db_pool_size: int = Field(default=10, ge=1)
+    # How long a request waits for a free database connection before it is answered 503 + Retry-After.
+    db_pool_timeout_seconds: float = Field(default=5.0, gt=0, le=300)
     # Recordings (see recordings/): where the files go, how big one may be, how long a stream URL lives.
     recording_max_bytes: int = Field(default=200 * 1024 * 1024, ge=1)
     recording_token_ttl: int = Field(default=3600, ge=1)
@@ -102,6 +104,10 @@ class Settings(BaseSettings):
 
     # Transcript search (see search/): matching turns one query scores at most, newest first.
     search_max_turns: int = Field(default=5_000, ge=1)
+    # Searches one process runs at once (the rest wait up to db_pool_timeout_seconds, then 503), so that
+    # searches never hold every database connection; and the time one search may take (503 past it).
+    search_concurrency: int = Field(default=4, ge=1)
+    search_timeout_seconds: float = Field(default=5.0, gt=0, le=300)
     # Journey (Genesys-compatible /api/v2) web and app events.
     journey_max_event_age_seconds: int = Field(default=3600, ge=1)
     journey_max_clock_skew_seconds: int = Field(default=120, ge=0)

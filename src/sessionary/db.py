@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -10,7 +12,7 @@ from typing import Any
 
 import orjson
 from fastapi import Request
-from sqlalchemy import MetaData, create_engine
+from sqlalchemy import MetaData, create_engine, exc, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import DeclarativeBase, sessionmaker
@@ -18,6 +20,7 @@ from sqlalchemy.orm import Session as DBSession
 
 from sessionary import db_sqlite
 from sessionary.db_sqlite import WRITE_OPTION
+from sessionary.errors import Unavailable
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -55,9 +58,11 @@ class Database:
         self.engine.dispose()
 
 
-def open_database(url: str, *, pool_size: int = 10) -> Database:
-    """Build the engine for `url` (SQLite file directories are created) and its session factories."""
-    engine = _create_engine(url, pool_size=pool_size)
+def open_database(url: str, *, pool_size: int = 10, pool_timeout: float = 30.0) -> Database:
+    """Build the engine for `url` (SQLite file directories are created) and its session factories.
+
+    A connection not free within `pool_timeout` seconds is answered `Unavailable` (see session_scope)."""
+    engine = _create_engine(url, pool_size=pool_size, pool_timeout=pool_timeout)
     reader = sessionmaker(bind=engine, expire_on_commit=False)
     writer = sessionmaker(bind=engine, expire_on_commit=False, execution_options={WRITE_OPTION: True})
     return Database(engine=engine, reader=reader, writer=writer)
@@ -71,17 +76,25 @@ def normalize_url(url: str) -> str:
     return parsed.render_as_string(hide_password=False)
 
 
-def _create_engine(url: str, *, pool_size: int) -> Engine:
+def _create_engine(url: str, *, pool_size: int, pool_timeout: float) -> Engine:
     url = normalize_url(url)
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
         return create_engine(
-            url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True, **_JSON_CODEC
+            url,
+            pool_size=pool_size,
+            max_overflow=pool_size,
+            pool_timeout=pool_timeout,
+            pool_pre_ping=True,
+            **_JSON_CODEC,
         )
     path = parsed.database if parsed.database and parsed.database != ":memory:" else None
     if path:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, connect_args=db_sqlite.connect_args(), **_JSON_CODEC)
+    # SQLAlchemy's pool for a SQLite file: 5 connections and 10 overflow, each cheap.
+    engine = create_engine(
+        url, connect_args=db_sqlite.connect_args(), pool_timeout=pool_timeout, **_JSON_CODEC
+    )
     db_sqlite.install(engine, str(Path(path).resolve()) if path else None)
     return engine
 
@@ -100,6 +113,9 @@ def session_scope(factory: sessionmaker[DBSession]) -> Iterator[DBSession]:
     try:
         yield db
         db.commit()
+    except exc.TimeoutError as error:  # no pooled connection came free in time
+        db.rollback()
+        raise Unavailable("The server is busy: no database connection came free in time") from error
     except BaseException:
         db.rollback()
         raise
@@ -117,3 +133,34 @@ def get_write_db(request: Request) -> Iterator[DBSession]:
     """The request's write transaction (SQLite: BEGIN IMMEDIATE); commits before the response is sent."""
     with session_scope(request.app.state.db.writer) as db:
         yield db
+
+
+@contextmanager
+def time_budget(db: DBSession, seconds: float, *, message: str) -> Iterator[None]:
+    """Statements run by `db` inside the block stop after `seconds` in all (SQLite: a progress handler;
+    PostgreSQL: the transaction's statement_timeout, per statement), answered `Unavailable(message)`."""
+    try:
+        if db.get_bind().dialect.name == "sqlite":
+            dbapi_connection = db.connection().connection.dbapi_connection
+            assert isinstance(dbapi_connection, sqlite3.Connection)
+            with db_sqlite.deadline(dbapi_connection, seconds):
+                yield
+        else:
+            milliseconds = str(max(1, math.ceil(seconds * 1000)))
+            previous = db.execute(text("SHOW statement_timeout")).scalar_one()
+            db.execute(_SET_TIMEOUT, {"value": milliseconds})
+            yield
+            db.execute(_SET_TIMEOUT, {"value": previous})
+    except exc.OperationalError as error:
+        if not _cancelled(error):
+            raise
+        raise Unavailable(f"{message} (the time budget is {seconds:g} s)") from error
+
+
+# Transaction-local: a rollback restores the server's own value.
+_SET_TIMEOUT = text("SELECT set_config('statement_timeout', :value, true)")
+
+
+def _cancelled(error: exc.OperationalError) -> bool:
+    """Whether a statement was stopped by its time budget (SQLite: interrupted; PostgreSQL: 57014)."""
+    return getattr(error.orig, "sqlstate", None) == "57014" or db_sqlite.interrupted(error.orig)

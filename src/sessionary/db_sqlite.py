@@ -13,6 +13,9 @@ from __future__ import annotations
 import fcntl
 import os
 import sqlite3
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import event
@@ -106,3 +109,24 @@ def _on_begin(conn: Connection) -> None:
         dbapi_connection.begin_write()
     else:
         conn.exec_driver_sql("BEGIN")
+
+
+# SQLite calls a progress handler every this many virtual machine instructions (well under a millisecond).
+_PROGRESS_STEPS = 10_000
+
+
+@contextmanager
+def deadline(dbapi_connection: sqlite3.Connection, seconds: float) -> Iterator[None]:
+    """Statements on this connection are interrupted once `seconds` have passed (sqlite3.OperationalError
+    "interrupted"); a long call inside one C function (an FTS5 auxiliary function) is not cut short."""
+    ends = time.monotonic() + seconds
+    dbapi_connection.set_progress_handler(lambda: time.monotonic() > ends, _PROGRESS_STEPS)
+    try:
+        yield
+    finally:
+        dbapi_connection.set_progress_handler(None, 0)
+
+
+def interrupted(error: BaseException | None) -> bool:
+    """Whether `error` is SQLite's answer to an interrupted statement."""
+    return isinstance(error, sqlite3.OperationalError) and str(error) == "interrupted"

@@ -49,16 +49,27 @@ class PayloadTooLarge(SessionaryError):
     status_code = 413
 
 
-class TooManyRequests(SessionaryError):
-    """Too many failed authentications from one client address; answered with Retry-After."""
+class RetryLater(SessionaryError):
+    """An error the client should retry after `retry_after` seconds: every face sends `Retry-After`."""
 
-    status_code = 429
-
-    def __init__(self, detail: str, *, retry_after: int) -> None:
+    def __init__(self, detail: str, *, retry_after: int = 1) -> None:
         super().__init__(detail)
         self.retry_after = retry_after
 
 
+class TooManyRequests(RetryLater):
+    """Too many failed authentications from one client address; answered with Retry-After."""
+
+    status_code = 429
+
+
+class Unavailable(RetryLater):
+    """The server is too busy to answer now (no database connection free in time, a search over its time
+    budget): 503 with `Retry-After`, so that a client backs off instead of everyone waiting."""
+
+    status_code = 503
+
+
 def error_headers(exc: SessionaryError) -> dict[str, str]:
-    """Headers an error's answer carries on every face (Retry-After for 429)."""
-    return {"Retry-After": str(exc.retry_after)} if isinstance(exc, TooManyRequests) else {}
+    """Headers an error's answer carries on every face (`Retry-After` for 429 and 503)."""
+    return {"Retry-After": str(exc.retry_after)} if isinstance(exc, RetryLater) else {}

@@ -40,7 +40,7 @@ def _ingest(database: Database, organization_id: int, events: list[dict]) -> Non
 def _count(database: Database, organization_id: int, q: str) -> int:
     with session_scope(database.reader) as db:
         return search.search(
-            db, organization_id=organization_id, query=parse(q), params=PARAMS, max_turns=10_000
+            db, organization_id=organization_id, query=parse(q), params=PARAMS, max_turns=10_000, timeout=60
         ).page.total_count
 
 
@@ -184,14 +184,18 @@ def test_any_text_is_a_valid_query_or_a_query_error(database: Database, fuzz_tar
     except QueryError:
         return
     with session_scope(database.reader) as db:
-        page = search.search(db, organization_id=fuzz_target, query=query, params=PARAMS, max_turns=3).page
+        page = search.search(
+            db, organization_id=fuzz_target, query=query, params=PARAMS, max_turns=3, timeout=60
+        ).page
     assert page.total_count >= len(page.items)
 
 
 def _result(database: Database, org: int, q: str, max_turns: int, **window: Any) -> search.SearchResult:
     params = ListParams(0, 25, [], [], None, None, [], window.get("start"), window.get("end"))
     with session_scope(database.reader) as db:
-        return search.search(db, organization_id=org, query=parse(q), params=params, max_turns=max_turns)
+        return search.search(
+            db, organization_id=org, query=parse(q), params=params, max_turns=max_turns, timeout=60
+        )
 
 
 def test_at_max_turns_the_newest_matching_turns_are_scored_and_the_count_says_so(

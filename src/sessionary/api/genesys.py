@@ -33,6 +33,7 @@ CODES = {
     415: "unsupported.media.type",
     422: "invalid.value",
     429: "too.many.requests",
+    503: "service.unavailable",
 }
 
 

@@ -40,6 +40,7 @@ def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
         409: "The request clashes with the object's state",
         413: "More events or bytes than one request may carry",
         429: "Too many failed authentications from this address (see Retry-After)",
+        503: "Too busy to answer now: retry after the Retry-After header's seconds",
     }
     responses: dict[int | str, dict[str, Any]] = {}
     for code in sorted({*codes, 401, 403, 429}):

@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, JsonValue, StrictFloat, StrictInt
+import orjson
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    JsonValue,
+    StrictFloat,
+    StrictInt,
+    ValidationInfo,
+)
 
 from sessionary.sessions.models import JOURNEY_SERVICE
 from sessionary.types import UTCTimestamp
@@ -32,6 +42,30 @@ PathId = Annotated[Name, AfterValidator(_path_safe)]
 # A native session's channel_manager_service: any name but the one journey sessions are stored under.
 Service = Annotated[PathId, AfterValidator(_not_journey)]
 ShortText = Annotated[str, Field(max_length=200)]
+
+# Free text: every field has a bound (README "## Limits"); past it the event is refused with 422 naming the
+# field, rather than stored and cut: a stored event is never changed, and search, snippets and the
+# console's pages then never meet an unbounded text (a search's cost grows with the text of a turn).
+TURN_MAX_CHARS = 20_000  # a transcript turn: some 3,000 words, a quarter of an hour of speech
+PAYLOAD_MAX_BYTES = 65_536  # each of tool_request / tool_result / tool_error, and custom attributes, as JSON
+METADATA_MAX_ITEMS = 100
+
+
+def _bounded_json(value: Any, info: ValidationInfo) -> Any:
+    """A JSON value of at most PAYLOAD_MAX_BYTES (serialized); data read back from the database
+    (`context={"stored": True}`, as a migration does) is taken as it is."""
+    if info.context and info.context.get("stored"):
+        return value
+    try:
+        size = len(orjson.dumps(value))
+    except orjson.JSONEncodeError as error:  # an integer past 64 bits
+        raise ValueError(f"cannot be stored as JSON: {error}") from None
+    if size > PAYLOAD_MAX_BYTES:
+        raise ValueError(f"{size} bytes of JSON; at most {PAYLOAD_MAX_BYTES} are allowed")
+    return value
+
+
+Payload = Annotated[JsonValue, AfterValidator(_bounded_json)]
 
 
 class _Strict(BaseModel):
@@ -72,23 +106,23 @@ class SessionEndedData(_Strict):
 
 class TranscriptData(_Strict):
     source: Literal["user", "agent"]
-    text: str
+    text: Annotated[str, Field(max_length=TURN_MAX_CHARS)]
     lang: Annotated[str, Field(max_length=35)] | None = None
 
 
 class ToolCallData(_Strict):
     tool_call_id: PathId
     tool_name: Name
-    tool_request: JsonValue = None
-    tool_result: JsonValue = None
-    tool_error: JsonValue = None
+    tool_request: Payload = None
+    tool_result: Payload = None
+    tool_error: Payload = None
     duration_ms: Annotated[float, Field(ge=0)] | None = None
 
 
 class LatencyData(_Strict):
     category: Literal["stt", "tts", "llm", "tool", "http"]
     label: Name
-    metadata: list[str] | None = None
+    metadata: Annotated[list[ShortText], Field(max_length=METADATA_MAX_ITEMS)] | None = None
     value: Annotated[float, Field(ge=0)]
     unit: Literal["minutes", "seconds", "milliseconds", "microseconds", "nanoseconds"]
     measurement_start: UTCTimestamp | None = None
@@ -103,7 +137,7 @@ class CustomData(_Strict):
     category: ShortText | None = None
     user_id: ShortText | None = None
     description: Annotated[str, Field(max_length=2000)] | None = None
-    attributes: dict[str, JsonValue] | None = None
+    attributes: Annotated[dict[str, JsonValue], AfterValidator(_bounded_json)] | None = None
 
 
 class _EventBase(_Strict):

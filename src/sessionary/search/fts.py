@@ -1,32 +1,35 @@
 """The two full-text indexes behind one small interface: SQLite FTS5 and PostgreSQL tsvector/GIN.
 
 Each gives the organization's matching turns with a score (higher is better), a way to pick each
-session's best turn while grouping, and the text of a turn around its match with the matches marked.
+session's best turn while grouping, and the text of a piece of a turn around its match with the matches
+marked (the pieces are bounded, see service.SNIPPET_PIECE: highlighting costs more than linear time).
 Statements are built once per shape of query (see `shape`) and take the query's words as bound values.
 """
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Sequence
+import sqlite3
+from collections.abc import Hashable, Mapping, Sequence
+from contextlib import closing
 from functools import cache, reduce
 from typing import Any, Protocol
 
 from sqlalchemy import (
+    BigInteger,
     ColumnElement,
     Float,
     Integer,
     Select,
     Subquery,
-    TextClause,
+    Text,
     bindparam,
     column,
     func,
     literal_column,
     select,
     table,
-    text,
 )
-from sqlalchemy.dialects.postgresql import TSQUERY, TSVECTOR, aggregate_order_by
+from sqlalchemy.dialects.postgresql import ARRAY, TSQUERY, TSVECTOR, aggregate_order_by
 from sqlalchemy.orm import Session as DBSession
 
 from sessionary.ingest.models import Event
@@ -54,10 +57,10 @@ class Index(Protocol):
         """Per-session aggregates over `matches`: score, match_count, best_event_id (its best turn)."""
 
     def marked(
-        self, db: DBSession, query: SearchQuery, event_ids: Sequence[int], free: Sequence[str]
+        self, db: DBSession, query: SearchQuery, pieces: Mapping[int, str], free: Sequence[str]
     ) -> dict[int, str]:
-        """Each turn's text around its match, the matching words between free[0] and free[1];
-        `free` holds four characters that occur in none of the turns' texts."""
+        """Each piece's text around its match (by turn id), the matching words between free[0] and free[1]
+        (a piece that does not match is left out); `free` holds four characters found in no piece."""
 
 
 class SQLiteIndex:
@@ -95,40 +98,18 @@ class SQLiteIndex:
         ]
 
     def marked(
-        self, db: DBSession, query: SearchQuery, event_ids: Sequence[int], free: Sequence[str]
+        self, db: DBSession, query: SearchQuery, pieces: Mapping[int, str], free: Sequence[str]
     ) -> dict[int, str]:
-        values: dict[str, Any] = {"q": query.fts5(), "open": free[0], "close": free[1]}
-        if any(term.prefix for term in query.terms):
-            # FTS5 gathers a prefix's doclist anew for every MATCH it runs (milliseconds for a common
-            # prefix): one walk over the range of the turns, computing snippets only for them.
-            stmt = _SNIPPETS_IN_RANGE
-            values.update({"low": min(event_ids), "high": max(event_ids), "ids": list(event_ids)})
-        else:
-            stmt = _snippets(len(event_ids))
-            values.update({f"id{n}": event_id for n, event_id in enumerate(event_ids)})
-        return {int(event_id): snippet for event_id, snippet in db.connection().execute(stmt, values)}
+        # FTS5's snippet() costs the square of the query's matches in the text it is given, and the
+        # index's copy of a turn is the whole turn: the pieces get an index of their own, in memory.
+        with closing(sqlite3.connect(":memory:")) as memory:
+            memory.execute(f"CREATE VIRTUAL TABLE piece USING fts5(text, tokenize='{models.TOKENIZER}')")
+            memory.executemany("INSERT INTO piece(rowid, text) VALUES (?, ?)", pieces.items())
+            rows = memory.execute(_SNIPPETS, (free[0], free[1], query.fts5())).fetchall()
+        return {int(event_id): snippet for event_id, snippet in rows}
 
 
-_SNIPPET = f"snippet({models.FTS_TABLE}, 0, :open, :close, '…', {SNIPPET_WORDS})"
-# `+rowid`: the list stays a filter on the walk instead of becoming one MATCH per id.
-_SNIPPETS_IN_RANGE = text(
-    f"SELECT rowid AS id, {_SNIPPET} AS snippet FROM {models.FTS_TABLE} WHERE {models.FTS_TABLE} MATCH :q "
-    "AND rowid >= :low AND rowid <= :high AND +rowid IN :ids"
-).bindparams(bindparam("ids", expanding=True))
-
-
-@cache
-def _snippets(count: int) -> TextClause:
-    """One statement for `count` turns: a UNION ALL of one-turn look-ups.
-
-    Each looks its turn up as a rowid *range*: FTS5 plans `rowid = ?` (and so `rowid IN (...)`) together
-    with MATCH as a walk through every match (milliseconds for a common word), a one-row range as a seek.
-    """
-    one = (
-        f"SELECT :id{{n}} AS id, {_SNIPPET} AS snippet FROM {models.FTS_TABLE} "
-        f"WHERE {models.FTS_TABLE} MATCH :q AND rowid >= :id{{n}} AND rowid <= :id{{n}}"
-    )
-    return text(" UNION ALL ".join(one.format(n=n) for n in range(count)))
+_SNIPPETS = f"SELECT rowid, snippet(piece, 0, ?, ?, '…', {SNIPPET_WORDS}) FROM piece WHERE piece MATCH ?"
 
 
 class PostgresIndex:
@@ -179,30 +160,35 @@ class PostgresIndex:
         ]
 
     def marked(
-        self, db: DBSession, query: SearchQuery, event_ids: Sequence[int], free: Sequence[str]
+        self, db: DBSession, query: SearchQuery, pieces: Mapping[int, str], free: Sequence[str]
     ) -> dict[int, str]:
         options = (
             f'StartSel="{free[0]}", StopSel="{free[1]}", MaxWords={SNIPPET_WORDS}, MinWords=12, ShortWord=0'
         )
         values = {
             **self.parameters(query),
-            "ids": list(event_ids),
+            "ids": list(pieces),
+            "texts": list(pieces.values()),
             "options": options,
             "lt": free[2],
             "gt": free[3],
         }
         rows = db.connection().execute(self._headlines(self.shape(query)), values)
         back = str.maketrans({free[2]: "<", free[3]: ">"})
-        return {event_id: marked.translate(back) for event_id, marked in rows}
+        return {event_id: marked.translate(back) for event_id, marked in rows if free[0] in marked}
 
     @cache  # noqa: B019  (one instance, a handful of shapes)
     def _headlines(self, shape: Any) -> Select[Any]:
         # ts_headline drops what its parser takes for markup tags (`<b>`), so `<` and `>` go in as two
         # stand-ins and come back afterwards: the snippet keeps the text as it was said.
-        said = Event.data["text"].as_string()
-        stand_ins = func.replace(func.replace(said, "<", bindparam("lt")), ">", bindparam("gt"))
+        piece = (
+            func.unnest(bindparam("ids", type_=ARRAY(BigInteger)), bindparam("texts", type_=ARRAY(Text)))
+            .table_valued("id", "said")
+            .render_derived(name="piece")
+        )
+        stand_ins = func.replace(func.replace(piece.c.said, "<", bindparam("lt")), ">", bindparam("gt"))
         headline = func.ts_headline(self._config, stand_ins, self._tsquery(shape), bindparam("options"))
-        return select(Event.id, headline).where(Event.id.in_(bindparam("ids", expanding=True)))
+        return select(piece.c.id, headline)
 
 
 INDEXES: dict[str, Index] = {"sqlite": SQLiteIndex(), "postgresql": PostgresIndex()}

@@ -16,7 +16,7 @@ MAX_LENGTH = 500  # characters of `q`
 MAX_TERMS = 16
 PREFIX_MIN = 3
 # A letter or digit of any script: what the tokenizers keep (the rest, `_` included, separates words).
-_TOKEN = re.compile(r"[^\W_]+")
+TOKEN = re.compile(r"[^\W_]+")
 
 
 class QueryError(ValueError):
@@ -57,13 +57,13 @@ def parse(q: str) -> SearchQuery:
             terms.append(Term(part, phrase=True))
         else:
             terms.extend(Term(word) for word in part.split())
-    terms = [term for term in terms if _TOKEN.search(term.text)]
+    terms = [term for term in terms if TOKEN.search(term.text)]
     if not terms:
         raise QueryError("q must contain at least one letter or digit")
     if len(terms) > MAX_TERMS:
         raise QueryError(f"q has {len(terms)} words or phrases; at most {MAX_TERMS} are allowed")
     last = terms[-1]
-    tokens = _TOKEN.findall(last.text)
+    tokens = TOKEN.findall(last.text)
     if not last.phrase and len(tokens) == 1 and len(tokens[0]) >= PREFIX_MIN:
         terms[-1] = Term(tokens[0], prefix=True)  # edge punctuation dropped: `refi,` is `refi`
     return SearchQuery(tuple(terms))

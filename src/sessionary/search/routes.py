@@ -6,10 +6,12 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.exceptions import RequestValidationError
 
 from sessionary.api.syllable import error_responses
+from sessionary.config import Settings
 from sessionary.listing import MAX_PAGE, ListParams, envelope, parse_datetime
 from sessionary.search import query as search_query
 from sessionary.search import service
 from sessionary.search.schemas import SearchHit, SearchPage
+from sessionary.search.slots import Slots
 from sessionary.tenancy.deps import DB, Reader
 
 Q_DESCRIPTION = (
@@ -18,10 +20,19 @@ Q_DESCRIPTION = (
 )
 
 
-def build_router(*, max_limit: int, max_turns: int) -> APIRouter:
-    """The search router; `max_limit` bounds `limit`, `max_turns` the matching turns one query scores.
+def build_router(settings: Settings) -> APIRouter:
+    """The search router: `list_max_limit` bounds `limit`, `search_max_turns` the matching turns one query
+    scores, `search_concurrency` the searches run at once, `search_timeout_seconds` the time one takes.
     Include it before the sessions router, whose `/{session_id}` would otherwise take `search` for an id."""
     router = APIRouter(prefix="/api/v1/sessions", tags=["sessions"])
+    max_limit, max_turns, timeout = (
+        settings.list_max_limit,
+        settings.search_max_turns,
+        settings.search_timeout_seconds,
+    )
+    slots = Slots(limit=settings.search_concurrency, wait=settings.db_pool_timeout_seconds, what="searches")
+    # Declared first: a search waits for its slot before it takes a database connection.
+    Slot = Annotated[None, Depends(slots.hold, scope="function")]
 
     def search_params(
         q: Annotated[str, Query(min_length=1, max_length=search_query.MAX_LENGTH, description=Q_DESCRIPTION)],
@@ -55,9 +66,9 @@ def build_router(*, max_limit: int, max_turns: int) -> APIRouter:
         "/search",
         response_model=SearchPage,
         operation_id="sessions_search",
-        responses=error_responses(400, 422),
+        responses=error_responses(400, 422, 503),
     )
-    def sessions_search(db: DB, principal: Reader, params: Params) -> SearchPage:
+    def sessions_search(_slot: Slot, db: DB, principal: Reader, params: Params) -> SearchPage:
         """Sessions whose transcript matches `q`, best first, each with its best turn highlighted."""
         parsed, page_params = params
         result = service.search(
@@ -66,6 +77,7 @@ def build_router(*, max_limit: int, max_turns: int) -> APIRouter:
             query=parsed,
             params=page_params,
             max_turns=max_turns,
+            timeout=timeout,
         )
         return SearchPage(**envelope(result.page, page_params, _as_is), total_count_exact=result.exact)
 

@@ -19,16 +19,26 @@ from sqlalchemy import Integer, Select, bindparam, func, select, tuple_
 from sqlalchemy.orm import Session as DBSession
 from sqlalchemy.orm import aliased
 
+from sessionary.db import time_budget
 from sessionary.db_types import UTCDateTime
 from sessionary.ingest.models import Event
+from sessionary.ingest.schemas import TURN_MAX_CHARS
 from sessionary.listing import ListParams, Page
-from sessionary.search.fts import INDEXES, Index, index_for
-from sessionary.search.query import SearchQuery
+from sessionary.search.fts import INDEXES, SNIPPET_WORDS, Index, index_for
+from sessionary.search.query import TOKEN, SearchQuery
 from sessionary.search.schemas import SearchHit, SearchMatch
 from sessionary.sessions.models import Session
 
+# A snippet is taken from at most SNIPPET_PIECE characters of its turn (highlighting costs the square of the
+# query's matches in the text it is given), found among the turn's first TEXT_SCAN characters (the ingest's
+# limit on a turn: only turns stored before it can be longer).
+SNIPPET_PIECE = 2_000
+TEXT_SCAN = TURN_MAX_CHARS
 # Snippet marks (and stand-ins): private-use characters that occur in none of the page's texts.
 _PRIVATE_USE = (*range(0xE000, 0xF900), *range(0xF0000, 0xFFFFE), *range(0x100000, 0x10FFFE))
+
+
+_TOO_LONG = "The search took too long: narrow it with more words or a time window"
 
 
 @dataclass(frozen=True)
@@ -48,14 +58,22 @@ class SearchResult:
 
 
 def search(
-    db: DBSession, *, organization_id: int, query: SearchQuery, params: ListParams, max_turns: int
+    db: DBSession,
+    *,
+    organization_id: int,
+    query: SearchQuery,
+    params: ListParams,
+    max_turns: int,
+    timeout: float,
 ) -> SearchResult:
-    """One page of the organization's sessions whose transcripts match `query`, best first."""
+    """One page of the organization's sessions whose transcripts match `query`, best first; Unavailable
+    when its statements take more than `timeout` seconds."""
     index = index_for(db)
-    ranked, total, exact = _ranked_page(db, index, query, organization_id, params, max_turns)
-    page_ids = [r.session_id for r in ranked]
-    sessions = {s.id: s for s in db.scalars(select(Session).where(Session.id.in_(page_ids)))}
-    best = _best_matches(db, index, query, [r.best_event_id for r in ranked])
+    with time_budget(db, timeout, message=_TOO_LONG):
+        ranked, total, exact = _ranked_page(db, index, query, organization_id, params, max_turns)
+        page_ids = [r.session_id for r in ranked]
+        sessions = {s.id: s for s in db.scalars(select(Session).where(Session.id.in_(page_ids)))}
+        best = _best_matches(db, index, query, [r.best_event_id for r in ranked])
     hits = [_hit(sessions[r.session_id], r, best[r.best_event_id]) for r in ranked]
     return SearchResult(Page(items=hits, total_count=total), exact)
 
@@ -126,7 +144,7 @@ def _statements(dialect: str, shape: Hashable, start: bool, end: bool) -> tuple[
 class _Turn:
     timestamp: Any
     source: str | None
-    text: str
+    text: str  # its first TEXT_SCAN characters
     turn_index: int
 
 
@@ -137,25 +155,32 @@ def _best_matches(
     if not event_ids:
         return {}
     turns = {
-        event_id: _Turn(timestamp, data.get("source"), str(data.get("text", "")), int(turn_index))
-        for event_id, timestamp, data, turn_index in db.connection().execute(_TURNS, {"ids": event_ids})
+        event_id: _Turn(timestamp, source, text or "", int(turn_index))
+        for event_id, timestamp, source, text, turn_index in db.connection().execute(
+            _TURNS, {"ids": event_ids}
+        )
     }
-    free = _free_characters(turn.text for turn in turns.values())
-    marked = index.marked(db, query, event_ids, free) if free else {}
+    words = _words(query)
+    pieces = {event_id: _piece(turn.text, words) for event_id, turn in turns.items()}
+    free = _free_characters(pieces.values())
+    marked = index.marked(db, query, pieces, free) if free else {}
     marks = (free[0], free[1]) if free else ("", "")
     return {
         event_id: SearchMatch(
             timestamp=turn.timestamp,
             source=turn.source,
             turn_index=turn.turn_index,
-            snippet=render_snippet(marked[event_id], marks) if event_id in marked else html.escape(turn.text),
+            snippet=render_snippet(marked[event_id], marks)
+            if event_id in marked
+            else _plain(pieces[event_id]),
         )
         for event_id, turn in turns.items()
     }
 
 
 def _turns_statement() -> Select[Any]:
-    """Turns by event id, each with its position among its session's turns (time order, as the timeline)."""
+    """Turns by event id, each with its position among its session's turns (time order, as the timeline);
+    of its text only the first TEXT_SCAN characters leave the database."""
     earlier = aliased(Event)
     position = (
         select(func.count())
@@ -166,12 +191,39 @@ def _turns_statement() -> Select[Any]:
         )
         .scalar_subquery()
     )
-    return select(Event.id, Event.timestamp, Event.data, position).where(
+    said = func.substr(Event.data["text"].as_string(), 1, TEXT_SCAN)
+    return select(Event.id, Event.timestamp, Event.data["source"].as_string(), said, position).where(
         Event.id.in_(bindparam("ids", expanding=True))
     )
 
 
 _TURNS = _turns_statement()
+
+
+def _words(query: SearchQuery) -> re.Pattern[str]:
+    """The start of any of the query's words, wherever a word starts (case ignored)."""
+    tokens = sorted({token for term in query.terms for token in TOKEN.findall(term.text)}, key=len)
+    return re.compile(r"(?<![^\W_])(?:" + "|".join(map(re.escape, reversed(tokens))) + ")", re.IGNORECASE)
+
+
+def _piece(text: str, words: re.Pattern[str]) -> str:
+    """At most SNIPPET_PIECE characters of `text` to highlight: all of it when it is that short, else the
+    piece centred on the first word of the query found in it (its start when none is found as typed)."""
+    if len(text) <= SNIPPET_PIECE:
+        return text
+    found = words.search(text)
+    start = max(0, found.start() - SNIPPET_PIECE // 2) if found else 0
+    if start:
+        space = text.find(" ", start, start + 64)  # not from the middle of a word
+        start = space + 1 if space != -1 else start
+    return text[start : start + SNIPPET_PIECE]
+
+
+def _plain(piece: str) -> str:
+    """The snippet of a turn whose piece could not be marked: its first SNIPPET_WORDS words, escaped."""
+    words = piece.split()
+    cut = " ".join(words[:SNIPPET_WORDS]) + ("…" if len(words) > SNIPPET_WORDS else "")
+    return html.escape(cut)
 
 
 def _free_characters(texts: Iterable[str], count: int = 4) -> list[str] | None:

@@ -24,6 +24,7 @@ down_revision: str | Sequence[str] | None = "0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
+_STORED = {"stored": True}  # stored events are read as they are, past today's ingest limits
 _DERIVED = (
     "agent_id",
     "agent_name",
@@ -206,7 +207,7 @@ def _backfill_notable_events() -> None:
         for row in rows:
             made: dict[str, Any] | None
             if row.type == "tool_call":
-                made = mapping.tool_call(tool_call.validate_python(row.data))
+                made = mapping.tool_call(tool_call.validate_python(row.data, context=_STORED))
             else:
                 made = mapping.session_ended(ended.validate_python(row.data))
             if made is not None:
