@@ -43,7 +43,8 @@ def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
         503: "Too busy to answer now: retry after the Retry-After header's seconds",
     }
     responses: dict[int | str, dict[str, Any]] = {}
-    for code in sorted({*codes, 401, 403, 429}):
+    # Any operation may meet a full connection pool (503) or a blocked client address (429).
+    for code in sorted({*codes, 401, 403, 429, 503}):
         if code == 422:
             responses[code] = {
                 "model": ValidationErrorBody,

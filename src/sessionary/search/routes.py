@@ -66,7 +66,7 @@ def build_router(settings: Settings) -> APIRouter:
         "/search",
         response_model=SearchPage,
         operation_id="sessions_search",
-        responses=error_responses(400, 422, 503),
+        responses=error_responses(400, 422),
     )
     def sessions_search(_slot: Slot, db: DB, principal: Reader, params: Params) -> SearchPage:
         """Sessions whose transcript matches `q`, best first, each with its best turn highlighted."""
