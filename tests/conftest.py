@@ -67,7 +67,11 @@ def server(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Itera
     Its analysis worker is off, so ended sessions keep no label until a test asks (tests/analysis starts
     servers of its own with the worker on)."""
     settings = Settings(
-        database_url=database_url, blob_dir=tmp_path_factory.mktemp("blobs"), analysis_worker=False
+        database_url=database_url,
+        blob_dir=tmp_path_factory.mktemp("blobs"),
+        analysis_worker=False,
+        # The suite's many deliberate wrong keys share 127.0.0.1; tests/tenancy tests the limit itself.
+        auth_failure_limit=100_000,
     )
     with LiveServer.start(settings) as live:
         yield live
