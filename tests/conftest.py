@@ -21,6 +21,9 @@ from sessionary.tenancy import service as tenancy
 from tests.helpers import LiveServer
 
 POSTGRES_ENV = "SESSIONARY_TEST_POSTGRES_URL"
+# Every server of the suite (in-process or `sessionary serve`) sees the suite's many deliberate wrong keys
+# from 127.0.0.1, counted in the shared database; tests/tenancy sets its own limit to test the limit itself.
+os.environ.setdefault("SESSIONARY_AUTH_FAILURE_LIMIT", "100000")
 
 
 def _postgres_schema_url(base: str, schema: str) -> str:
@@ -70,8 +73,6 @@ def server(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Itera
         database_url=database_url,
         blob_dir=tmp_path_factory.mktemp("blobs"),
         analysis_worker=False,
-        # The suite's many deliberate wrong keys share 127.0.0.1; tests/tenancy tests the limit itself.
-        auth_failure_limit=100_000,
     )
     with LiveServer.start(settings) as live:
         yield live
