@@ -58,6 +58,9 @@ Host = Annotated[str, typer.Option(help="Interface to listen on.")]
 Port = Annotated[int, typer.Option(help="TCP port.")]
 
 
+HTTP_PROTOCOL = "sessionary.http_head:BoundedHeadProtocol"
+
+
 @app.command()
 def serve(
     host: Host = "127.0.0.1",
@@ -71,9 +74,9 @@ def serve(
 
 
 def _serve(host: str, port: int, workers: int, *, keep_alive: int) -> None:
-    """uvicorn: idle keep-alive connections close after `keep_alive` s; request bodies are bounded by
-    sessionary itself (body_limit.py); what uvicorn cannot bound (a header-read timeout, connections per
-    client) is left to a reverse proxy (README, Production)."""
+    """uvicorn: idle keep-alive connections close after `keep_alive` s; request heads are bounded in size
+    and read time by http_head.py, bodies by body_limit.py; connections per client are left to a reverse
+    proxy (README, Production)."""
     level = os.environ.get("SESSIONARY_LOG_LEVEL", "info")
     if workers > 1:
         # The parent only supervises the workers: it becomes a bare uvicorn (same pid, same environment)
@@ -83,7 +86,7 @@ def _serve(host: str, port: int, workers: int, *, keep_alive: int) -> None:
         args = ["--factory", "--host", host, "--port", str(port), "--workers", str(workers)]
         command = ["-m", "uvicorn", "sessionary.app:create_app_from_env", *args]
         extra = ["--log-level", level, "--no-access-log", "--no-proxy-headers"]  # see proxy_headers below
-        extra += ["--timeout-keep-alive", str(keep_alive)]
+        extra += ["--timeout-keep-alive", str(keep_alive), "--http", HTTP_PROTOCOL]
         os.execv(sys.executable, [sys.executable, *command, *extra])
     uvicorn.run(
         "sessionary.app:create_app_from_env",
@@ -95,6 +98,7 @@ def _serve(host: str, port: int, workers: int, *, keep_alive: int) -> None:
         access_log=False,
         proxy_headers=False,  # X-Forwarded-For is read by sessionary itself, from trusted proxies only
         timeout_keep_alive=keep_alive,
+        http=HTTP_PROTOCOL,
     )
 
 

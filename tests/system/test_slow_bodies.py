@@ -5,12 +5,15 @@ slow body with no key at once (401), and ends a slow body with a valid key with 
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
 
+from sessionary.http_head import HEAD_TIMEOUT
 from tests.helpers import INGEST, event
 from tests.slowbody import SlowBody
 from tests.system.processes import ServerProcess, create_key, serving
@@ -64,3 +67,34 @@ def test_a_slow_body_with_a_key_holds_no_gate_and_ends_with_408(
     finally:
         slow.stop()
     assert server.alive
+
+
+def _answer(sock: socket.socket) -> bytes:
+    """What the server sends until it closes the connection (b"" if it closes without a word)."""
+    sock.settimeout(GENEROUS + HEAD_TIMEOUT)
+    data = b""
+    try:
+        while chunk := sock.recv(65536):
+            data += chunk
+    except ConnectionResetError:
+        pass
+    return data
+
+
+def test_an_endless_request_header_is_431_and_a_silent_connection_is_closed(
+    live: tuple[ServerProcess, str, str],
+) -> None:
+    """uvicorn's httptools parser alone would buffer the header without limit and keep the silent
+    connection for good (sessionary.http_head bounds both)."""
+    server, _key_a, key_b = live
+    address = (urlsplit(server.url).hostname, urlsplit(server.url).port)
+    with socket.create_connection(address) as endless, socket.create_connection(address) as silent:
+        endless.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Endless: ")
+        try:
+            for _ in range(64):  # 4 MiB of one header value
+                endless.sendall(b"a" * 65536)
+        except OSError:
+            pass  # the server answered and closed
+        assert _answer(endless).startswith(b"HTTP/1.1 431 ")
+        assert _ingest(server.url, key_b, "b-2").status_code == 200
+        assert _answer(silent).startswith(b"HTTP/1.1 408 ")
