@@ -16,7 +16,7 @@ from sessionary.analysis.service import Analyzer
 from sessionary.analysis.worker import AnalysisWorker
 from sessionary.api import genesys, syllable
 from sessionary.api.bodies import add_component_schemas
-from sessionary.body_limit import BodyLimitMiddleware
+from sessionary.body_limit import BodyLimitMiddleware, ReadRule
 from sessionary.config import Settings
 from sessionary.console.mount import mount as mount_console
 from sessionary.conversations import routes as conversations_routes
@@ -24,7 +24,6 @@ from sessionary.db import open_database
 from sessionary.debug import routes as debug_routes
 from sessionary.errors import SessionaryError
 from sessionary.events import routes as events_routes
-from sessionary.gate import GateMiddleware
 from sessionary.gc_tuning import tune_gc
 from sessionary.ingest import routes as ingest_routes
 from sessionary.ingest.schemas import IngestBatch
@@ -80,7 +79,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app = FastAPI(title="sessionary", version=__version__, lifespan=lifespan)
     app.state.settings = settings
-    app.include_router(ingest_routes.build_router(max_events=settings.ingest_max_events))
+    ingest_router = ingest_routes.build_router(
+        max_events=settings.ingest_max_events, concurrency=settings.ingest_concurrency
+    )
+    app.include_router(ingest_router)
     app.include_router(transcripts_routes.router)
     app.include_router(debug_routes.router)
     app.include_router(analysis_routes.router)
@@ -88,13 +90,21 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Before the sessions router: its /{session_id} would take "search" for an id.
     app.include_router(search_routes.build_router(settings))
     app.include_router(sessions_routes.build_router(max_limit=settings.list_max_limit))
-    app.include_router(recordings_routes.router)  # its upload streams: no body limit or gate applies
+    app.include_router(recordings_routes.router)  # its upload streams and bounds its own size
     app.include_router(conversations_routes.build_router(max_limit=settings.list_max_limit))
     app.include_router(events_routes.build_router(max_limit=settings.list_max_limit))
     app.include_router(metrics_routes.router)
     app.include_router(journey_routes.build_router())
-    app.add_middleware(BodyLimitMiddleware, limits={ingest_routes.EVENTS_PATH: settings.ingest_max_bytes})
-    app.add_middleware(GateMiddleware, paths={ingest_routes.EVENTS_PATH}, limit=settings.ingest_concurrency)
+    read_rule = ReadRule(timeout=settings.body_read_timeout_seconds, min_rate=settings.body_read_min_rate)
+    app.add_middleware(
+        BodyLimitMiddleware,
+        limits={
+            ingest_routes.EVENTS_PATH: settings.ingest_max_bytes,
+            recordings_routes.RECORDINGS_PATH: None,  # streamed, bounded by its route (recordings/upload.py)
+        },
+        default=settings.body_max_bytes,
+        rule=read_rule,
+    )
     app.add_middleware(ControlCharacterPathMiddleware)
     add_component_schemas(app, IngestBatch, SessionLabelCreate, WebEventRequest, AppEventRequest)
     document_ingest(app)
@@ -108,7 +118,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     mount_console(app, settings)
     # In front of every layer: the browser-facing journey ingest paths skip the rest (journey/fastpath.py).
-    serve_first(app, max_bytes=settings.journey_max_body_bytes)
+    serve_first(app, max_bytes=settings.journey_max_body_bytes, rule=read_rule)
     secure_everything(app)  # outermost: security headers on every response (security_headers.py)
 
     @app.get("/healthz", tags=["meta"], include_in_schema=False)

@@ -60,6 +60,9 @@ Host = Annotated[str, typer.Option(help="Interface to listen on.")]
 Port = Annotated[int, typer.Option(help="TCP port.")]
 
 
+HTTP_PROTOCOL = "sessionary.http_head:BoundedHeadProtocol"
+
+
 @app.command()
 def serve(
     host: Host = "127.0.0.1",
@@ -69,10 +72,13 @@ def serve(
     """Migrate the database (SESSIONARY_DATABASE_URL), then serve the APIs."""
     settings = checked_settings()  # e.g. a weak SESSIONARY_SECRET_KEY: refused before anything starts
     migrate.upgrade(settings.database_url)
-    _serve(host, port, workers)
+    _serve(host, port, workers, keep_alive=settings.keep_alive_seconds)
 
 
-def _serve(host: str, port: int, workers: int) -> None:
+def _serve(host: str, port: int, workers: int, *, keep_alive: int) -> None:
+    """uvicorn: idle keep-alive connections close after `keep_alive` s; request heads are bounded in size
+    and read time by http_head.py, bodies by body_limit.py; connections per client are left to a reverse
+    proxy (README, Production)."""
     level = os.environ.get("SESSIONARY_LOG_LEVEL", "info")
     if workers > 1:
         # The parent only supervises the workers: it becomes a bare uvicorn (same pid, same environment)
@@ -82,6 +88,7 @@ def _serve(host: str, port: int, workers: int) -> None:
         args = ["--factory", "--host", host, "--port", str(port), "--workers", str(workers)]
         command = ["-m", "uvicorn", "sessionary.app:create_app_from_env", *args]
         extra = ["--log-level", level, "--no-access-log", "--no-proxy-headers"]  # see proxy_headers below
+        extra += ["--timeout-keep-alive", str(keep_alive), "--http", HTTP_PROTOCOL]
         os.execv(sys.executable, [sys.executable, *command, *extra])
     uvicorn.run(
         "sessionary.app:create_app_from_env",
@@ -92,6 +99,8 @@ def _serve(host: str, port: int, workers: int) -> None:
         log_level=level,
         access_log=False,
         proxy_headers=False,  # X-Forwarded-For is read by sessionary itself, from trusted proxies only
+        timeout_keep_alive=keep_alive,
+        http=HTTP_PROTOCOL,
     )
 
 
@@ -271,7 +280,7 @@ def demo(
     typer.echo(f"try: curl -H 'Syllable-API-Key: {clear}' http://{host}:{port}/api/v1/sessions/")
     typer.echo(f"API key (admin): {clear}")
     if serve_after:
-        _serve(host, port, 1)
+        _serve(host, port, 1, keep_alive=settings.keep_alive_seconds)
 
 
 class ExportFormat(StrEnum):

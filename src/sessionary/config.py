@@ -33,6 +33,13 @@ class Settings(BaseSettings):
     ingest_max_events: int = Field(default=10_000, ge=1)
     ingest_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
     ingest_concurrency: int = Field(default=1, ge=1)
+    # Request bodies (body_limit.py): the size of a body to any path without a limit of its own (413 past
+    # it), and how long a body may take to arrive: the timeout plus 1 s per min_rate bytes (408 past it).
+    body_max_bytes: int = Field(default=1024 * 1024, ge=1024)
+    body_read_timeout_seconds: float = Field(default=30.0, gt=0, le=3600)
+    body_read_min_rate: int = Field(default=16 * 1024, ge=1)
+    # The server (`sessionary serve`): seconds an idle keep-alive connection stays open.
+    keep_alive_seconds: int = Field(default=5, ge=1, le=300)
     list_max_limit: int = Field(default=1000, ge=1)
     db_pool_size: int = Field(default=10, ge=1)
     # How long a request waits for a free database connection before it is answered 503 + Retry-After.

@@ -56,3 +56,42 @@ def test_the_overview_follows_the_filters(server: LiveServer, org: Org, labelled
     assert re.search(r'id="total-sessions">1<', page)
     assert re.search(r'id="total-sessions">0<', empty)
     assert empty.count("No data in this range.") == len(CHARTS)
+
+
+def test_a_range_of_millennia_charts_only_the_days_with_data(
+    server: LiveServer, org: Org, labelled: None
+) -> None:
+    """The per-day charts follow the figures (as GET /api/v1/metrics does), not the 3.3 million days asked."""
+    params = {"range": "custom", "start": "1000-01-01T00:00", "end": "9999-12-31T23:59"}
+    with signed_in(server.url, org.read) as http:
+        page = http.get("/overview", params=params)
+    assert page.status_code == 200
+    assert "1000-01-01 to 9999-12-3" in page.text
+    per_day = _chart(page.text, "per-day")
+    assert re.findall(r"<text [^>]*>(\d\d-\d\d)</text>", per_day) == ["06-19", "06-20"]
+
+
+def test_the_chart_days_are_bounded_by_the_data_not_the_range() -> None:
+    from datetime import UTC, date, datetime
+
+    from sessionary.console.overview import _days
+    from sessionary.metrics.schemas import DayChannel, DayLabel, JourneyFigures, MetricsRead, MetricsTotals
+
+    def figures(start: datetime, end: datetime, days: list[date]) -> MetricsRead:
+        return MetricsRead(
+            start_datetime=start, end_datetime=end, source="rollup",
+            totals=MetricsTotals(sessions=len(days), average_duration_seconds=None, tool_calls=0,
+                                 tool_error_rate=None),
+            sessions_per_day=[DayChannel(day=d, channel_manager_type="voice", sessions=1) for d in days],
+            duration_distribution=[], labels_per_day=[DayLabel(day=days[0], code="BAD", sessions=1)],
+            latency=[], top_tools=[], top_issue_categories=[],
+            journey=JourneyFigures(),
+        )  # fmt: skip
+
+    widest = (datetime(1, 1, 1, tzinfo=UTC), datetime(9999, 12, 31, tzinfo=UTC))
+    near = [date(2024, 6, 19), date(2024, 6, 22)]
+    assert _days(figures(*widest, near)) == ["2024-06-19", "2024-06-20", "2024-06-21", "2024-06-22"]
+    far = [date(1000, 1, 1), date(9999, 12, 30)]
+    assert _days(figures(*widest, far)) == ["1000-01-01", "9999-12-30"]
+    june = (datetime(2024, 6, 1, tzinfo=UTC), datetime(2024, 7, 1, tzinfo=UTC))
+    assert len(_days(figures(*june, near))) == 30  # a range of up to two years keeps every day

@@ -28,6 +28,7 @@ CODES = {
     403: "not.authorized",
     404: "not.found",
     405: "method.not.allowed",
+    408: "request.timeout",
     409: "conflict",
     413: "request.entity.too.large",
     415: "unsupported.media.type",

@@ -12,6 +12,8 @@ from sessionary.console.charts import LABEL_COLORS, PALETTE, Series
 from sessionary.metrics.schemas import MetricsRead
 
 LATENCY_COLORS = {"p50": "var(--chart-1)", "p95": "var(--chart-2)"}
+# A chart draws each day of its span up to this many days; past it, only the days with data.
+MAX_DENSE_DAYS = 732
 
 
 @dataclass(frozen=True)
@@ -26,8 +28,17 @@ class Chart:
 
 
 def _days(m: MetricsRead) -> list[str]:
-    first, after = m.start_datetime.date(), m.end_datetime.date()
-    return [(first + timedelta(days=n)).isoformat() for n in range((after - first).days)]
+    """A chart's columns: every day of the range; for a range over MAX_DENSE_DAYS, every day from the
+    first to the last day with data, or only the days with data when those are further apart. So the
+    page costs what the figures cost (as GET /api/v1/metrics, which lists only days with data), never
+    what the width of the range asked for would."""
+    first, last = m.start_datetime.date(), m.end_datetime.date() - timedelta(days=1)
+    if (last - first).days >= MAX_DENSE_DAYS:
+        seen = sorted({r.day for r in m.sessions_per_day} | {r.day for r in m.labels_per_day})
+        if not seen or (seen[-1] - seen[0]).days >= MAX_DENSE_DAYS:
+            return [day.isoformat() for day in seen]
+        first, last = seen[0], seen[-1]
+    return [(first + timedelta(days=n)).isoformat() for n in range((last - first).days + 1)]
 
 
 def charts_for(m: MetricsRead) -> list[Chart]:

@@ -170,12 +170,19 @@ def session_page(request: Request, db: DB, viewer: ConsoleViewer, session_id: st
     return _session_page(request, db, viewer, session_id, form=form, errors=[])
 
 
+def viewer_briefly(request: Request) -> Viewer:
+    """The signed-in viewer, checked in a read transaction closed at once: no connection is held while
+    the form's body arrives (body_limit.py bounds how long that may take)."""
+    with session_scope(request.app.state.db.reader) as db:
+        return current_viewer(request, db)
+
+
 @router.post("/sessions/{session_id}/labels")
 def add_label(
     request: Request,
-    db: WriteDB,
-    viewer: Annotated[Viewer, Depends(current_viewer)],
+    viewer: Annotated[Viewer, Depends(viewer_briefly)],
     form: CheckedForm,
+    db: WriteDB,
     session_id: str,
 ) -> Response:
     values = {

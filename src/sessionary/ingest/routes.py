@@ -7,6 +7,7 @@ from fastapi import APIRouter, Depends
 from sessionary.api.bodies import json_body, request_body_openapi
 from sessionary.api.syllable import error_responses
 from sessionary.errors import PayloadTooLarge
+from sessionary.gate import Gate
 from sessionary.ingest import service
 from sessionary.ingest.schemas import IngestBatch, IngestResult
 from sessionary.tenancy.deps import Ingester, WriteDB
@@ -15,9 +16,11 @@ EVENTS_PATH = "/api/v1/ingest/events"
 Batch = Annotated[IngestBatch, Depends(json_body(IngestBatch))]
 
 
-def build_router(*, max_events: int) -> APIRouter:
-    """The ingest router; a batch of more than `max_events` events is refused with 413."""
+def build_router(*, max_events: int, concurrency: int) -> APIRouter:
+    """The ingest router; a batch of more than `max_events` events is refused with 413; at most
+    `concurrency` batches are worked on at once in this process (gate.py)."""
     router = APIRouter(tags=["ingest"])
+    gated = Depends(Gate(concurrency).hold, scope="function")
 
     @router.post(
         EVENTS_PATH,
@@ -26,8 +29,12 @@ def build_router(*, max_events: int) -> APIRouter:
         responses=error_responses(413, 422),
         openapi_extra=request_body_openapi(IngestBatch),
     )
-    def ingest_events(db: WriteDB, principal: Ingester, batch: Batch) -> IngestResult:
+    def ingest_events(
+        principal: Ingester, batch: Batch, _gate: Annotated[None, gated], db: WriteDB
+    ) -> IngestResult:
         """Store a batch of events, all or nothing; events already stored are counted as duplicates."""
+        # In this order: the key (401/403 before any body is read), the whole body (under the read
+        # deadline), the gate, and only then the write transaction.
         if len(batch.events) > max_events:
             raise PayloadTooLarge(
                 f"events: {len(batch.events)} events in one request; the limit is {max_events}, "

@@ -4,7 +4,8 @@
 from every visitor's browser or app, so their per-request cost decides what a server can take. Routed
 through FastAPI they passed a dozen middlewares and a linear match against every route, which cost more
 CPU than validating, enriching and storing the event. This ASGI middleware, put in front of the whole
-stack (`serve_first`), answers them itself: read the body (413 past `max_bytes`), look up the deployment
+stack (`serve_first`), answers them itself: read the body (413 past `max_bytes`, 408 past the read
+deadline of body_limit.py; nothing shared is held meanwhile), look up the deployment
 (cached), validate the body straight from the bytes, enrich it, hand it to the process's writer thread
 (journey.batcher) and answer 201 once it is committed. Errors are Genesys ErrorBody as on the rest of
 /api/v2; CORS allows any origin (the deployment's allowed domains are the real check). journey.openapi
@@ -28,7 +29,15 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from sessionary.api import genesys
 from sessionary.api.bodies import NUL_ESCAPE, refuse_nul
-from sessionary.body_limit import content_length, read_up_to
+from sessionary.body_limit import (
+    CLOSE,
+    BodyReader,
+    BodyTimeout,
+    BodyTooLarge,
+    ReadRule,
+    content_length,
+    timeout_message,
+)
 from sessionary.db_types import utcnow
 from sessionary.errors import SessionaryError
 from sessionary.journey import ingest, views
@@ -42,15 +51,11 @@ _LOG = logging.getLogger(__name__)
 _ANY_ORIGIN = {"access-control-allow-origin": "*"}
 
 
-class _TooLarge(Exception):
-    pass
-
-
 class JourneyIngestMiddleware:
     """Serves POSTs to the ingest paths (and their CORS preflight); everything else goes to `app`."""
 
-    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
-        self.app, self.max_bytes = app, max_bytes
+    def __init__(self, app: ASGIApp, *, max_bytes: int, rule: ReadRule) -> None:
+        self.app, self.max_bytes, self.rule = app, max_bytes, rule
         self.cors = CORSMiddleware(
             app, allow_origins=["*"], allow_methods=["POST", "OPTIONS"], allow_headers=["*"], max_age=600
         )
@@ -74,8 +79,10 @@ class JourneyIngestMiddleware:
         try:
             body = await self._body(scope, receive)
             return await _accept(scope["app"].state, deployment_id, web, body, _origin(scope))
-        except _TooLarge:
-            return genesys.render(413, f"Request body is larger than {self.max_bytes} bytes")
+        except BodyTooLarge:
+            return genesys.render(413, f"Request body is larger than {self.max_bytes} bytes", headers=CLOSE)
+        except BodyTimeout:
+            return genesys.render(408, timeout_message(self.rule), headers=CLOSE)
         except ValidationError as exc:
             errors = exc.errors(include_url=False, include_input=False)
             return genesys.invalid_fields([{**e, "loc": ("body", *e["loc"])} for e in errors])
@@ -90,11 +97,8 @@ class JourneyIngestMiddleware:
     async def _body(self, scope: Scope, receive: Receive) -> bytes:
         declared = content_length(scope)
         if declared is not None and declared > self.max_bytes:
-            raise _TooLarge
-        body, complete = await read_up_to(receive, self.max_bytes)
-        if not complete:
-            raise _TooLarge
-        return body
+            raise BodyTooLarge
+        return await BodyReader(receive, self.max_bytes, self.rule).read()
 
 
 async def _accept(state: Any, deployment_id: str, web: bool, body: bytes, origin: Origin) -> Response:
@@ -140,7 +144,7 @@ def _origin(scope: Scope) -> Origin:
     )
 
 
-def serve_first(app: Starlette, *, max_bytes: int) -> None:
+def serve_first(app: Starlette, *, max_bytes: int, rule: ReadRule) -> None:
     """Put the middleware in front of everything, Starlette's and FastAPI's own layers included (error
     pages, telemetry, body limits, the console's cookie session): none of them applies to these two paths,
     and each cost CPU on every event. Starlette builds its stack on the first request, after the app is
@@ -148,6 +152,6 @@ def serve_first(app: Starlette, *, max_bytes: int) -> None:
     build = app.build_middleware_stack
 
     def build_with_ingest_first() -> ASGIApp:
-        return JourneyIngestMiddleware(build(), max_bytes=max_bytes)
+        return JourneyIngestMiddleware(build(), max_bytes=max_bytes, rule=rule)
 
     app.build_middleware_stack = build_with_ingest_first  # type: ignore[method-assign]

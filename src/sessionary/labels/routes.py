@@ -14,7 +14,7 @@ from sessionary.labels.schemas import (
     SessionLabelProperties,
     SessionLabelRead,
 )
-from sessionary.tenancy.deps import DB, Reader, WriteDB
+from sessionary.tenancy.deps import DB, BriefReader, Reader, WriteDB
 
 Body = Annotated[SessionLabelCreate, Depends(json_body(SessionLabelCreate))]
 
@@ -30,9 +30,10 @@ def build_router(*, max_limit: int) -> APIRouter:
         responses=error_responses(404, 422),
         openapi_extra=request_body_openapi(SessionLabelCreate),
     )
-    def session_label_create(db: WriteDB, principal: Reader, body: Body) -> SessionLabelRead:
+    def session_label_create(principal: BriefReader, body: Body, db: WriteDB) -> SessionLabelRead:
         """Create a new label (a key with the read scope may label its organization's sessions; only
         sessionary itself and keys with the admin scope write `auto-rating` labels: 403 otherwise)."""
+        # The key is checked in a transaction closed at once; no connection is held while the body arrives.
         label = service.create_label(
             db, organization_id=principal.organization_id, body=body, trusted=principal.allows("admin")
         )
