@@ -4,10 +4,20 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, JsonValue, StrictFloat, StrictInt
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictFloat,
+    StrictInt,
+    ValidationInfo,
+    field_validator,
+)
 
 from sessionary.sessions.models import JOURNEY_SERVICE
-from sessionary.types import UTCTimestamp
+from sessionary.transcripts.formatting import MS_PER_UNIT
+from sessionary.types import MAX_DURATION_MS, MAX_DURATION_SECONDS, DurationMs, ExactJson, UTCTimestamp
 
 Name = Annotated[str, Field(min_length=1, max_length=200)]
 
@@ -56,7 +66,7 @@ class SessionFields(_Strict):
 class SessionEndedData(_Strict):
     user_terminated: bool | None = None
     transfer_voicemail_detected: bool | None = None
-    duration: Annotated[float, Field(ge=0, le=10**7)] | None = None
+    duration: Annotated[float, Field(ge=0, le=MAX_DURATION_SECONDS, allow_inf_nan=False)] | None = None
 
 
 class TranscriptData(_Strict):
@@ -68,19 +78,29 @@ class TranscriptData(_Strict):
 class ToolCallData(_Strict):
     tool_call_id: Name
     tool_name: Name
-    tool_request: JsonValue = None
-    tool_result: JsonValue = None
-    tool_error: JsonValue = None
-    duration_ms: Annotated[float, Field(ge=0)] | None = None
+    tool_request: ExactJson = None
+    tool_result: ExactJson = None
+    tool_error: ExactJson = None
+    duration_ms: DurationMs | None = None
 
 
 class LatencyData(_Strict):
     category: Literal["stt", "tts", "llm", "tool", "http"]
     label: Name
     metadata: list[str] | None = None
-    value: Annotated[float, Field(ge=0)]
+    # unit before value: value's range is checked in milliseconds
     unit: Literal["minutes", "seconds", "milliseconds", "microseconds", "nanoseconds"]
+    value: Annotated[float, Field(ge=0, allow_inf_nan=False)]
     measurement_start: UTCTimestamp | None = None
+
+    @field_validator("value")
+    @classmethod
+    def _at_most_max_duration(cls, value: float, info: ValidationInfo) -> float:
+        unit = info.data.get("unit")
+        if unit is not None and value * MS_PER_UNIT[unit] > MAX_DURATION_MS:
+            limit = MAX_DURATION_MS / MS_PER_UNIT[unit]
+            raise ValueError(f"must be at most {limit:g} {unit} ({MAX_DURATION_MS:g} ms)")
+        return value
 
 
 class CustomData(_Strict):
@@ -92,7 +112,7 @@ class CustomData(_Strict):
     category: ShortText | None = None
     user_id: ShortText | None = None
     description: Annotated[str, Field(max_length=2000)] | None = None
-    attributes: dict[str, JsonValue] | None = None
+    attributes: dict[str, ExactJson] | None = None
 
 
 class _EventBase(_Strict):
