@@ -6,16 +6,20 @@ from __future__ import annotations
 
 import math
 from datetime import date
+from pathlib import Path
 from typing import Any, cast
 
 import httpx
-from sqlalchemy import Table, insert
+from sqlalchemy import Table, insert, select
+from typer.testing import CliRunner
 
+from sessionary.cli import app
 from sessionary.db import Database, session_scope
 from sessionary.metrics.models import MetricsRollup, MetricsSegment
 from tests.conftest import Org
 from tests.console.helpers import signed_in
 from tests.helpers import LiveServer
+from tests.transcripts.test_unusable_stored_numbers import good_session, write_old_rows
 
 DAYS = (date(2024, 6, 19), date(2024, 6, 20))
 PARAMS = {"start_datetime": "2024-06-19T00:00:00Z", "end_datetime": "2024-06-21T00:00:00Z"}
@@ -77,3 +81,26 @@ def test_rollup_totals_out_of_reach_of_accepted_events_are_read_as_zero(
         page = console.get("/overview", params={"range": "custom", "start": "2024-06-19T00:00",
                                                 "end": "2024-06-21T00:00"})  # fmt: skip
         assert page.status_code == 200, page.text
+
+
+def test_metrics_refresh_rebuild_counts_every_session_again_by_todays_rule(
+    client: httpx.Client, database: Database, org: Org, database_url: str, tmp_path: Path
+) -> None:
+    session_id = good_session(client, org, "rebuild-1")
+    write_old_rows(database, org, session_id)
+    _write_rows(database, org)  # as rolled up by a version that counted 1e308 as it came
+    env = {"SESSIONARY_DATABASE_URL": database_url, "SESSIONARY_BLOB_DIR": str(tmp_path / "blobs")}
+    result = CliRunner().invoke(app, ["metrics", "refresh", "--org", org.name, "--rebuild"], env=env)
+    assert result.exit_code == 0, result.output
+    assert "rolled up 1 sessions" in result.output
+    with session_scope(database.reader) as db:
+        totals = db.scalars(select(MetricsRollup.total).where(MetricsRollup.organization_id == org.id)).all()
+    assert totals
+    assert all(math.isfinite(t) and abs(t) <= 1e12 for t in totals)
+    response = client.get("/api/v1/metrics", params=PARAMS, headers=org.headers("read"))
+    body = response.json()
+    assert {f["category"]: (f["count"], f["average_ms"]) for f in body["latency"]} == {
+        "llm": (1, 120.0),
+        "tool": (1, 300.0),
+    }
+    assert body["totals"]["sessions"] == 1

@@ -35,7 +35,7 @@ OLD_ROWS = [
 ]
 
 
-def _good_session(client: httpx.Client, org: Org, sid: str) -> str:
+def good_session(client: httpx.Client, org: Org, sid: str) -> str:
     good = {"category": "llm", "label": "first_token", "value": 120, "unit": "milliseconds"}
     tool = {"tool_call_id": "t1", "tool_name": "lookup", "duration_ms": 300, "tool_request": {"id": 7}}
     ingest_ok(
@@ -72,7 +72,7 @@ def write_old_rows(database: Database, org: Org, session_id: str) -> None:
 @pytest.fixture
 def old_session(client: httpx.Client, database: Database, org: Org) -> str:
     """A session with good events and OLD_ROWS, in a fresh organization whose metrics are not rolled up."""
-    session_id = _good_session(client, org, f"old-{uuid.uuid4().hex[:8]}")
+    session_id = good_session(client, org, f"old-{uuid.uuid4().hex[:8]}")
     write_old_rows(database, org, session_id)
     return session_id
 

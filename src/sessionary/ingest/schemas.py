@@ -99,7 +99,7 @@ class LatencyData(_Strict):
         unit = info.data.get("unit")
         if unit is not None and value * MS_PER_UNIT[unit] > MAX_DURATION_MS:
             limit = MAX_DURATION_MS / MS_PER_UNIT[unit]
-            raise ValueError(f"must be at most {limit:g} {unit} ({MAX_DURATION_MS:g} ms)")
+            raise ValueError(f"must be at most {limit:.10g} {unit} ({MAX_DURATION_MS:,} ms)")
         return value
 
 
