@@ -126,6 +126,19 @@ def test_a_session_duration_outside_the_range_is_refused_naming_duration(
     )
 
 
+@pytest.mark.parametrize("kind", ["session.started", "session.updated"])
+@pytest.mark.parametrize("field", ["prompt_version_number", "llm_seed", "llm_temperature"])
+@pytest.mark.parametrize(
+    "raw", [str(2**64), "1e400", "-1e400", BIG], ids=["2**64", "1e400", "-1e400", "5001-digits"]
+)
+def test_a_session_field_number_out_of_its_range_is_refused_naming_it(
+    client: httpx.Client, org: Org, kind: str, field: str, raw: str
+) -> None:
+    sid = _sid()
+    bad = event("x", kind, data={field: "__NUM__"})
+    _refused(client, org, sid, _post_raw(client, org, _batch(sid, bad), raw), [kind, "data", field])
+
+
 # Where a client's arbitrary JSON enters native ingest: (event, loc of the field, path inside it).
 PLACES = [
     pytest.param(

@@ -18,6 +18,7 @@ from sessionary.cli import app
 from sessionary.db import Database, session_scope
 from sessionary.db_types import sqlite_text, utcnow
 from sessionary.ingest import event_rows
+from sessionary.transcripts.formatting import usable_ms
 from tests.conftest import Org
 from tests.console.helpers import signed_in
 from tests.helpers import event, ingest_ok, list_sessions
@@ -151,3 +152,19 @@ def test_metrics_refresh_rolls_up_sessions_with_old_numbers(
                              f"&end_datetime={params['end_datetime']}")  # fmt: skip
     assert all(math.isfinite(f["p95_ms"]) for f in body["latency"])
     assert body["totals"]["tool_calls"] == 4
+
+
+@pytest.mark.parametrize(
+    ("value", "unit"),
+    [(None, "seconds"), ("12", "seconds"), (True, "seconds"), (12, None), (12, ["seconds"]),
+     (12, "fortnights"), (1e308, "minutes"), (10**400, "nanoseconds"), (math.inf, "seconds"),
+     (math.nan, "seconds"), (-1, "seconds"), (10_000_001, "seconds")],
+)  # fmt: skip
+def test_a_stored_value_no_reader_can_use_is_left_out_whatever_its_type(value: Any, unit: Any) -> None:
+    assert usable_ms(value, unit) is None
+
+
+def test_a_stored_value_in_range_is_read_in_milliseconds() -> None:
+    assert usable_ms(2, "minutes") == 120_000.0
+    assert usable_ms(10**7, "seconds") == 1e10
+    assert usable_ms(5) == 5.0

@@ -27,10 +27,12 @@ def usable_ms(value: object, unit: object = "milliseconds") -> float | None:
     goes through here and leaves such a value out, as if it had not been measured: events are never
     changed, so this is the rule for them.
     """
-    if isinstance(value, bool) or not isinstance(value, int | float) or unit not in MS_PER_UNIT:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    if not isinstance(unit, str) or unit not in MS_PER_UNIT:
         return None
     try:
-        ms = float(value) * MS_PER_UNIT[str(unit)]
+        ms = float(value) * MS_PER_UNIT[unit]
     except OverflowError:  # an integer beyond the float range
         return None
     return ms if 0 <= ms <= MAX_DURATION_MS else None
