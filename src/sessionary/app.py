@@ -40,6 +40,7 @@ from sessionary.metrics import routes as metrics_routes
 from sessionary.paths import ControlCharacterPathMiddleware
 from sessionary.recordings import routes as recordings_routes
 from sessionary.search import routes as search_routes
+from sessionary.security_headers import secure_everything
 from sessionary.sessions import routes as sessions_routes
 from sessionary.transcripts import routes as transcripts_routes
 
@@ -106,6 +107,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     mount_console(app, settings)
     # In front of every layer: the browser-facing journey ingest paths skip the rest (journey/fastpath.py).
     serve_first(app, max_bytes=settings.journey_max_body_bytes)
+    secure_everything(app)  # outermost: security headers on every response (security_headers.py)
 
     @app.get("/healthz", tags=["meta"], include_in_schema=False)
     def healthz() -> dict[str, str]:

@@ -27,6 +27,7 @@ from rich.progress import (
 
 from sessionary import migrate
 from sessionary.config import Settings
+from sessionary.console.cli import checked_settings, secret_app
 from sessionary.db import open_database, session_scope
 from sessionary.errors import SessionaryError
 from sessionary.gc_tuning import tune_gc
@@ -52,6 +53,7 @@ app.add_typer(metrics_app, name="metrics")
 app.add_typer(deployments_app, name="deployments", no_args_is_help=True)
 app.add_typer(segments_app, name="segments", no_args_is_help=True)
 app.add_typer(outcomes_app, name="outcomes", no_args_is_help=True)
+app.add_typer(secret_app, name="secret", no_args_is_help=True)
 err = Console(stderr=True)
 
 Host = Annotated[str, typer.Option(help="Interface to listen on.")]
@@ -65,7 +67,7 @@ def serve(
     workers: Annotated[int, typer.Option(min=1, help="Server processes sharing the database.")] = 1,
 ) -> None:
     """Migrate the database (SESSIONARY_DATABASE_URL), then serve the APIs."""
-    settings = Settings()
+    settings = checked_settings()  # e.g. a weak SESSIONARY_SECRET_KEY: refused before anything starts
     migrate.upgrade(settings.database_url)
     _serve(host, port, workers)
 

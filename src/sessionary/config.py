@@ -7,17 +7,27 @@ from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from zxcvbn import zxcvbn
 
 DEFAULT_DATABASE_URL = "sqlite:///./data/sessionary.db"
 # The auto-rating rules (see analysis/rating.py and the README's table).
 RuleName = Literal["tool_error", "silence", "latency", "hangup", "voicemail", "no_user_turn", "short_session"]
 RuleSet = Annotated[frozenset[RuleName], NoDecode]
+# The least a configured SESSIONARY_SECRET_KEY must be: it signs console cookies and recording URLs.
+SECRET_MIN_LENGTH = 32
+SECRET_MIN_BITS = 80
+_ZXCVBN_MAX = 72  # zxcvbn refuses longer input: the estimate is of the first 72 characters
+
+
+def secret_bits(value: str) -> float:
+    """A secret's estimated entropy in bits (zxcvbn: repeats, sequences and words count little)."""
+    return float(zxcvbn(value[:_ZXCVBN_MAX])["guesses_log10"]) * 3.321928
 
 
 class Settings(BaseSettings):
     """Every setting of a sessionary server; see the README's configuration table."""
 
-    model_config = SettingsConfigDict(env_prefix="SESSIONARY_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="SESSIONARY_", extra="ignore", hide_input_in_errors=True)
 
     database_url: str = DEFAULT_DATABASE_URL
     ingest_max_events: int = Field(default=10_000, ge=1)
@@ -29,6 +39,9 @@ class Settings(BaseSettings):
     recording_max_bytes: int = Field(default=200 * 1024 * 1024, ge=1)
     recording_token_ttl: int = Field(default=3600, ge=1)
     secret_key: SecretStr | None = None
+    # Failed authentications (wrong API key, console sign-in) one client address may make per window.
+    auth_failure_limit: int = Field(default=20, ge=1)
+    auth_failure_window_seconds: int = Field(default=60, ge=1, le=86_400)
     blob_store: Literal["local", "s3"] = "local"
     blob_dir: Path = Path("./data/blobs")
     s3_bucket: str | None = None
@@ -59,6 +72,21 @@ class Settings(BaseSettings):
     autorating_short_seconds: float = Field(default=10.0, ge=0)
     autorating_severe: RuleSet = frozenset({"tool_error", "voicemail", "no_user_turn", "hangup"})
     autorating_disabled: RuleSet = frozenset()
+
+    @field_validator("secret_key")
+    @classmethod
+    def _strong_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        """Refuse a short or guessable SESSIONARY_SECRET_KEY (an empty one means: generate and store one)."""
+        if value is None or not value.get_secret_value():
+            return value
+        secret = value.get_secret_value()
+        if len(secret) < SECRET_MIN_LENGTH or secret_bits(secret) < SECRET_MIN_BITS:
+            raise ValueError(
+                f"SESSIONARY_SECRET_KEY must be at least {SECRET_MIN_LENGTH} characters with at least "
+                f"{SECRET_MIN_BITS} bits of estimated entropy (got {len(secret)} characters); make one with "
+                "`python -c 'import secrets; print(secrets.token_urlsafe(32))'`, or leave it unset"
+            )
+        return value
 
     @field_validator("autorating_severe", "autorating_disabled", mode="before")
     @classmethod

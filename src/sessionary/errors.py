@@ -47,3 +47,18 @@ class PayloadTooLarge(SessionaryError):
     """The request body or batch is over the configured limit."""
 
     status_code = 413
+
+
+class TooManyRequests(SessionaryError):
+    """Too many failed authentications from one client address; answered with Retry-After."""
+
+    status_code = 429
+
+    def __init__(self, detail: str, *, retry_after: int) -> None:
+        super().__init__(detail)
+        self.retry_after = retry_after
+
+
+def error_headers(exc: SessionaryError) -> dict[str, str]:
+    """Headers an error's answer carries on every face (Retry-After for 429)."""
+    return {"Retry-After": str(exc.retry_after)} if isinstance(exc, TooManyRequests) else {}

@@ -1,6 +1,7 @@
 """Every table, imported in one place so that Alembic and the tests see the whole schema."""
 
 from sessionary.analysis.models import SessionAnalysis, SessionSummary
+from sessionary.console.models import ConsoleSession
 from sessionary.conversations.models import Conversation
 from sessionary.events.models import NotableEvent
 from sessionary.ingest.models import Event
@@ -18,10 +19,12 @@ from sessionary.labels.models import SessionLabel
 from sessionary.metrics.models import MetricsOrgState, MetricsRollup, MetricsSegment, MetricsSessionState
 from sessionary.recordings.models import Recording, ServerSecret
 from sessionary.sessions.models import Session
-from sessionary.tenancy.models import ApiKey, Organization
+from sessionary.tenancy.models import ApiKey, AuthFailureCounter, Organization
 
 __all__ = [
     "ApiKey",
+    "AuthFailureCounter",
+    "ConsoleSession",
     "Contact",
     "ContactIdentifier",
     "Conversation",

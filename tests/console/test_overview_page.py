@@ -40,7 +40,7 @@ def test_every_chart_has_marks_and_a_table(server: LiveServer, org: Org, labelle
     assert re.search(r'id="total-sessions">2<', page.text)
     for chart_id in CHARTS:
         chart = _chart(page.text, chart_id)
-        assert chart.count('<rect class="mark"') >= 1, chart_id
+        assert chart.count('<rect class="mark ') >= 1, chart_id
         assert '<svg viewBox="0 0 640' in chart
         assert "<details>" in chart
         assert chart.count("<tr>") >= 2, chart_id  # header and at least one row

@@ -3,27 +3,12 @@ ipOrganization and ipAddress from X-Forwarded-For; the default server (no databa
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import httpx
-import pytest
 
-from sessionary.config import Settings
 from sessionary.db import Database
 from tests.conftest import Org
-from tests.helpers import LiveServer
 from tests.journey import mmdb
 from tests.journey.builders import UA_IPHONE, cookie, get_session, make_deployment, now, web, web_ok
-
-
-@pytest.fixture(scope="session")
-def geo_client(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[httpx.Client]:
-    path = mmdb.build(tmp_path_factory.mktemp("geo") / "city.mmdb")
-    settings = Settings(
-        database_url=database_url, journey_geoip_db=path, journey_trusted_proxies=["127.0.0.1"]
-    )
-    with LiveServer.start(settings) as live, httpx.Client(base_url=live.url, timeout=60) as http:
-        yield http
 
 
 def test_geolocation_organization_and_client_ip_behind_a_trusted_proxy(

@@ -6,7 +6,7 @@ from typing import Any
 
 import httpx
 import pytest
-from syllable_sdk import SyllableSDK, models
+from syllable_sdk import SyllableSDK, errors, models
 
 from tests.conftest import Org
 from tests.helpers import LiveServer, event, ingest_ok, list_sessions
@@ -32,8 +32,8 @@ def _label(session_id: int, **overrides: Any) -> dict[str, Any]:
     }
 
 
-def _create(client: httpx.Client, org: Org, body: dict[str, Any]) -> dict[str, Any]:
-    response = client.post(LABELS, json=body, headers=org.headers("read"))
+def _create(client: httpx.Client, org: Org, body: dict[str, Any], scope: str = "read") -> dict[str, Any]:
+    response = client.post(LABELS, json=body, headers=org.headers(scope))
     assert response.status_code == 200, response.text
     created: dict[str, Any] = response.json()
     return created
@@ -82,11 +82,37 @@ def test_label_needs_a_session_of_the_organization(
     assert client.get(f"{LABELS}999999", headers=org.headers("read")).status_code == 404
 
 
+@pytest.mark.parametrize(
+    ("overrides", "field"),
+    [
+        ({"type": "auto-rating"}, "type"),
+        ({"type": "auto-rating", "user_email": "auto-rating@sessionary"}, "type"),
+        ({"user_email": "Auto-Rating@Sessionary"}, "user_email"),
+    ],
+)
+def test_a_read_key_may_not_pass_its_label_off_as_sessionarys_auto_rating(
+    client: httpx.Client, org: Org, two_sessions: list[int], overrides: dict[str, str], field: str
+) -> None:
+    response = client.post(LABELS, json=_label(two_sessions[0], **overrides), headers=org.headers("read"))
+    assert response.status_code == 403, response.text
+    assert response.json()["detail"].startswith(f"{field}: ")
+    session = client.get(f"/api/v1/sessions/{two_sessions[0]}", headers=org.headers("read")).json()
+    assert session["session_label_id"] is None
+    assert client.get(LABELS, headers=org.headers("read")).json()["total_count"] == 0
+
+
+def test_an_admin_key_may_post_an_auto_rating_label(
+    client: httpx.Client, org: Org, two_sessions: list[int]
+) -> None:
+    body = _label(two_sessions[0], type="auto-rating", user_email="auto-rating@sessionary")
+    assert _create(client, org, body, scope="admin")["type"] == "auto-rating"
+
+
 def test_list_contract_over_labels(client: httpx.Client, org: Org, two_sessions: list[int]) -> None:
     a, b = two_sessions
     _create(client, org, _label(a, code="BAD", issue_categories=["Speech transcription (STT)"]))
     _create(client, org, _label(b, code="GOOD"))
-    _create(client, org, _label(b, code="OK", type="auto-rating"))
+    _create(client, org, _label(b, code="OK", type="auto-rating"), scope="admin")
 
     def search(**params: Any) -> dict[str, Any]:
         response = client.get(LABELS, params=params, headers=org.headers("read"))
@@ -146,3 +172,10 @@ def test_official_client_creates_lists_and_gets_labels(
         fetched = sdk.session_labels.get_by_id(session_label_id=created.id)
         assert fetched.comments == "muted"
         assert fetched.session_id == two_sessions[1]
+        with pytest.raises(errors.APIError) as refused:
+            sdk.session_labels.create(
+                request=models.SessionLabelCreate(
+                    session_id=two_sessions[1], type="auto-rating", code="GOOD", user_email="qa@x.io"
+                )
+            )
+        assert refused.value.status_code == 403

@@ -32,6 +32,8 @@ from tests.recordings.helpers import (
     upload_ok,
 )
 
+CONFIGURED = "n6XwQ2-kR8vTzL4pY9dB1sHcE7uJmA3f"  # a SESSIONARY_SECRET_KEY strong enough to be accepted
+
 
 def _sid() -> str:
     return f"call-{uuid.uuid4().hex[:8]}"
@@ -275,11 +277,11 @@ def test_servers_on_one_database_share_the_signing_secret(
 
 
 def test_a_configured_secret_key_signs_the_tokens(database_url: str, blob_dir: Path, org: Org) -> None:
-    settings = Settings(database_url=database_url, blob_dir=blob_dir, secret_key="configured-secret")
+    settings = Settings(database_url=database_url, blob_dir=blob_dir, secret_key=CONFIGURED)
     with LiveServer.start(settings) as live, httpx.Client(base_url=live.url, timeout=30) as http:
         stored = upload_ok(http, org.ingest, audio(10), sid=_sid())
         [url] = recording_urls(http, org.read, stored["session_id"])
-        TokenSigner("configured-secret", ttl=60).verify(token_of(url))  # raises if signed otherwise
+        TokenSigner(CONFIGURED, ttl=60).verify(token_of(url))  # raises if signed otherwise
         assert http.get(url).content == audio(10)
 
 
@@ -374,6 +376,22 @@ def test_empty_or_bad_fields_are_422_naming_the_field(
     journey = ("channel_manager_service", None, b"journey")  # web/app sessions' service: reserved
     _invalid(_post(client, org, [journey, sid, wav]), ["body", "channel_manager_service"])
     _invalid(_post(client, org, [service, sid, wav, wav]), ["body", "file"])
+
+
+@pytest.mark.parametrize("bad", [b"..", b".", b"a/../b", b"tab\tid"])
+def test_a_producer_id_no_client_can_send_in_a_path_is_422_at_upload(
+    client: httpx.Client, org: Org, nothing_stored: str, bad: bytes
+) -> None:
+    service, sid = fields(nothing_stored)
+    wav = ("file", "a.wav", b"RIFF")
+    _invalid(
+        _post(client, org, [service, ("channel_manager_sid", None, bad), wav]),
+        ["body", "channel_manager_sid"],
+    )
+    _invalid(
+        _post(client, org, [("channel_manager_service", None, bad), sid, wav]),
+        ["body", "channel_manager_service"],
+    )
 
 
 def test_a_body_that_is_not_a_whole_multipart_form_is_422(

@@ -193,7 +193,7 @@ def _save_label(db: DBSession, session: Session, rating: Rating) -> None:
         comments=rating.comments,
         issue_categories=rating.categories,
     )
-    labels.create_label(db, organization_id=session.organization_id, body=body)
+    labels.create_label(db, organization_id=session.organization_id, body=body, trusted=True)
     human = select(SessionLabel.id).where(
         SessionLabel.session_id == session.id, SessionLabel.type == "human-rating"
     )

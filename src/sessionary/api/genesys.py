@@ -18,7 +18,7 @@ from pydantic.alias_generators import to_camel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
-from sessionary.errors import SessionaryError, Unauthorized
+from sessionary.errors import SessionaryError, Unauthorized, error_headers
 
 PREFIX = "/api/v2/"
 Handler = Callable[[Request, Any], Awaitable[Response]]
@@ -32,6 +32,7 @@ CODES = {
     413: "request.entity.too.large",
     415: "unsupported.media.type",
     422: "invalid.value",
+    429: "too.many.requests",
 }
 
 
@@ -62,8 +63,8 @@ class ErrorBody(_Body):
 
 
 def error_responses(*codes: int, authenticated: bool = True) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI `responses` for these codes (plus 401/403 for authenticated operations)."""
-    wanted = {*codes, 401, 403} if authenticated else set(codes)
+    """OpenAPI `responses` for these codes (plus 401/403/429 for authenticated operations)."""
+    wanted = {*codes, 401, 403, 429} if authenticated else set(codes)
     return {code: {"model": ErrorBody, "description": CODES[code]} for code in sorted(wanted)}
 
 
@@ -84,7 +85,7 @@ def domain_error_response(exc: SessionaryError) -> JSONResponse:
     message = exc.detail
     if isinstance(exc, Unauthorized):
         message = f"{message} (send 'Authorization: Bearer <API key>')"
-    headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
+    headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else error_headers(exc)
     return render(exc.status_code, message, headers=headers)
 
 

@@ -9,7 +9,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
-from sessionary.errors import SessionaryError
+from sessionary.errors import SessionaryError, error_headers
 
 
 class ErrorDetail(BaseModel):
@@ -31,7 +31,7 @@ class ValidationErrorBody(BaseModel):
 
 
 def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI `responses` for these error codes, plus 401 and 403 (every operation is authenticated)."""
+    """OpenAPI `responses` for these error codes, plus 401, 403 and 429 (every operation is authenticated)."""
     described = {
         400: "Malformed parameter (named in detail)",
         401: "Missing or unknown API key",
@@ -39,9 +39,10 @@ def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
         404: "No such object in this organization",
         409: "The request clashes with the object's state",
         413: "More events or bytes than one request may carry",
+        429: "Too many failed authentications from this address (see Retry-After)",
     }
     responses: dict[int | str, dict[str, Any]] = {}
-    for code in sorted({*codes, 401, 403}):
+    for code in sorted({*codes, 401, 403, 429}):
         if code == 422:
             responses[code] = {
                 "model": ValidationErrorBody,
@@ -55,7 +56,7 @@ def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
 async def domain_error(_request: Request, exc: Exception) -> JSONResponse:
     """Render a domain error as `{"detail": message}` with its status."""
     assert isinstance(exc, SessionaryError)
-    headers = {"WWW-Authenticate": "APIKey"} if exc.status_code == 401 else None
+    headers = {"WWW-Authenticate": "APIKey"} if exc.status_code == 401 else error_headers(exc)
     return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=headers)
 
 

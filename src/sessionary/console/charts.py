@@ -1,7 +1,11 @@
-"""Charts as inline SVG, drawn on the server: no script, no chart library, each beside a data table."""
+"""Charts as inline SVG, drawn on the server: no script, no chart library, each beside a data table.
+
+Colors are CSS classes (`paint-NAME` for `var(--NAME)`, in console.css), never style attributes: the
+console's Content-Security-Policy allows no inline style."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from html import escape
 
@@ -14,8 +18,9 @@ LABEL_COLORS = {
     "OK": "var(--ok)",
     "BAD": "var(--bad)",
     "N/A": "var(--na)",
-    "none": "#afb8c1",
+    "none": "var(--none)",
 }
+_VAR = re.compile(r"var\(--([a-z0-9-]+)\)")
 WIDTH, HEIGHT = 640, 220
 LEFT, BOTTOM, TOP = 44, 28, 8
 
@@ -25,6 +30,12 @@ class Series:
     name: str
     color: str
     values: list[float]
+
+
+def paint(color: str) -> str:
+    """The class painting `var(--NAME)`: `paint-NAME` (console.css has one per color)."""
+    found = _VAR.fullmatch(color)
+    return f"paint-{found.group(1)}" if found else "paint-none"
 
 
 def _nice_max(value: float) -> float:
@@ -60,8 +71,8 @@ def stacked_columns(title: str, columns: list[str], series: list[Series]) -> Mar
             y = TOP + plot_h - base - h
             tip = f"{escape(column)} · {escape(s.name)}: {_fmt(value)}"
             parts.append(
-                f'<rect class="mark" x="{x:.1f}" y="{y:.1f}" width="{bar_w:.1f}" height="{h:.1f}" '
-                f'style="fill:{s.color}"><title>{tip}</title></rect>'
+                f'<rect class="mark {paint(s.color)}" x="{x:.1f}" y="{y:.1f}" width="{bar_w:.1f}" '
+                f'height="{h:.1f}"><title>{tip}</title></rect>'
             )
             base += h
         if len(columns) <= 10 or i % max(1, round(len(columns) / 6)) == 0:
@@ -91,8 +102,8 @@ def bars(title: str, rows: list[tuple[str, list[tuple[float, str, str]]]], *, un
             y = y0 + b * per_bar
             tip = f"{escape(label)} · {escape(name)}: {_fmt(value)}{unit}"
             parts.append(
-                f'<rect class="mark" x="{label_w}" y="{y:.1f}" width="{max(w, 0.5):.1f}" '
-                f'height="{per_bar - 1:.1f}" style="fill:{color}"><title>{tip}</title></rect>'
+                f'<rect class="mark {paint(color)}" x="{label_w}" y="{y:.1f}" width="{max(w, 0.5):.1f}" '
+                f'height="{per_bar - 1:.1f}"><title>{tip}</title></rect>'
                 f'<text x="{label_w + w + 4:.1f}" y="{y + per_bar - 4:.1f}">{_fmt(value)}{unit}</text>'
             )
     legend = {name: color for _, color, name in inner}
@@ -111,8 +122,7 @@ def _axis(top: float, plot_h: float) -> str:
 
 def _svg(title: str, parts: list[str], series: list[Series], *, height: int = HEIGHT) -> Markup:
     legend = "".join(
-        f'<span class="swatch" style="background:{s.color}"></span>{escape(s.name or "(none)")}'
-        for s in series
+        f'<span class="swatch {paint(s.color)}"></span>{escape(s.name or "(none)")}' for s in series
     )
     svg = (
         f'<svg viewBox="0 0 {WIDTH} {height}" role="img" aria-label="{escape(title)}" class="chart-svg">'

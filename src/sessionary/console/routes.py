@@ -15,11 +15,12 @@ from sessionary.console.security import (
     csrf_token,
     current_viewer,
     sign_in,
+    sign_out,
 )
 from sessionary.console.templating import templates
 from sessionary.db import session_scope
 from sessionary.db_types import utcnow
-from sessionary.errors import InvalidRequest, SessionaryError
+from sessionary.errors import InvalidRequest, SessionaryError, error_headers
 from sessionary.export import service as export
 from sessionary.labels import service as labels
 from sessionary.labels.schemas import SessionLabelCreate
@@ -57,20 +58,23 @@ def signin_page(request: Request, next: str | None = None) -> Response:
 
 
 @router.post("/signin")
-def signin(request: Request, db: DB, form: CheckedForm) -> Response:
+def signin(request: Request, form: CheckedForm) -> Response:
     key = str(form.get("api_key") or "")
     target = safe_next(str(form.get("next") or ""))
     try:
-        sign_in(request, db, key=key)
+        sign_in(request, key=key)
     except SessionaryError as exc:
         error = "That API key is not valid." if exc.status_code == 401 else exc.detail
-        return render(request, "signin.html", None, status_code=401, next=target, error=error)
+        status = exc.status_code if exc.status_code == 429 else 401
+        page = render(request, "signin.html", None, status_code=status, next=target, error=error)
+        page.headers.update(error_headers(exc))
+        return page
     return RedirectResponse(target, status_code=303)
 
 
 @router.post("/signout")
 def signout(request: Request, _form: CheckedForm) -> RedirectResponse:
-    request.session.clear()
+    sign_out(request)
     return RedirectResponse("/signin", status_code=303)
 
 

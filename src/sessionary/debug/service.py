@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import select, tuple_
 from sqlalchemy.orm import Session as DBSession
 
 from sessionary.debug.schemas import (
@@ -12,7 +12,7 @@ from sessionary.debug.schemas import (
     SessionMessage,
     ToolResultData,
 )
-from sessionary.errors import NotFound
+from sessionary.errors import Conflict, NotFound
 from sessionary.ingest.models import Event
 from sessionary.sessions.models import Session
 from sessionary.transcripts.service import session_events
@@ -37,6 +37,29 @@ def by_sid(db: DBSession, *, organization_id: int, service: str, sid: str) -> Se
     if found is None:
         raise NotFound(f"Session {service}/{sid} not found")
     return by_session_id(db, organization_id=organization_id, session_id=found)
+
+
+def by_sid_segments(db: DBSession, *, organization_id: int, segments: list[str]) -> SessionData:
+    """The debug view of the session named by the path segments after `/sid/`: exactly two are
+    (service, sid); more come from a client that did not percent-encode a `/` of an id, and every split
+    is tried (Conflict when two sessions match: the client must send `/` as `%2F`)."""
+    if len(segments) == 2:
+        return by_sid(db, organization_id=organization_id, service=segments[0], sid=segments[1])
+    splits = [("/".join(segments[:i]), "/".join(segments[i:])) for i in range(1, len(segments))]
+    stmt = select(Session.id, Session.channel_manager_service, Session.channel_manager_sid).where(
+        Session.organization_id == organization_id,
+        tuple_(Session.channel_manager_service, Session.channel_manager_sid).in_(splits),
+    )
+    found = db.execute(stmt.limit(2)).all()
+    joined = "/".join(segments)
+    if not found:
+        raise NotFound(f"Session {joined} not found")
+    if len(found) > 1:
+        raise Conflict(
+            f"{joined} names two sessions ({found[0][1]} / {found[0][2]} and {found[1][1]} / {found[1][2]}): "
+            "send a '/' inside an id as %2F"
+        )
+    return by_session_id(db, organization_id=organization_id, session_id=found[0][0])
 
 
 def tool_result(db: DBSession, *, organization_id: int, session_id: int, tool_call_id: str) -> ToolResultData:

@@ -28,8 +28,19 @@ def _not_journey(value: str) -> str:
     return value
 
 
+def _path_safe(value: str) -> str:
+    if {".", ".."} & set(value.split("/")):  # HTTP clients remove such segments (RFC 3986 5.2.4)
+        raise ValueError("'.' or '..' alone or between '/' cannot be sent in a URL path (ids are read so)")
+    if any(ord(c) < 0x20 or ord(c) == 0x7F for c in value):
+        raise ValueError("control characters cannot be sent in a URL path (ids are read so)")
+    return value
+
+
+# A producer's id that the read API takes in a path: any text but control characters and `.` or `..` as the
+# whole id or between slashes (clients that do not percent-encode `/` send its parts as segments).
+PathId = Annotated[Name, AfterValidator(_path_safe)]
 # A native session's channel_manager_service: any name but the one journey sessions are stored under.
-Service = Annotated[Name, AfterValidator(_not_journey)]
+Service = Annotated[PathId, AfterValidator(_not_journey)]
 ShortText = Annotated[str, Field(max_length=200)]
 
 
@@ -76,7 +87,7 @@ class TranscriptData(_Strict):
 
 
 class ToolCallData(_Strict):
-    tool_call_id: Name
+    tool_call_id: PathId
     tool_name: Name
     tool_request: ExactJson = None
     tool_result: ExactJson = None
@@ -119,7 +130,7 @@ class _EventBase(_Strict):
     event_id: Name
     timestamp: UTCTimestamp
     channel_manager_service: Service
-    channel_manager_sid: Name
+    channel_manager_sid: PathId
 
 
 class SessionStartedEvent(_EventBase):

@@ -90,6 +90,7 @@ def _views(
             .where(JourneySession.session_id.in_(ids))
         )
     }
+    last = conversations.last_events(db, session_ids=[row.id for row in rows if row.id not in journeys])
     found = []
     for row in rows:
         if row.id in journeys:
@@ -102,5 +103,5 @@ def _views(
             contact = contacts.contact_for_source(
                 db, organization_id=organization_id, source=row.source, region=phone_region
             )
-            found.append(conversations.conversation_view(row, contact))
+            found.append(conversations.conversation_view(row, contact, last.get(row.id)))
     return found

@@ -8,9 +8,14 @@ version nibble is 0, so such an id can never equal a journey session's random (v
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session as DBSession
+
+from sessionary.ingest.models import Event
 from sessionary.journey import wire
 from sessionary.journey.views import CONTACTS_URI, SESSIONS_URI, ref
 from sessionary.sessions.models import Session
@@ -58,8 +63,39 @@ def _customer(source: str | None, voice: bool) -> dict[str, Any]:
     return {"customerId": source, "customerIdType": kind}
 
 
-def conversation_view(session: Session, contact_id: str | None) -> wire.Session:
-    """A native session as a Genesys conversation Session."""
+def last_events(db: DBSession, *, session_ids: Sequence[int]) -> dict[int, wire.LastEvent]:
+    """The latest stored event of each of these native sessions (its producer's id and type), one query."""
+    if not session_ids:
+        return {}
+    rank = (
+        func.row_number()
+        .over(partition_by=Event.session_id, order_by=(Event.timestamp.desc(), Event.id.desc()))
+        .label("rank")
+    )
+    ranked = (
+        select(Event.session_id, Event.event_id, Event.type, Event.timestamp, rank)
+        .where(Event.session_id.in_(session_ids))
+        .subquery()
+    )
+    rows = db.execute(select(ranked).where(ranked.c.rank == 1))
+    return {
+        row.session_id: wire.LastEvent(id=row.event_id, event_name=row.type, created_date=row.timestamp)
+        for row in rows
+    }
+
+
+def _fallback_last_event(session: Session) -> wire.LastEvent:
+    """A session is made by its events, so this is for a session whose events were deleted."""
+    return wire.LastEvent(
+        id=native_uuid(session.id), event_name="unknown", created_date=session.last_event_at
+    )
+
+
+def conversation_view(
+    session: Session, contact_id: str | None, last_event: wire.LastEvent | None
+) -> wire.Session:
+    """A native session as a Genesys conversation Session; lastEvent is its latest stored event
+    (`eventName` the native event type: `transcript`, `session.ended`, ...)."""
     session_uuid = native_uuid(session.id)
     direction = {True: "Outbound", False: "Inbound"}.get(session.is_outbound, "Unknown")  # type: ignore[arg-type]
     ended = session.ended_at
@@ -80,6 +116,7 @@ def conversation_view(session: Session, contact_id: str | None) -> wire.Session:
         "endedDate": ended,
         "segmentAssignments": [],
         "outcomeAchievements": [],
+        "lastEvent": last_event or _fallback_last_event(session),
     }
     if contact_id:
         data["externalContact"] = ref(CONTACTS_URI, contact_id)

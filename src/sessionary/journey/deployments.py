@@ -6,12 +6,14 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, fields
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy.orm import Session as DBSession
 
 from sessionary.db_types import utcnow
 from sessionary.errors import Forbidden, InvalidRequest, NotFound
+from sessionary.journey import urls
 from sessionary.journey.models import Deployment
 
 
@@ -38,12 +40,17 @@ class SessionRules:
         return cls(**{k: int(v) for k, v in settings.items() if k in known})
 
 
+_NOT_IN_HOST = set("/\\:@?#% ")  # a scheme, port, path, userinfo, query or escape: not a host name
+
+
 def normalize_domain(domain: str) -> str:
-    """A host name as compared: lowercase, no trailing dot, no scheme or path."""
-    text = domain.strip().lower().rstrip(".")
-    if not text or "/" in text or ":" in text or " " in text:
+    """A host name as a browser writes it (urls.web_host: lowercase, punycode, IPv4 dotted, no trailing
+    dot); InvalidRequest for anything else."""
+    text = domain.strip()
+    host = urls.web_host(f"https://{text}/")[0] if text and not set(text) & _NOT_IN_HOST else None
+    if host is None:
         raise InvalidRequest(f"allowed domain '{domain}' is not a host name (example.com)")
-    return text
+    return host
 
 
 def create_deployment(
@@ -88,13 +95,30 @@ def get_deployment(db: DBSession, *, deployment_id: str) -> Deployment:
     return deployment
 
 
-def check_domain(deployment_id: str, allowed: Sequence[str], hostname: str | None) -> None:
-    """Forbidden unless the page host is one of the allowed domains or below one (no list: any host)."""
+def check_domain(deployment_id: str, allowed: Sequence[str], url: str) -> None:
+    """Forbidden unless the page URL (read as a browser reads it) is http(s) on one of the allowed domains
+    or below one (no list: any URL); an IP matches only itself."""
     if not allowed:
         return
-    host = (hostname or "").lower().rstrip(".")
-    if not any(host == d or host.endswith("." + d) for d in allowed):
+    host, why = urls.web_host(url)
+    if host is None:
+        raise Forbidden(f"page.url: {why} (deployment {deployment_id} allows only its domains)")
+    if not any(_matches(host, d) for d in allowed):
         raise Forbidden(
             f"page.url: host '{host}' is not an allowed domain of deployment {deployment_id} "
             f"({', '.join(allowed)})"
         )
+
+
+def _matches(host: str, allowed: str) -> bool:
+    canonical = _canonical(allowed)
+    return host == canonical or (not urls.is_ip(host) and host.endswith("." + canonical))
+
+
+@lru_cache(maxsize=1024)
+def _canonical(domain: str) -> str:
+    """An allowed domain as stored (rows written before WHATWG parsing may be in Unicode)."""
+    try:
+        return normalize_domain(domain)
+    except InvalidRequest:
+        return domain

@@ -74,6 +74,9 @@ def browser_and_device(
     parsed_browser, parsed_device = _from_user_agent(ua) if ua else ({}, {})
     merged_browser = {**parsed_browser, **(browser or {})} or None
     merged_device = {**parsed_device, **(device or {})} or None
+    if device and merged_device is not None and "isMobile" not in device:
+        # The device's own category, not what the user agent of whatever posted the event says.
+        merged_device["isMobile"] = device.get("category") in ("mobile", "tablet")
     if merged_browser is not None and merged_device is not None and "isMobile" in merged_device:
         merged_browser.setdefault("isMobile", merged_device["isMobile"])
     return merged_browser, merged_device

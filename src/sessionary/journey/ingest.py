@@ -31,8 +31,8 @@ class DeploymentInfo:
     allowed_domains: tuple[str, ...]
     rules: SessionRules
 
-    def check_domain(self, hostname: str | None) -> None:
-        check_domain(self.id, self.allowed_domains, hostname)
+    def check_domain(self, url: str) -> None:
+        check_domain(self.id, self.allowed_domains, url)
 
 
 def read_deployment(db: DBSession, *, deployment_id: str) -> DeploymentInfo:
@@ -154,7 +154,7 @@ def web_event(
 ) -> Incoming:
     """A web event ready to store: the page host is checked, the rest enriched."""
     page = urls.page(body.page.url, title=body.page.title, keywords=body.page.keywords, lang=body.page.lang)
-    deployment.check_domain(page.get("hostname"))
+    deployment.check_domain(body.page.url)
     campaign = urls.campaign(body.page.url)
     user_agent = body.user_agent_string or origin.user_agent
     browser, device = enrich.browser_and_device(

@@ -12,7 +12,7 @@ from fastapi.openapi.utils import get_openapi
 
 from sessionary.api.bodies import request_body_openapi
 from sessionary.api.genesys import error_responses
-from sessionary.journey import wire
+from sessionary.journey import wire_ingest
 from sessionary.journey.requests import AppEventRequest, WebEventRequest
 
 DEPLOYMENT_PATH = "/api/v2/journey/deployments/{deploymentId}"
@@ -24,7 +24,7 @@ def _documented() -> APIRouter:
 
     @router.post(
         f"{DEPLOYMENT_PATH}/webevents",
-        response_model=wire.WebEventResponse,
+        response_model=wire_ingest.WebEventResponse,
         status_code=201,
         operation_id="postJourneyDeploymentWebevents",
         responses=error_responses(400, 403, 404, 413, authenticated=False),
@@ -36,7 +36,7 @@ def _documented() -> APIRouter:
 
     @router.post(
         f"{DEPLOYMENT_PATH}/appevents",
-        response_model=wire.AppEventResponse,
+        response_model=wire_ingest.AppEventResponse,
         status_code=201,
         operation_id="postJourneyDeploymentAppevents",
         responses=error_responses(400, 404, 413, authenticated=False),

@@ -66,7 +66,8 @@ def get_session(
         contact = contacts.contact_for_source(
             db, organization_id=organization_id, source=native.source, region=phone_region
         )
-        return conversations.conversation_view(native, contact)
+        last = conversations.last_events(db, session_ids=[native.id]).get(native.id)
+        return conversations.conversation_view(native, contact, last)
     state, context, _customer = find_session(db, organization_id=organization_id, session_id=session_id)
     return views.session_view(state, context, now)
 

@@ -1,6 +1,10 @@
 """What a URL says: the page (JourneyPage), the marketing campaign (UTM and click ids) and the referrer
 with its medium and search keywords.
 
+URLs are parsed by the WHATWG URL rules, as browsers parse them (ada-url: bindings to the parser of
+Node.js), not by `urllib.parse`: the two disagree on backslashes, userinfo and IDNA, and the allowed-domain
+check must see the host the browser was on.
+
 Referrer media use a small hand-written table of search engines, social networks and web mail hosts:
 the one library for this (referer-parser) was last released in 2016 and its data is stale.
 """
@@ -9,9 +13,10 @@ from __future__ import annotations
 
 from functools import lru_cache
 from typing import Any
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import parse_qs, unquote
 
 import tldextract
+from ada_url import URL, HostType
 
 # host label (registrable domain without its suffix) -> (display name, query parameter of the keywords)
 SEARCH_ENGINES: dict[str, tuple[str, str]] = {
@@ -62,11 +67,49 @@ UTM_CONTENT = "utm_content"
 _EXTRACT = tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)  # the bundled list, no download
 
 
-def _split(url: str) -> Any:
-    parts = urlsplit(url.strip())
-    if parts.scheme and parts.netloc:
-        return parts
-    return urlsplit("http://" + url.strip()) if "://" not in url else parts
+WEB_SCHEMES = ("http:", "https:")
+
+
+@lru_cache(maxsize=8192)
+def parse(url: str) -> URL | None:
+    """The URL as a browser reads it (WHATWG); a scheme-less `host/path` is read as http; None if invalid."""
+    text = url.strip()
+    for candidate in (text, "http://" + text) if "://" not in text else (text,):
+        try:
+            return URL(candidate)
+        except ValueError:
+            continue
+    return None
+
+
+def _query(parsed: URL | None) -> str:
+    return parsed.search.removeprefix("?") if parsed is not None else ""
+
+
+@lru_cache(maxsize=8192)
+def web_host(url: str) -> tuple[str | None, str | None]:
+    """(host, None) for an http(s) URL whose host may be compared with allowed domains, else (None, why).
+
+    The host is as a browser reads it: lowercase, IDNA in punycode, IPv4 in dotted decimal, no port, no
+    userinfo, one trailing dot dropped. Refused: other schemes, a backslash before the query (browsers read
+    it as `/`, other parsers as part of the host), and empty labels (`a..b`, `.b`)."""
+    parsed = parse(url)
+    if parsed is None or parsed.protocol not in WEB_SCHEMES or not parsed.hostname:
+        return None, "not an http(s) URL with a host"
+    if "\\" in url.split("?", 1)[0].split("#", 1)[0]:
+        return None, "a backslash before the query"
+    host = parsed.hostname
+    if parsed.host_type == HostType.DEFAULT:
+        host = host.removesuffix(".")
+        if "" in host.split("."):
+            return None, f"host '{parsed.hostname}' has an empty label"
+    return host, None
+
+
+def is_ip(host: str) -> bool:
+    """True for an IPv4 or IPv6 host as `web_host` gives it (IPs match exactly, never as a parent)."""
+    parsed = parse(f"http://{host}/")
+    return parsed is not None and parsed.host_type != HostType.DEFAULT
 
 
 @lru_cache(maxsize=4096)
@@ -77,15 +120,15 @@ def registrable_domain(hostname: str) -> str:
 
 
 def _parts(url: str) -> dict[str, Any]:
-    parts = _split(url)
-    hostname = (parts.hostname or "").lower()
+    parts = parse(url)
+    hostname = parts.hostname if parts is not None else ""
     return {
         "url": url,
         "domain": registrable_domain(hostname) if hostname else None,
         "hostname": hostname or None,
-        "pathname": parts.path or "/",
-        "queryString": parts.query or None,
-        "fragment": parts.fragment or None,
+        "pathname": (parts.pathname if parts is not None else "") or "/",
+        "queryString": _query(parts) or None,
+        "fragment": parts.hash.removeprefix("#") if parts is not None and parts.hash else None,
     }
 
 
@@ -101,7 +144,7 @@ def campaign(url: str | None) -> dict[str, Any] | None:
     treat as read-only)."""
     if not url:
         return None
-    query = parse_qs(_split(url).query, keep_blank_values=False)
+    query = parse_qs(_query(parse(url)), keep_blank_values=False)
     found: dict[str, Any] = {}
     for param, key in UTM.items():
         if query.get(param):

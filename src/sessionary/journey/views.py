@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sessionary.journey import wire
+from sessionary.journey import wire, wire_ingest
 from sessionary.journey.deployments import SessionRules
 from sessionary.journey.sessionize import SessionState
 from sessionary.journey.wire import millis_z
@@ -115,7 +115,9 @@ def response_session(state: SessionState) -> dict[str, Any]:
     return data
 
 
-def web_response(payload: dict[str, Any], state: SessionState, created: datetime) -> wire.WebEventResponse:
+def web_response(
+    payload: dict[str, Any], state: SessionState, created: datetime
+) -> wire_ingest.WebEventResponse:
     keys = ("eventName", "page", "userAgentString", "browser", "device", "searchQuery", "ipOrganization")
     data = {k: payload[k] for k in keys if k in payload}
     for name in ("geolocation", "mktCampaign", "referrer", "externalId"):
@@ -130,12 +132,12 @@ def web_response(payload: dict[str, Any], state: SessionState, created: datetime
         authenticated=payload.get("authenticated", False),
         createdDate=created,
     )
-    return wire.WebEventResponse.model_validate(data)
+    return wire_ingest.WebEventResponse.model_validate(data)
 
 
 def app_response(
     event_id: str, payload: dict[str, Any], state: SessionState, created: datetime
-) -> wire.AppEventResponse:
+) -> wire_ingest.AppEventResponse:
     keys = ("eventName", "screenName", "app", "device", "ipOrganization", "geolocation", "sdkLibrary")
     data = {k: payload[k] for k in keys if k in payload}
     for name in ("networkConnectivity", "mktCampaign", "searchQuery", "externalId"):
@@ -150,7 +152,7 @@ def app_response(
         traits=payload.get("traits", {}),
         createdDate=created,
     )
-    return wire.AppEventResponse.model_validate(data)
+    return wire_ingest.AppEventResponse.model_validate(data)
 
 
 def event_view(
@@ -195,12 +197,13 @@ def rule_events(
             if kind == SEGMENT_EVENT:
                 data["segmentAssignmentEvent"] = {"segment": ref("/api/v2/journey/segments", match["id"])}
             else:
+                # An outcome deleted since keeps its id for a name.
                 outcome = {
                     **ref("/api/v2/journey/outcomes", match["id"]),
-                    "displayName": names.get(match["id"]),
+                    "displayName": names.get(match["id"], match["id"]),
                 }
                 data["outcomeAchievedEvent"] = {
-                    "outcome": {k: v for k, v in outcome.items() if v is not None},
+                    "outcome": outcome,
                     "visitCreatedDate": millis_z(state.created),
                 }
             # Right after the event that made the rule match (same time, the event's id as a prefix).

@@ -1,12 +1,15 @@
-"""The /api/v2 response models, as purecloudplatformclientv2 reads them: camelCase keys, dates as
-`yyyy-MM-ddTHH:mm:ss.SSSZ`; routes drop every null key (`response_model_exclude_none`)."""
+"""The /api/v2 response models, as the official Genesys clients declare them: camelCase keys, dates as
+`yyyy-MM-ddTHH:mm:ss.SSSZ`; routes drop every null key (`response_model_exclude_none`). Each model has
+exactly the keys of its namesake in the client (keys it does not declare are dropped on validation), and
+every key the client requires is always sent: a default below is the value chosen where sessionary has
+no true one (README, "Genesys journey API"). tests/journey/test_wire_conformance.py holds them to it."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, PlainSerializer
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, model_validator
 from pydantic.alias_generators import to_camel
 
 
@@ -17,6 +20,9 @@ def millis_z(value: datetime) -> str:
     return value.isoformat(timespec="milliseconds")[:23] + "Z"  # drops "+00:00"; years are 4 digits
 
 
+# How ua-parser names a family it cannot tell, and a version it cannot read.
+OTHER = "Other"
+UNKNOWN = "Unknown"
 GDate = Annotated[datetime, PlainSerializer(millis_z, return_type=str, when_used="json")]
 
 
@@ -39,31 +45,52 @@ class CustomEventAttributeList(Out):
     values: list[str]
 
 
-class Browser(Out):
-    family: str | None = None
-    version: str | None = None
+class WebEventBrowser(Out):
+    """The browser as an ingest response echoes it. Unknown: ua-parser's words for what a user agent
+    does not tell (or no user agent at all)."""
+
+    family: str = OTHER
+    version: str = UNKNOWN
     lang: str | None = None
+
+
+class Browser(WebEventBrowser):
     fingerprint: str | None = None
     is_mobile: bool | None = None
     view_height: int | None = None
     view_width: int | None = None
-    features_flash: bool | None = None
-    features_java: bool | None = None
-    features_pdf: bool | None = None
-    features_webrtc: bool | None = None
+    # Genesys's tracker probes these in the page; sessionary runs no script there, so none is detected.
+    features_flash: bool = False
+    features_java: bool = False
+    features_pdf: bool = False
+    features_webrtc: bool = False
 
 
-class Device(Out):
-    category: Literal["desktop", "mobile", "tablet", "other"] | None = None
-    type: str | None = None
+class WebEventDevice(Out):
+    """The device as a web event response echoes it; unknown parts as ua-parser names them."""
+
+    category: Literal["desktop", "mobile", "tablet", "other"] = "other"
+    type: str = OTHER
     is_mobile: bool | None = None
     screen_height: int | None = None
     screen_width: int | None = None
     screen_density: int | None = None
-    fingerprint: str | None = None
-    os_family: str | None = None
-    os_version: str | None = None
+    os_family: str = OTHER
+    os_version: str = UNKNOWN
     manufacturer: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _mobile_from_category(cls, data: Any) -> Any:
+        """isMobile, when the event did not say, is what its category says (mobile and tablet)."""
+        if isinstance(data, dict) and data.get("isMobile", data.get("is_mobile")) is None:
+            return {**data, "isMobile": data.get("category") in ("mobile", "tablet")}
+        return data
+
+
+class Device(WebEventDevice):
+    is_mobile: bool
+    fingerprint: str | None = None
 
 
 class Geolocation(Out):
@@ -79,17 +106,30 @@ class Geolocation(Out):
     timezone: str | None = None
 
 
-class Page(Out):
+class _PageParts(Out):
+    """A URL's parts: one without a host has `""` for its domain and hostname."""
+
     url: str
-    title: str | None = None
-    domain: str | None = None
+    domain: str = ""
     fragment: str | None = None
-    hostname: str | None = None
+    hostname: str = ""
     keywords: str | None = None
     lang: str | None = None
-    pathname: str | None = None
+    pathname: str = "/"
     query_string: str | None = None
-    breadcrumb: list[str] | None = None
+
+
+class ResponsePage(_PageParts):
+    """The page as a web event response echoes it (a request without a title: `""`)."""
+
+    title: str = ""
+
+
+class Page(_PageParts):
+    """JourneyPage: sessionary keeps no breadcrumb, so it is always empty (as Genesys shows it)."""
+
+    title: str | None = None
+    breadcrumb: list[str] = Field(default_factory=list)
 
 
 class Campaign(Out):
@@ -103,34 +143,34 @@ class Campaign(Out):
 
 
 class Referrer(Out):
-    url: str | None = None
-    domain: str | None = None
-    hostname: str | None = None
+    url: str
+    domain: str = ""
+    hostname: str = ""
     keywords: str | None = None
-    pathname: str | None = None
+    pathname: str = "/"
     query_string: str | None = None
     fragment: str | None = None
     name: str | None = None
-    medium: Literal["internal", "search", "social", "email", "unknown", "paid"] | None = None
+    medium: Literal["internal", "search", "social", "email", "unknown", "paid"] = "unknown"
 
 
 class App(Out):
-    name: str | None = None
-    namespace: str | None = None
-    version: str | None = None
-    build_number: str | None = None
+    name: str
+    namespace: str
+    version: str
+    build_number: str
 
 
 class SdkLibrary(Out):
-    name: str | None = None
-    version: str | None = None
+    name: str
+    version: str
 
 
 class NetworkConnectivity(Out):
     carrier: str | None = None
-    bluetooth_enabled: bool | None = None
-    cellular_enabled: bool | None = None
-    wifi_enabled: bool | None = None
+    bluetooth_enabled: bool
+    cellular_enabled: bool
+    wifi_enabled: bool
 
 
 class LastEvent(Out):
@@ -139,19 +179,26 @@ class LastEvent(Out):
     created_date: GDate
 
 
+class RuleRef(Out):
+    """AssignedSegment / AchievedOutcome."""
+
+    id: str
+    self_uri: str | None = None
+
+
 class SegmentAssignment(Out):
-    segment: EntityRef
+    segment: RuleRef
     assigned_date: GDate
 
 
 class OutcomeAchievement(Out):
-    outcome: EntityRef
+    outcome: RuleRef
     achieved_date: GDate
 
 
 class ConversationChannel(Out):
-    type: str
-    message_type: str | None = None
+    type: Literal["Unknown", "Call", "Callback", "Email", "Messaging", "Webchat", "Chat", "Video"]
+    message_type: Literal["Unknown", "Sms", "WhatsApp", "WebMessaging", "Open"] | None = None
     platform: str | None = None
 
 
@@ -186,7 +233,7 @@ class Session(Out):
     event_count: int
     pageview_count: int | None = None
     screenview_count: int | None = None
-    last_event: LastEvent | None = None
+    last_event: LastEvent
     conversation: EntityRef | None = None
     conversation_channels: list[ConversationChannel] | None = None
     originating_direction: Literal["Unknown", "Inbound", "Outbound"] | None = None
@@ -213,13 +260,16 @@ class EventSession(Out):
 
 
 class WebEvent(Out):
+    """A stored web event. Without a user agent (none sent, no header): `""`, and browser and device
+    as an unreadable user agent gives them."""
+
     event_name: str
     total_event_count: int
     total_pageview_count: int
     page: Page
-    user_agent_string: str | None = None
-    browser: Browser | None = None
-    device: Device | None = None
+    user_agent_string: str = ""
+    browser: Browser = Field(default_factory=Browser)
+    device: Device = Field(default_factory=lambda: Device(is_mobile=False))
     geolocation: Geolocation | None = None
     ip_address: str | None = None
     ip_organization: str | None = None
@@ -252,10 +302,12 @@ class SegmentAssignmentEvent(Out):
 
 
 class OutcomeRef(Out):
+    """OutcomeAchievedEventOutcome: sessionary keeps one version of an outcome, version 1."""
+
     id: str
     self_uri: str | None = None
-    display_name: str | None = None
-    version: int | None = None
+    display_name: str
+    version: int = 1
 
 
 class OutcomeAchievedEvent(Out):
@@ -265,7 +317,7 @@ class OutcomeAchievedEvent(Out):
 
 class Event(Out):
     id: str
-    correlation_id: str | None = None
+    correlation_id: str
     customer_id: str | None = None
     customer_id_type: str | None = None
     session: EventSession
@@ -293,56 +345,3 @@ class OutcomeScore(Out):
 class OutcomeScoresResult(Out):
     outcome_scores: list[OutcomeScore]
     modified_date: GDate | None = None
-
-
-class ResponseSession(Out):
-    id: str
-    duration_in_seconds: int
-    event_count: int
-    pageview_count: int | None = None
-    screenview_count: int | None = None
-    referrer: Referrer | None = None
-    self_uri: str
-    created_date: GDate
-
-
-class WebEventResponse(Out):
-    customer_id: str
-    event_name: str
-    customer_id_type: str
-    page: Page
-    user_agent_string: str | None = None
-    browser: Browser | None = None
-    device: Device | None = None
-    search_query: str | None = None
-    ip_organization: str | None = None
-    geolocation: Geolocation | None = None
-    mkt_campaign: Campaign | None = None
-    session: ResponseSession
-    referrer: Referrer | None = None
-    attributes: dict[str, CustomEventAttribute]
-    traits: dict[str, CustomEventAttribute]
-    authenticated: bool
-    external_id: str | None = None
-    created_date: GDate
-
-
-class AppEventResponse(Out):
-    id: str
-    customer_id: str
-    customer_id_type: str
-    event_name: str
-    screen_name: str
-    app: App
-    device: Device
-    ip_organization: str | None = None
-    geolocation: Geolocation | None = None
-    sdk_library: SdkLibrary | None = None
-    network_connectivity: NetworkConnectivity | None = None
-    mkt_campaign: Campaign | None = None
-    session: ResponseSession
-    search_query: str | None = None
-    attributes: dict[str, CustomEventAttribute]
-    traits: dict[str, CustomEventAttribute]
-    external_id: str | None = None
-    created_date: GDate

@@ -31,8 +31,11 @@ def build_router(*, max_limit: int) -> APIRouter:
         openapi_extra=request_body_openapi(SessionLabelCreate),
     )
     def session_label_create(db: WriteDB, principal: Reader, body: Body) -> SessionLabelRead:
-        """Create a new label (a key with the read scope may label its organization's sessions)."""
-        label = service.create_label(db, organization_id=principal.organization_id, body=body)
+        """Create a new label (a key with the read scope may label its organization's sessions; only
+        sessionary itself and keys with the admin scope write `auto-rating` labels: 403 otherwise)."""
+        label = service.create_label(
+            db, organization_id=principal.organization_id, body=body, trusted=principal.allows("admin")
+        )
         return service.to_read(label)
 
     add_list_route(

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session as DBSession
 
 from sessionary import listing
 from sessionary.db_types import utcnow
-from sessionary.errors import NotFound
+from sessionary.errors import Forbidden, NotFound
 from sessionary.labels.models import SessionLabel
 from sessionary.labels.schemas import SessionLabelCreate, SessionLabelProperties, SessionLabelRead
 from sessionary.listing import Column, Kind, ListParams, Page
@@ -31,10 +31,32 @@ assert set(COLUMNS) == {p.value for p in SessionLabelProperties}, (
 _ID = Column(SessionLabel.id, Kind.INTEGER)
 # Keys syllable-sdk requires in every label: a `fields` projection keeps them.
 _REQUIRED = {"session_id", "type", "code", "user_email", "id", "timestamp"}
+# Only sessionary itself (the session analysis) writes labels of this type, in this author's name.
+AUTOMATIC_TYPE = "auto-rating"
+AUTOMATIC_AUTHOR = "auto-rating@sessionary"
 
 
-def create_label(db: DBSession, *, organization_id: int, body: SessionLabelCreate) -> SessionLabel:
-    """Label one of the organization's sessions (else NotFound); it becomes the session's newest label."""
+def check_author(body: SessionLabelCreate, *, trusted: bool) -> None:
+    """Forbidden for an untrusted writer (a key without `admin`, a console user) posting an auto-rating
+    label or a label in sessionary's own name: a client must not pass its rating off as the machine's."""
+    if trusted:
+        return
+    if body.type == AUTOMATIC_TYPE:
+        raise Forbidden(
+            f"type: '{AUTOMATIC_TYPE}' labels are written by sessionary's session analysis; "
+            "post 'human-rating' (an API key with the 'admin' scope may post either)"
+        )
+    if body.user_email.strip().lower() == AUTOMATIC_AUTHOR:
+        raise Forbidden(f"user_email: '{AUTOMATIC_AUTHOR}' is sessionary's own name, not a client's")
+
+
+def create_label(
+    db: DBSession, *, organization_id: int, body: SessionLabelCreate, trusted: bool = False
+) -> SessionLabel:
+    """Label one of the organization's sessions (else NotFound); it becomes the session's newest label.
+
+    `trusted` is for sessionary itself and keys with `admin`: only they may write auto-rating labels."""
+    check_author(body, trusted=trusted)
     session = sessions.get_session(db, organization_id=organization_id, session_id=str(body.session_id))
     label = SessionLabel(
         organization_id=organization_id,

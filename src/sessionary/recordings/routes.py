@@ -12,9 +12,8 @@ from sessionary.errors import Forbidden
 from sessionary.recordings import service, stream, upload
 from sessionary.recordings.blobs import BlobStore, open_blob_store
 from sessionary.recordings.schemas import RecordingStored, SessionRecordingResponse
-from sessionary.recordings.tokens import TokenSigner, load_secret
-from sessionary.tenancy.deps import DB, BearerCreds, Ingester, KeyHeader, Reader
-from sessionary.tenancy.service import authenticate
+from sessionary.recordings.tokens import SECRET_NAME, TokenSigner, secret_cache
+from sessionary.tenancy.deps import DB, BearerCreds, Ingester, KeyHeader, Reader, authenticate_request
 
 RECORDINGS_PATH = "/api/v1/ingest/recordings"
 STREAM_PATH = "/api/v1/sessions/recording/stream"
@@ -43,12 +42,12 @@ def blob_store(request: Request) -> BlobStore:
 
 
 def token_signer(request: Request) -> TokenSigner:
-    """The app's token signer; its secret is read (or made) in the database on first use."""
+    """The app's token signer; its secret is read (or made) in the database, again after a rotation."""
     state = request.app.state
-    if getattr(state, "token_signer", None) is None:
-        secret = load_secret(state.db, state.settings.secret_key)
-        state.token_signer = TokenSigner(secret, ttl=state.settings.recording_token_ttl)
-    signer: TokenSigner = state.token_signer
+    secret = secret_cache(state).get(SECRET_NAME)
+    signer: TokenSigner | None = getattr(state, "token_signer", None)
+    if signer is None or signer.secret != secret:
+        signer = state.token_signer = TokenSigner(secret, ttl=state.settings.recording_token_ttl)
     return signer
 
 
@@ -141,7 +140,7 @@ def session_recording_stream(
     audio element sends no API key); an API key, if sent, must belong to the token's organization."""
     grant = signer.verify(token)
     if key or creds:
-        caller = authenticate(db, key=key or (creds.credentials if creds else None))
+        caller = authenticate_request(request, db, key=key or (creds.credentials if creds else None))
         if caller.organization_id != grant.organization_id:
             raise Forbidden("This API key belongs to another organization than the recording")
     recording = service.granted_recording(

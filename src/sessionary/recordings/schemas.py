@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from sessionary.ingest.schemas import Name, Service
+from sessionary.ingest.schemas import PathId, Service
 
 
 class RecordingFields(BaseModel):
@@ -13,7 +13,7 @@ class RecordingFields(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     channel_manager_service: Service
-    channel_manager_sid: Name
+    channel_manager_sid: PathId
 
 
 class RecordingStored(BaseModel):

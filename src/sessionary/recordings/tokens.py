@@ -3,7 +3,9 @@
 A token is itsdangerous' URL-safe serialization of `[organization_id, recording_id, expires_at]` (unix
 seconds) with an HMAC-SHA1 signature under the server secret. The secret is SESSIONARY_SECRET_KEY when
 set, else a random one generated once and kept in the `server_secret` table, so that every server process
-on the database signs and checks alike.
+on the database signs and checks alike. `sessionary secret rotate` replaces the stored values; each process
+reads them again at most REFRESH_SECONDS after it last did (SecretCache), so old tokens stop working there
+within that time.
 """
 
 from __future__ import annotations
@@ -13,10 +15,12 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from itsdangerous import BadSignature, URLSafeSerializer
 from pydantic import SecretStr
-from sqlalchemy import select
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session as DBSession
 
 from sessionary.db import Database, insert_for, session_scope
 from sessionary.db_types import utcnow
@@ -25,6 +29,8 @@ from sessionary.recordings.models import ServerSecret
 
 SECRET_NAME = "recording-token-key"
 _SALT = "sessionary.recording-stream"
+# How long a process keeps using a stored secret before reading it again (a rotation reaches it by then).
+REFRESH_SECONDS = 10.0
 
 
 @dataclass(frozen=True)
@@ -39,6 +45,7 @@ class TokenSigner:
     """Issues and checks recording tokens; `clock` (unix seconds) is injectable for tests."""
 
     def __init__(self, secret: str, *, ttl: int, clock: Callable[[], float] = time.time) -> None:
+        self.secret = secret
         self._serializer = URLSafeSerializer(secret, salt=_SALT)
         self.ttl, self._clock = ttl, clock
 
@@ -82,3 +89,46 @@ def load_secret(database: Database, configured: SecretStr | None, *, name: str =
         value = db.scalar(select(ServerSecret.value).where(ServerSecret.name == name))
     assert value is not None
     return value
+
+
+class SecretCache:
+    """The secrets a process signs with, read again from the database every REFRESH_SECONDS."""
+
+    def __init__(self, database: Database, configured: SecretStr | None) -> None:
+        self.database, self.configured = database, configured
+        self._values: dict[str, tuple[str, float]] = {}
+
+    def cached(self, name: str) -> str | None:
+        """The secret `name` if it was read less than REFRESH_SECONDS ago (no database access)."""
+        found = self._values.get(name)
+        if found is None or time.monotonic() - found[1] >= REFRESH_SECONDS:
+            return None
+        return found[0]
+
+    def get(self, name: str) -> str:
+        """The secret `name`, read again from the database when the cached value is too old."""
+        value = self.cached(name)
+        if value is None:
+            value = load_secret(self.database, self.configured, name=name)
+            self._values[name] = (value, time.monotonic())
+        return value
+
+
+def rotate_secrets(db: DBSession) -> list[str]:
+    """A new random value for every stored secret; returns their names (tokens signed before stop working)."""
+    names = list(db.scalars(select(ServerSecret.name).order_by(ServerSecret.name)))
+    for name in names:
+        db.execute(
+            update(ServerSecret)
+            .where(ServerSecret.name == name)
+            .values(value=secrets.token_urlsafe(48), created_at=utcnow())
+        )
+    return names
+
+
+def secret_cache(state: Any) -> SecretCache:
+    """The app's SecretCache (`state` is app.state), made at first use."""
+    if getattr(state, "secrets", None) is None:
+        state.secrets = SecretCache(state.db, state.settings.secret_key)
+    cache: SecretCache = state.secrets
+    return cache

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Annotated
 
 from fastapi import Depends, Request, Security
@@ -9,7 +11,8 @@ from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBea
 from sqlalchemy.orm import Session as DBSession
 
 from sessionary.db import get_db, get_write_db, session_scope
-from sessionary.errors import Forbidden
+from sessionary.errors import Forbidden, Unauthorized
+from sessionary.tenancy.ratelimit import FailedAuthLimiter
 from sessionary.tenancy.service import Principal, authenticate
 
 syllable_key = APIKeyHeader(name="Syllable-API-Key", auto_error=False, scheme_name="APIKeyHeader")
@@ -21,18 +24,58 @@ KeyHeader = Annotated[str | None, Security(syllable_key)]
 BearerCreds = Annotated[HTTPAuthorizationCredentials | None, Security(bearer)]
 
 
+def auth_limiter(request: Request) -> FailedAuthLimiter:
+    """The process's failed-authentication limiter (made at first use: the database opens in the lifespan)."""
+    state = request.app.state
+    if getattr(state, "auth_limiter", None) is None:
+        state.auth_limiter = FailedAuthLimiter(state.db, state.settings)
+    limiter: FailedAuthLimiter = state.auth_limiter
+    return limiter
+
+
+def client_address(request: Request) -> str:
+    """The caller's address as the failed-authentication limit counts it."""
+    peer = request.client.host if request.client else None
+    return auth_limiter(request).address(peer, request.headers.get("x-forwarded-for"))
+
+
+@contextmanager
+def failures_limited(request: Request, *, key: str | None) -> Iterator[None]:
+    """Around a key check: a blocked client address gets 429 whatever key it sends, and a wrong key
+    (Unauthorized) is counted; a missing key is not (it guesses nothing)."""
+    limiter = auth_limiter(request)
+    if limiter.blocking:  # the client's address is worked out only when some address is blocked here
+        limiter.check(client_address(request))
+    try:
+        yield
+    except Unauthorized:
+        if key:
+            limiter.failed(client_address(request))
+        raise
+
+
+def authenticate_request(request: Request, db: DBSession, *, key: str | None) -> Principal:
+    """`authenticate`, with failures limited per client address."""
+    with failures_limited(request, key=key):
+        return authenticate(db, key=key)
+
+
 def _principal(
-    db: DBSession, key: str | None, creds: HTTPAuthorizationCredentials | None, scope: str
+    request: Request,
+    db: DBSession,
+    key: str | None,
+    creds: HTTPAuthorizationCredentials | None,
+    scope: str,
 ) -> Principal:
-    principal = authenticate(db, key=key or (creds.credentials if creds else None))
+    principal = authenticate_request(request, db, key=key or (creds.credentials if creds else None))
     if not principal.allows(scope):
         raise Forbidden(f"This API key lacks the '{scope}' scope")
     return principal
 
 
-def require_read(db: DB, key: KeyHeader, creds: BearerCreds) -> Principal:
+def require_read(request: Request, db: DB, key: KeyHeader, creds: BearerCreds) -> Principal:
     """A caller whose key has the `read` scope."""
-    return _principal(db, key, creds, "read")
+    return _principal(request, db, key, creds, "read")
 
 
 def require_ingest(request: Request, key: KeyHeader, creds: BearerCreds) -> Principal:
@@ -42,7 +85,7 @@ def require_ingest(request: Request, key: KeyHeader, creds: BearerCreds) -> Prin
     reader stays open during the write (on SQLite an open reader keeps checkpoints from resetting the WAL).
     """
     with session_scope(request.app.state.db.reader) as db:
-        return _principal(db, key, creds, "ingest")
+        return _principal(request, db, key, creds, "ingest")
 
 
 Reader = Annotated[Principal, Depends(require_read, scope="function")]
@@ -53,7 +96,7 @@ def require_read_briefly(request: Request, key: KeyHeader, creds: BearerCreds) -
     """A caller with the `read` scope, checked in a read transaction closed at once: for routes that then
     run jobs of their own (and may call out over the network) without a transaction held open meanwhile."""
     with session_scope(request.app.state.db.reader) as db:
-        return _principal(db, key, creds, "read")
+        return _principal(request, db, key, creds, "read")
 
 
 BriefReader = Annotated[Principal, Depends(require_read_briefly, scope="function")]
