@@ -359,8 +359,12 @@ def export_(
 
 
 @metrics_app.command("refresh")
-def metrics_refresh(org: Annotated[str, typer.Option(help="Organization name.")]) -> None:
-    """Roll up every session changed since the last look (after a bulk import, before the first overview)."""
+def metrics_refresh(
+    org: Annotated[str, typer.Option(help="Organization name.")],
+    rebuild: Annotated[bool, typer.Option(help="Count every session again from its events.")] = False,
+) -> None:
+    """Roll up every session changed since the last look (after a bulk import, before the first overview);
+    with --rebuild, every session (after an upgrade that changed how events are counted)."""
     from sessionary.metrics import catchup
 
     settings = Settings()
@@ -371,7 +375,8 @@ def metrics_refresh(org: Annotated[str, typer.Option(help="Organization name.")]
             organization = tenancy.find_organization(db, name=org)
             if organization is None:
                 raise _fail(f"no organization named '{org}'")
-            done = catchup.catch_up(db, organization_id=organization.id)
+            roll = catchup.rebuild if rebuild else catchup.catch_up
+            done = roll(db, organization_id=organization.id)
     finally:
         database.dispose()
     typer.echo(f"rolled up {done} sessions")

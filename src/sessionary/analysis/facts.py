@@ -70,8 +70,8 @@ def load_facts(db: DBSession, *, organization_id: int, session_id: int) -> Sessi
                     data["tool_name"], data.get("tool_result"), data.get("tool_error"), event.timestamp
                 )
             )
-        else:
-            latency[data["category"]].append(fmt.to_ms(data["value"], data["unit"]))
+        elif (ms := fmt.usable_ms(data.get("value"), data.get("unit"))) is not None:
+            latency[data["category"]].append(ms)
     return SessionFacts(
         session_id=session.id,
         organization_id=session.organization_id,

@@ -7,6 +7,8 @@ gives the operation's requestBody and `add_component_schemas` registers the mode
 
 from __future__ import annotations
 
+import json
+import math
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
@@ -18,6 +20,7 @@ from pydantic import BaseModel, ValidationError
 M = TypeVar("M", bound=BaseModel)
 _REF = "#/components/schemas/{model}"
 NUL_ESCAPE = b"\\u0000"
+_INT_DIGITS = 4000  # below Python's limit on converting text to int (4,300 digits)
 
 
 def json_body(model: type[M]) -> Callable[[Request], Awaitable[M]]:
@@ -26,7 +29,7 @@ def json_body(model: type[M]) -> Callable[[Request], Awaitable[M]]:
     async def dependency(request: Request) -> M:
         body = await request.body()
         try:
-            value = model.model_validate_json(body)
+            value = validate_body(model, body)
         except ValidationError as exc:
             errors = [
                 {**e, "loc": ("body", *e["loc"])} for e in exc.errors(include_url=False, include_input=False)
@@ -37,6 +40,39 @@ def json_body(model: type[M]) -> Callable[[Request], Awaitable[M]]:
         return value
 
     return dependency
+
+
+def validate_body(model: type[M], body: bytes) -> M:
+    """`body` validated as `model`, from the bytes. A number too long for any JSON reader (4,300+ digits)
+    fails the parse itself, which names no field: the body is then read again with such numbers as
+    infinity, so that the error names the field they are in (as it does for 1e400)."""
+    try:
+        return model.model_validate_json(body)
+    except ValidationError as exc:
+        first = exc.errors(include_url=False)[0]
+        if first["type"] != "json_invalid" or "number out of range" not in first["msg"]:
+            raise
+        located = _with_long_numbers_infinite(body)
+        if located is not None:
+            model.model_validate(located)  # raises, naming the field (no field takes infinity)
+        raise
+
+
+def _with_long_numbers_infinite(body: bytes) -> Any:
+    try:
+        return json.loads(body, parse_int=_long_int, parse_constant=_refuse_constant)
+    except ValueError:
+        return None
+
+
+def _long_int(text: str) -> int | float:
+    if len(text) <= _INT_DIGITS:
+        return int(text)
+    return -math.inf if text.startswith("-") else math.inf
+
+
+def _refuse_constant(text: str) -> None:
+    raise ValueError(f"{text} is not JSON")
 
 
 def request_body_openapi(model: type[BaseModel]) -> dict[str, Any]:

@@ -196,12 +196,18 @@ def add_label(
     return RedirectResponse(f"/sessions/{session_id}#labels", status_code=303)
 
 
+def _id_number(text: str) -> int:
+    """A session id from the path as a number; 0 (refused) for anything but 1-19 ASCII digits (int() would
+    take other scripts' digits, and refuses numbers of 4,300 digits or more)."""
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= 19 else 0
+
+
 def label_body(session_id: str, values: dict[str, str]) -> tuple[SessionLabelCreate | None, list[str]]:
     """The API's own label body from the form, or the form's errors (each naming its field)."""
     issues = [part.strip() for part in values["issues"].split(",") if part.strip()]
     try:
         body = SessionLabelCreate(
-            session_id=int(session_id) if session_id.isdigit() else 0,
+            session_id=_id_number(session_id),
             type="human-rating",
             code=values["code"],
             user_email=values["user_email"],

@@ -10,14 +10,15 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
-    JsonValue,
     StrictFloat,
     StrictInt,
     ValidationInfo,
+    field_validator,
 )
 
 from sessionary.sessions.models import JOURNEY_SERVICE
-from sessionary.types import UTCTimestamp
+from sessionary.transcripts.formatting import MS_PER_UNIT
+from sessionary.types import MAX_DURATION_MS, MAX_DURATION_SECONDS, DurationMs, ExactJson, UTCTimestamp
 
 Name = Annotated[str, Field(min_length=1, max_length=200)]
 
@@ -51,21 +52,16 @@ PAYLOAD_MAX_BYTES = 65_536  # each of tool_request / tool_result / tool_error, a
 METADATA_MAX_ITEMS = 100
 
 
-def _bounded_json(value: Any, info: ValidationInfo) -> Any:
-    """A JSON value of at most PAYLOAD_MAX_BYTES (serialized); data read back from the database
-    (`context={"stored": True}`, as a migration does) is taken as it is."""
-    if info.context and info.context.get("stored"):
-        return value
-    try:
-        size = len(orjson.dumps(value))
-    except orjson.JSONEncodeError as error:  # an integer past 64 bits
-        raise ValueError(f"cannot be stored as JSON: {error}") from None
+def _bounded_json(value: Any) -> Any:
+    """A JSON value of at most PAYLOAD_MAX_BYTES (serialized; its numbers already checked by ExactJson)."""
+    size = len(orjson.dumps(value))
     if size > PAYLOAD_MAX_BYTES:
         raise ValueError(f"{size} bytes of JSON; at most {PAYLOAD_MAX_BYTES} are allowed")
     return value
 
 
-Payload = Annotated[JsonValue, AfterValidator(_bounded_json)]
+# A client JSON value: every number kept exactly (types.ExactJson), at most PAYLOAD_MAX_BYTES of it.
+Payload = Annotated[ExactJson, AfterValidator(_bounded_json)]
 
 
 class _Strict(BaseModel):
@@ -101,7 +97,7 @@ class SessionFields(_Strict):
 class SessionEndedData(_Strict):
     user_terminated: bool | None = None
     transfer_voicemail_detected: bool | None = None
-    duration: Annotated[float, Field(ge=0, le=10**7)] | None = None
+    duration: Annotated[float, Field(ge=0, le=MAX_DURATION_SECONDS, allow_inf_nan=False)] | None = None
 
 
 class TranscriptData(_Strict):
@@ -116,16 +112,26 @@ class ToolCallData(_Strict):
     tool_request: Payload = None
     tool_result: Payload = None
     tool_error: Payload = None
-    duration_ms: Annotated[float, Field(ge=0)] | None = None
+    duration_ms: DurationMs | None = None
 
 
 class LatencyData(_Strict):
     category: Literal["stt", "tts", "llm", "tool", "http"]
     label: Name
     metadata: Annotated[list[ShortText], Field(max_length=METADATA_MAX_ITEMS)] | None = None
-    value: Annotated[float, Field(ge=0)]
+    # unit before value: value's range is checked in milliseconds
     unit: Literal["minutes", "seconds", "milliseconds", "microseconds", "nanoseconds"]
+    value: Annotated[float, Field(ge=0, allow_inf_nan=False)]
     measurement_start: UTCTimestamp | None = None
+
+    @field_validator("value")
+    @classmethod
+    def _at_most_max_duration(cls, value: float, info: ValidationInfo) -> float:
+        unit = info.data.get("unit")
+        if unit is not None and value * MS_PER_UNIT[unit] > MAX_DURATION_MS:
+            limit = MAX_DURATION_MS / MS_PER_UNIT[unit]
+            raise ValueError(f"must be at most {limit:.10g} {unit} ({MAX_DURATION_MS:,} ms)")
+        return value
 
 
 class CustomData(_Strict):
@@ -137,7 +143,7 @@ class CustomData(_Strict):
     category: ShortText | None = None
     user_id: ShortText | None = None
     description: Annotated[str, Field(max_length=2000)] | None = None
-    attributes: Annotated[dict[str, JsonValue], AfterValidator(_bounded_json)] | None = None
+    attributes: Annotated[dict[str, ExactJson], AfterValidator(_bounded_json)] | None = None
 
 
 class _EventBase(_Strict):

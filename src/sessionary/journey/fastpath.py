@@ -28,7 +28,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from sessionary.api import genesys
-from sessionary.api.bodies import NUL_ESCAPE, refuse_nul
+from sessionary.api.bodies import NUL_ESCAPE, refuse_nul, validate_body
 from sessionary.body_limit import (
     CLOSE,
     BodyReader,
@@ -109,7 +109,9 @@ async def _accept(state: Any, deployment_id: str, web: bool, body: bytes, origin
     target = deployments.cached(deployment_id)
     if target is None:  # at most once a minute per deployment: the look-up must not block the loop
         target = await run_in_threadpool(deployments.get, deployment_id)
-    event = (WebEventRequest if web else AppEventRequest).model_validate_json(body)
+    event: WebEventRequest | AppEventRequest = (
+        validate_body(WebEventRequest, body) if web else validate_body(AppEventRequest, body)
+    )
     if NUL_ESCAPE in body:
         refuse_nul(orjson.loads(body))
     ingest.check_age(event.created_date, utcnow(), enricher)

@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
-from sessionary.types import UTCTimestamp
+from sessionary.types import UTCTimestamp, exact_json
 
 Text = Annotated[str, Field(max_length=1000)]
 Short = Annotated[str, Field(max_length=200)]
@@ -26,11 +26,12 @@ def _ip(value: str) -> str:
 
 
 def _as_text(value: object) -> object:
-    """An attribute value is a string on the wire; numbers and booleans are taken as their text."""
+    """An attribute value is a string on the wire; numbers and booleans are taken as their text (a number
+    that cannot be kept exactly is refused: see types.exact_json)."""
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int | float):
-        return str(value)
+        return str(exact_json(value))
     return value
 
 

@@ -97,6 +97,15 @@ def catch_up(db: DBSession, *, organization_id: int) -> int:
     return done
 
 
+def rebuild(db: DBSession, *, organization_id: int) -> int:
+    """Drop the organization's rollups and snapshots and roll every session up again from its events;
+    returns how many. Repairs rows summed before ingest bounded durations (metrics.service reads such a
+    row's total as 0; counted again, each event is read by today's rule: transcripts.formatting.usable_ms)."""
+    for model in (MetricsRollup, MetricsSessionState, MetricsOrgState):
+        db.execute(delete(model).where(model.organization_id == organization_id))
+    return catch_up(db, organization_id=organization_id)
+
+
 def forget_deleted(db: DBSession, *, organization_id: int) -> int:
     """Take the shares of the organization's deleted sessions out; returns how many."""
     states = list(

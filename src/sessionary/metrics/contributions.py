@@ -22,7 +22,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sessionary.transcripts.formatting import to_ms
+from sessionary.transcripts.formatting import usable_ms
+from sessionary.types import MAX_DURATION_MS
 
 BINS_PER_DOUBLING = 8
 # (label, lower bound in seconds); a bucket runs to the next one's bound.
@@ -89,6 +90,10 @@ def latency_bin(ms: float) -> int:
     return math.floor(BINS_PER_DOUBLING * math.log2(max(ms, 0.001)))
 
 
+# The highest bin a measurement accepted at ingest can fall in (a rollup row beyond it is left unread).
+MAX_BIN = latency_bin(MAX_DURATION_MS)
+
+
 def bin_value(index: int) -> float:
     """A bin's representative value in ms: its geometric middle."""
     return float(2 ** ((index + 0.5) / BINS_PER_DOUBLING))
@@ -134,12 +139,13 @@ def events_part(events: Iterable[tuple[str, Mapping[str, Any]]]) -> Contribution
     out: Contribution = {}
     for kind, data in events:
         if kind == "latency" and data.get("category") != "tool":
-            ms = to_ms(float(data["value"]), str(data["unit"]))
-            _add(out, "latency", f"{data['category']}|{latency_bin(ms)}", total=ms)
+            ms = usable_ms(data.get("value"), data.get("unit"))
+            if ms is not None:  # a value stored before ingest refused it is left out
+                _add(out, "latency", f"{data['category']}|{latency_bin(ms)}", total=ms)
         elif kind == "tool_call":
-            duration = data.get("duration_ms")
+            duration = usable_ms(data.get("duration_ms"))
             failed = 1 if data.get("tool_error") is not None else 0
-            _add(out, "tool", str(data.get("tool_name", "")), errors=failed, total=float(duration or 0.0))
+            _add(out, "tool", str(data.get("tool_name", "")), errors=failed, total=duration or 0.0)
             if duration is not None:
-                _add(out, "latency", f"tool|{latency_bin(float(duration))}", total=float(duration))
+                _add(out, "latency", f"tool|{latency_bin(duration)}", total=duration)
     return out

@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session as DBSession
 
 from sessionary.db_types import utcnow
@@ -54,6 +54,17 @@ SEGMENT_FIELDS = {
     "is_test": "is_test",
 }
 Rows = dict[tuple[date, str, str], Tally]  # (day, metric, key) -> sums
+# Any one item a rollup sums (a session's duration in s, a latency in ms, page views) is below this.
+ITEM_BOUND = 1e12
+# A rollup total no accepted events can make (from events stored before ingest bounded durations: 1e308,
+# infinity, NaN) is read as 0, so that summing rows cannot overflow (PostgreSQL raises on it) or give NaN.
+_USABLE_TOTAL = case(
+    (
+        func.abs(MetricsRollup.total) <= (func.abs(MetricsRollup.count) + 1) * ITEM_BOUND,
+        MetricsRollup.total,
+    ),
+    else_=0.0,
+)
 
 
 def day_range(f: SessionFilter, *, today: date) -> tuple[date, date]:
@@ -103,7 +114,7 @@ def _from_rollups(db: DBSession, organization_id: int, f: SessionFilter, first: 
         MetricsRollup.key,
         func.sum(MetricsRollup.count),
         func.sum(MetricsRollup.errors),
-        func.sum(MetricsRollup.total),
+        func.sum(_USABLE_TOTAL),
     ).where(
         MetricsRollup.organization_id == organization_id,
         MetricsRollup.day >= first,
@@ -301,7 +312,7 @@ def _latency(bins: dict[str, Tally]) -> list[LatencyFigure]:
     by_category: dict[str, list[tuple[int, Tally]]] = defaultdict(list)
     for key, tally in bins.items():
         category, _, index = key.partition("|")
-        if tally.count > 0:
+        if tally.count > 0 and int(index) <= contrib.MAX_BIN:  # a bin past it holds only unusable values
             by_category[category].append((int(index), tally))
     out = []
     for category in sorted(by_category, key=_category_order):

@@ -7,6 +7,8 @@ from typing import Any
 
 import orjson
 
+from sessionary.types import MAX_DURATION_MS
+
 MS_PER_UNIT = {
     "minutes": 60_000.0,
     "seconds": 1_000.0,
@@ -16,9 +18,24 @@ MS_PER_UNIT = {
 }
 
 
-def to_ms(value: float, unit: str) -> float:
-    """A latency value in milliseconds."""
-    return value * MS_PER_UNIT[unit]
+def usable_ms(value: object, unit: object = "milliseconds") -> float | None:
+    """A stored duration in milliseconds, or None when no reader can use it.
+
+    Ingest refuses durations that are not finite or exceed MAX_DURATION_MS once in milliseconds, but
+    events stored before that rule may hold null (a non-finite number was written as null), 1e308 or a
+    value that overflows once converted. Every reader (latency, timeline, metrics, auto-rating, console)
+    goes through here and leaves such a value out, as if it had not been measured: events are never
+    changed, so this is the rule for them.
+    """
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    if not isinstance(unit, str) or unit not in MS_PER_UNIT:
+        return None
+    try:
+        ms = float(value) * MS_PER_UNIT[unit]
+    except OverflowError:  # an integer beyond the float range
+        return None
+    return ms if 0 <= ms <= MAX_DURATION_MS else None
 
 
 def offset(delta: timedelta) -> str:

@@ -62,7 +62,7 @@ def _action(event: Event) -> SessionAction:
         tool_request=fmt.payload(data.get("tool_request")),
         tool_result=fmt.payload(data.get("tool_result")),
         tool_error=fmt.payload(data.get("tool_error")),
-        duration_ms=data.get("duration_ms"),
+        duration_ms=fmt.usable_ms(data.get("duration_ms")),
     )
 
 
@@ -119,7 +119,7 @@ def _timeline_event(event: Event, session: Session, turn: int | None) -> Timelin
             kind="tool",
             category="tool",
             label=data.get("tool_name"),
-            duration_ms=data.get("duration_ms"),
+            duration_ms=fmt.usable_ms(data.get("duration_ms")),
             tool_request=fmt.payload(data.get("tool_request")),
             tool_result=fmt.payload(data.get("tool_result")),
             tool_error=fmt.payload(data.get("tool_error")),
@@ -130,7 +130,7 @@ def _timeline_event(event: Event, session: Session, turn: int | None) -> Timelin
         category=data["category"],
         label=data["label"],
         metadata=data.get("metadata"),
-        duration_ms=fmt.to_ms(data["value"], data["unit"]),
+        duration_ms=fmt.usable_ms(data.get("value"), data.get("unit")),
         **common,
     )
 
@@ -140,13 +140,15 @@ def latency(db: DBSession, *, organization_id: int, session_id: str) -> InspectL
     session, events = session_events(
         db, organization_id=organization_id, session_id=session_id, types=("latency",)
     )
-    entries = [_latency_entry(e, session) for e in events]
-    return InspectLatencyResponse(session_id=str(session.id), timeline=entries, summary=_summary(events))
+    usable = [
+        (e, ms) for e in events if (ms := fmt.usable_ms(e.data.get("value"), e.data.get("unit"))) is not None
+    ]
+    entries = [_latency_entry(e, ms, session) for e, ms in usable]
+    return InspectLatencyResponse(session_id=str(session.id), timeline=entries, summary=_summary(usable))
 
 
-def _latency_entry(event: Event, session: Session) -> LatencyEntry:
+def _latency_entry(event: Event, ms: float, session: Session) -> LatencyEntry:
     data = event.data
-    ms = fmt.to_ms(data["value"], data["unit"])
     start = data.get("measurement_start")
     return LatencyEntry(
         timestamp=event.timestamp,
@@ -161,11 +163,10 @@ def _latency_entry(event: Event, session: Session) -> LatencyEntry:
     )
 
 
-def _summary(events: list[Event]) -> list[SummaryEntry]:
+def _summary(events: list[tuple[Event, float]]) -> list[SummaryEntry]:
     """One entry per category (sub_category null), then one per (category, label)."""
     groups: dict[tuple[str, str | None], list[float]] = defaultdict(list)
-    for event in events:
-        ms = fmt.to_ms(event.data["value"], event.data["unit"])
+    for event, ms in events:
         groups[(event.data["category"], None)].append(ms)
         groups[(event.data["category"], event.data["label"])].append(ms)
     ordered = sorted(groups.items(), key=lambda item: (item[0][0], item[0][1] is not None, item[0][1] or ""))

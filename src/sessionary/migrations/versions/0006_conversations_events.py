@@ -7,11 +7,11 @@ Create Date: 2026-11-21 10:47:08.213589
 """
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from alembic import op
-from pydantic import TypeAdapter
+from pydantic import BaseModel
 from sqlalchemy.dialects import postgresql
 
 import sessionary.db_types
@@ -24,7 +24,8 @@ down_revision: str | Sequence[str] | None = "0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-_STORED = {"stored": True}  # stored events are read as they are, past today's ingest limits
+_M = TypeVar("_M", bound=BaseModel)
+
 _DERIVED = (
     "agent_id",
     "agent_name",
@@ -191,7 +192,6 @@ def _backfill_notable_events() -> None:
         sa.column("timestamp", sessionary.db_types.UTCDateTime()),
         sa.column("attributes", sessionary.db_types.JSONType),
     )
-    tool_call, ended = TypeAdapter(ToolCallData), TypeAdapter(SessionEndedData)
     last = 0
     while True:
         rows = bind.execute(
@@ -207,14 +207,20 @@ def _backfill_notable_events() -> None:
         for row in rows:
             made: dict[str, Any] | None
             if row.type == "tool_call":
-                made = mapping.tool_call(tool_call.validate_python(row.data, context=_STORED))
+                made = mapping.tool_call(_stored(ToolCallData, row.data))
             else:
-                made = mapping.session_ended(ended.validate_python(row.data))
+                made = mapping.session_ended(_stored(SessionEndedData, row.data))
             if made is not None:
                 keys = {"organization_id": row.organization_id, "event_id": row.event_id}
                 found.append({**keys, "session_id": row.session_id, "timestamp": row.timestamp, **made})
         if found:
             bind.execute(sa.insert(notable), found)
+
+
+def _stored(model: type[_M], data: dict[str, Any]) -> _M:
+    """A stored event's data as `model`, unvalidated: it was valid when stored, and today's ingest limits
+    (text, numbers, ids) must not make an old database fail to upgrade."""
+    return model.model_construct(**data)
 
 
 def downgrade() -> None:
