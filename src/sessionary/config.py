@@ -7,7 +7,6 @@ from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
-from zxcvbn import zxcvbn
 
 DEFAULT_DATABASE_URL = "sqlite:///./data/sessionary.db"
 # The auto-rating rules (see analysis/rating.py and the README's table).
@@ -21,6 +20,8 @@ _ZXCVBN_MAX = 72  # zxcvbn refuses longer input: the estimate is of the first 72
 
 def secret_bits(value: str) -> float:
     """A secret's estimated entropy in bits (zxcvbn: repeats, sequences and words count little)."""
+    from zxcvbn import zxcvbn  # imported only when a secret is configured: its word lists take ~14 MB
+
     return float(zxcvbn(value[:_ZXCVBN_MAX])["guesses_log10"]) * 3.321928
 
 

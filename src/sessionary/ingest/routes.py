@@ -2,7 +2,7 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
 
 from sessionary.api.bodies import json_body, request_body_openapi
 from sessionary.api.syllable import error_responses
@@ -14,6 +14,14 @@ from sessionary.tenancy.deps import Ingester, WriteDB
 
 EVENTS_PATH = "/api/v1/ingest/events"
 Batch = Annotated[IngestBatch, Depends(json_body(IngestBatch))]
+
+
+async def _whole_body(request: Request) -> None:
+    """Read the body (under the read deadline of body_limit.py); Starlette keeps it for `Batch`."""
+    await request.body()
+
+
+WholeBody = Annotated[None, Depends(_whole_body)]
 
 
 def build_router(*, max_events: int, concurrency: int) -> APIRouter:
@@ -30,11 +38,12 @@ def build_router(*, max_events: int, concurrency: int) -> APIRouter:
         openapi_extra=request_body_openapi(IngestBatch),
     )
     def ingest_events(
-        principal: Ingester, batch: Batch, _gate: Annotated[None, gated], db: WriteDB
+        principal: Ingester, _body: WholeBody, _gate: Annotated[None, gated], batch: Batch, db: WriteDB
     ) -> IngestResult:
         """Store a batch of events, all or nothing; events already stored are counted as duplicates."""
-        # In this order: the key (401/403 before any body is read), the whole body (under the read
-        # deadline), the gate, and only then the write transaction.
+        # In this order (FastAPI solves the parameters in turn): the key (401/403 before any body is read),
+        # the whole body (under the read deadline), the gate, the batch parsed from the bytes (one parsed
+        # batch per process at a time, so memory stays bounded), and only then the write transaction.
         if len(batch.events) > max_events:
             raise PayloadTooLarge(
                 f"events: {len(batch.events)} events in one request; the limit is {max_events}, "
