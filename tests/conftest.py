@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,29 +32,46 @@ def _postgres_schema_url(base: str, schema: str) -> str:
     return url.update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(hide_password=False)
 
 
-@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A migrated, empty database of each kind; PostgreSQL gets a schema of its own."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'sessionary.db'}"
-        migrate.upgrade(url)
-        yield url
-        return
+def postgres_base() -> str:
+    """The tests' PostgreSQL server; skips the test when none is configured."""
     base = os.environ.get(POSTGRES_ENV)
     if not base:
         pytest.skip(f"{POSTGRES_ENV} is not set")
+    return base
+
+
+@contextmanager
+def empty_postgres_schema() -> Iterator[str]:
+    """A URL whose search_path is a new, empty PostgreSQL schema of its own, dropped afterwards."""
+    base = postgres_base()
     schema = f"t_{uuid.uuid4().hex[:12]}"
     admin = create_engine(normalize_url(base), isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'CREATE SCHEMA "{schema}"'))
     try:
-        url = _postgres_schema_url(base, schema)
-        migrate.upgrade(url)
-        yield url
+        yield _postgres_schema_url(base, schema)
     finally:
         with admin.connect() as conn:
             conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()
+
+
+@contextmanager
+def empty_database(kind: str, directory: Path) -> Iterator[str]:
+    """An empty database (no tables) of `kind`: a SQLite file in `directory`, or a PostgreSQL schema."""
+    if kind == "sqlite":
+        yield f"sqlite:///{directory / 'sessionary.db'}"
+        return
+    with empty_postgres_schema() as url:
+        yield url
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A migrated, empty database of each kind; PostgreSQL gets a schema of its own."""
+    with empty_database(request.param, tmp_path_factory.mktemp("db")) as url:
+        migrate.upgrade(url)
+        yield url
 
 
 @pytest.fixture(scope="session")

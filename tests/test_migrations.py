@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
@@ -10,11 +9,11 @@ from pathlib import Path
 from typing import Any, cast
 
 import pytest
-from sqlalchemy import Table, create_engine, insert, inspect, select, text, update
+from sqlalchemy import Table, insert, inspect, select, update
 from sqlalchemy.orm import Session as DBSession
 
 from sessionary import migrate
-from sessionary.db import Database, normalize_url, open_database, session_scope
+from sessionary.db import Database, open_database, session_scope
 from sessionary.journey.models import Customer, Deployment, JourneySession
 from sessionary.journey.writer import figure_columns
 from sessionary.metrics import catchup
@@ -23,7 +22,7 @@ from sessionary.metrics.models import MetricsOrgState, MetricsRollup
 from sessionary.sessions.filters import SessionFilter
 from sessionary.sessions.models import Session
 from sessionary.tenancy import service as tenancy
-from tests.conftest import POSTGRES_ENV, _postgres_schema_url
+from tests.conftest import empty_database
 
 
 def test_models_match_migrations(database_url: str) -> None:
@@ -43,22 +42,8 @@ def test_upgrade_twice_is_harmless(database_url: str) -> None:
 @pytest.fixture(params=["sqlite", "postgresql"])
 def unmigrated_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """An empty database of each kind, no schema yet."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'fresh.db'}"
-        return
-    base = os.environ.get(POSTGRES_ENV)
-    if not base:
-        pytest.skip(f"{POSTGRES_ENV} is not set")
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(normalize_url(base), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        yield _postgres_schema_url(base, schema)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    with empty_database(request.param, tmp_path) as url:
+        yield url
 
 
 def _journey_session(db: DBSession, org_id: int, n: int, state: dict[str, Any]) -> int:

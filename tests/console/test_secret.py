@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import os
 import time
 import uuid
 from collections.abc import Iterator
@@ -12,7 +11,6 @@ from pathlib import Path
 import httpx
 import pytest
 from pydantic import ValidationError
-from sqlalchemy import create_engine, text
 from typer.testing import CliRunner
 
 from sessionary import migrate
@@ -20,8 +18,8 @@ from sessionary.app import create_app_from_env
 from sessionary.cli import app as cli
 from sessionary.config import Settings
 from sessionary.console.secret import server_secret
-from sessionary.db import Database, normalize_url, open_database
-from tests.conftest import POSTGRES_ENV, _postgres_schema_url, make_org
+from sessionary.db import Database, open_database
+from tests.conftest import empty_database, make_org
 from tests.console.helpers import signed_in
 from tests.helpers import LiveServer
 from tests.recordings.helpers import audio, recording_urls, upload_ok
@@ -81,24 +79,10 @@ def test_secret_rotate_refuses_when_the_secret_is_configured(tmp_path: Path) -> 
 @pytest.fixture
 def own_database_url(database_url: str, tmp_path: Path) -> Iterator[str]:
     """A database of the same kind for this test alone: a rotation would disturb the shared server."""
-    if database_url.startswith("sqlite"):
-        url = f"sqlite:///{tmp_path / 'rotation.db'}"
+    kind = "sqlite" if database_url.startswith("sqlite") else "postgresql"
+    with empty_database(kind, tmp_path) as url:
         migrate.upgrade(url)
         yield url
-        return
-    base = normalize_url(os.environ[POSTGRES_ENV])
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        url = _postgres_schema_url(base, schema)
-        migrate.upgrade(url)
-        yield url
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
 
 
 def test_secret_rotate_ends_console_sessions_at_once_and_old_recording_urls_soon_after(

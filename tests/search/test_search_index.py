@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -12,10 +11,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import TypeAdapter
-from sqlalchemy import create_engine, delete, insert, inspect, text
+from sqlalchemy import delete, insert, inspect, text
 
 from sessionary import migrate
-from sessionary.db import Database, normalize_url, open_database, session_scope
+from sessionary.db import Database, open_database, session_scope
 from sessionary.ingest import service as ingest
 from sessionary.ingest.models import Event
 from sessionary.ingest.schemas import EventIn
@@ -25,7 +24,7 @@ from sessionary.search import service as search
 from sessionary.search.query import QueryError, parse
 from sessionary.sessions.models import Session
 from sessionary.tenancy import service as tenancy
-from tests.conftest import POSTGRES_ENV, _postgres_schema_url
+from tests.conftest import empty_database
 from tests.helpers import event
 
 EVENTS = TypeAdapter(list[EventIn])
@@ -52,22 +51,8 @@ def _new_org(database: Database) -> int:
 @pytest.fixture(params=["sqlite", "postgresql"])
 def empty_url(request: pytest.FixtureRequest, tmp_path) -> Iterator[str]:
     """A database of each kind with no schema at all."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'fresh.db'}"
-        return
-    base = os.environ.get(POSTGRES_ENV)
-    if not base:
-        pytest.skip(f"{POSTGRES_ENV} is not set")
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(normalize_url(base), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        yield _postgres_schema_url(base, schema)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    with empty_database(request.param, tmp_path) as url:
+        yield url
 
 
 def _store_without_the_ingest(database: Database, org: int, text_: str) -> None:
