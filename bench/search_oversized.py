@@ -25,8 +25,8 @@ import httpx
 
 from harness import create_key, fresh_database, print_block, serve, workspace
 from sessionary.db import open_database, session_scope
+from sessionary.eventlog.schemas import TranscriptData, TranscriptEvent
 from sessionary.ingest import service as ingest
-from sessionary.ingest.schemas import TranscriptData, TranscriptEvent
 from sessionary.tenancy.service import get_or_create_organization
 
 BIG_ORG, OTHER_ORG = "bench-oversized", "bench-other"

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from sessionary.analysis.models import SessionSummary
 from sessionary.cli import app
 from sessionary.db import Database, session_scope
-from sessionary.ingest.models import Event
+from sessionary.eventlog.models import Event
 from sessionary.labels.models import SessionLabel
 from sessionary.recordings.models import Recording
 from sessionary.sessions.models import Session

@@ -3,8 +3,8 @@
 from sessionary.analysis.models import SessionAnalysis, SessionSummary
 from sessionary.console.models import ConsoleSession
 from sessionary.conversations.models import Conversation
+from sessionary.eventlog.models import Event
 from sessionary.events.models import NotableEvent
-from sessionary.ingest.models import Event
 from sessionary.journey.models import (
     Contact,
     ContactIdentifier,

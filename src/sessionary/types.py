@@ -41,6 +41,13 @@ ZTimestamp = Annotated[datetime, PlainSerializer(iso_z, return_type=str, when_us
 # and orjson all hold), other numbers as IEEE 754 doubles (RFC 8259 §6); anything else is refused.
 MAX_DURATION_SECONDS = 10**7
 MAX_DURATION_MS = MAX_DURATION_SECONDS * 1000
+MS_PER_UNIT = {  # the units a latency event may give its durations in, as milliseconds
+    "minutes": 60_000.0,
+    "seconds": 1_000.0,
+    "milliseconds": 1.0,
+    "microseconds": 1e-3,
+    "nanoseconds": 1e-6,
+}
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 
 

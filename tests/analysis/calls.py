@@ -13,8 +13,8 @@ from sessionary.analysis import service
 from sessionary.analysis.models import SessionAnalysis, SessionSummary
 from sessionary.analysis.rating import RatingRules
 from sessionary.db import Database, session_scope
+from sessionary.eventlog.schemas import EventIn
 from sessionary.ingest import service as ingest
-from sessionary.ingest.schemas import EventIn
 from sessionary.labels.models import SessionLabel
 from sessionary.sessions.models import Session
 

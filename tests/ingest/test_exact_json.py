@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import TypeAdapter, ValidationError
 
-from sessionary.ingest.schemas import CustomData, ToolCallData
+from sessionary.eventlog.schemas import CustomData, ToolCallData
 
 JSON = st.recursive(
     st.none()

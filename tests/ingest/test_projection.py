@@ -9,8 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import TypeAdapter
 
+from sessionary.eventlog.schemas import EventIn
 from sessionary.ingest.projection import STATE_COLUMNS, apply_events
-from sessionary.ingest.schemas import EventIn
 
 _EVENT = TypeAdapter(EventIn)
 T0 = datetime(2024, 6, 19, 10, tzinfo=UTC)

@@ -7,7 +7,7 @@ from typing import Any
 import httpx
 import pytest
 
-from sessionary.ingest.schemas import METADATA_MAX_ITEMS, PAYLOAD_MAX_BYTES, TURN_MAX_CHARS
+from sessionary.eventlog.schemas import METADATA_MAX_ITEMS, PAYLOAD_MAX_BYTES, TURN_MAX_CHARS
 from tests.conftest import Org
 from tests.helpers import event, ingest_ok, list_sessions, post_events
 

@@ -12,8 +12,8 @@ from sessionary.db import Database, session_scope
 from sessionary.db_types import utcnow
 from sessionary.demo import journey as journey_demo
 from sessionary.demo.generator import session_events
+from sessionary.eventlog.schemas import EventIn
 from sessionary.ingest import service as native
-from sessionary.ingest.schemas import EventIn
 from sessionary.journey import contact_read, paging
 from sessionary.journey.models import Contact, JourneySession
 from tests.conftest import make_org

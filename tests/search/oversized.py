@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from sessionary.db import Database, session_scope
+from sessionary.eventlog.schemas import TranscriptData, TranscriptEvent
 from sessionary.ingest import service as ingest
-from sessionary.ingest.schemas import TranscriptData, TranscriptEvent
 
 REFILL = "please refill my pills "
 

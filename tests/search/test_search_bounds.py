@@ -18,7 +18,7 @@ from sessionary.app import create_app
 from sessionary.config import Settings
 from sessionary.db import Database
 from sessionary.errors import Unavailable
-from sessionary.ingest.schemas import TURN_MAX_CHARS
+from sessionary.eventlog.schemas import TURN_MAX_CHARS
 from sessionary.search.slots import Slots
 from tests.conftest import Org, make_org
 from tests.helpers import event, free_port, ingest_ok, wait_until_up

@@ -15,9 +15,9 @@ from sqlalchemy import delete, insert, inspect, text
 
 from sessionary import migrate
 from sessionary.db import Database, open_database, session_scope
+from sessionary.eventlog.models import Event
+from sessionary.eventlog.schemas import EventIn
 from sessionary.ingest import service as ingest
-from sessionary.ingest.models import Event
-from sessionary.ingest.schemas import EventIn
 from sessionary.listing import ListParams
 from sessionary.search import models
 from sessionary.search import service as search

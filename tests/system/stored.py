@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from sessionary.conversations.models import Conversation
 from sessionary.db import open_database
-from sessionary.ingest.models import Event
+from sessionary.eventlog.models import Event
 from sessionary.sessions.models import Session
 from sessionary.tenancy.models import Organization
 

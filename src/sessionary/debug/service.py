@@ -13,7 +13,7 @@ from sessionary.debug.schemas import (
     ToolResultData,
 )
 from sessionary.errors import Conflict, NotFound
-from sessionary.ingest.models import Event
+from sessionary.eventlog.models import Event
 from sessionary.sessions.models import Session
 from sessionary.transcripts.service import session_events
 

@@ -17,8 +17,8 @@ from sessionary.db_types import utcnow
 from sessionary.demo import extras
 from sessionary.demo import journey as journey_demo
 from sessionary.demo.scenarios import LLMS, SCENARIOS, Scenario
+from sessionary.eventlog.schemas import EventIn
 from sessionary.ingest import service as ingest
-from sessionary.ingest.schemas import EventIn
 from sessionary.recordings.blobs import BlobStore
 from sessionary.sessions.models import Session
 from sessionary.tenancy import service as tenancy

@@ -16,7 +16,7 @@ from typing import Any
 import orjson
 from pydantic import JsonValue
 
-from sessionary.ingest.schemas import (
+from sessionary.eventlog.schemas import (
     CustomData,
     CustomEvent,
     EventIn,

@@ -16,7 +16,7 @@ import orjson
 from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import Session as DBSession
 
-from sessionary.ingest.models import Event
+from sessionary.eventlog.models import Event
 from sessionary.labels.models import SessionLabel
 from sessionary.sessions import filters
 from sessionary.sessions.filters import SessionFilter

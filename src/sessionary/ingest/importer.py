@@ -10,8 +10,8 @@ from pydantic import TypeAdapter, ValidationError
 
 from sessionary.db import Database, session_scope
 from sessionary.errors import InvalidRequest
+from sessionary.eventlog.schemas import EventIn
 from sessionary.ingest import service
-from sessionary.ingest.schemas import EventIn
 
 _EVENT = TypeAdapter(EventIn)
 

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sessionary.ingest.schemas import EventIn, SessionFields
+from sessionary.eventlog.schemas import EventIn, SessionFields
 
 SESSION_FIELDS = {name: name for name in SessionFields.model_fields}  # data key -> session column
 # session.ended data key -> session column

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session as DBSession
 
-from sessionary.ingest.models import Event
+from sessionary.eventlog.models import Event
 from sessionary.journey import wire
 from sessionary.journey.views import CONTACTS_URI, SESSIONS_URI, ref
 from sessionary.sessions.models import Session

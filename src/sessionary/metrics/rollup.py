@@ -24,7 +24,7 @@ from sqlalchemy import Table, delete, select
 from sqlalchemy.orm import Session as DBSession
 
 from sessionary.db_types import sqlite_text
-from sessionary.ingest.models import Event
+from sessionary.eventlog.models import Event
 from sessionary.journey.models import JourneySession
 from sessionary.labels.models import SessionLabel
 from sessionary.metrics import contributions as contrib

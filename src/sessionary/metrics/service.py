@@ -20,7 +20,7 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session as DBSession
 
 from sessionary.db_types import utcnow
-from sessionary.ingest.models import Event
+from sessionary.eventlog.models import Event
 from sessionary.journey.models import JourneySession
 from sessionary.labels.models import SessionLabel
 from sessionary.metrics import contributions as contrib

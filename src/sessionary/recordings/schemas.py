@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from sessionary.ingest.schemas import PathId, Service
+from sessionary.eventlog.schemas import PathId, Service
 
 
 class RecordingFields(BaseModel):

@@ -32,7 +32,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, TSQUERY, TSVECTOR, aggregate_order_by
 from sqlalchemy.orm import Session as DBSession
 
-from sessionary.ingest.models import Event
+from sessionary.eventlog.models import Event
 from sessionary.search import models
 from sessionary.search.query import SearchQuery
 

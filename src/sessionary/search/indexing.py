@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import orjson
 from sqlalchemy.orm import Session as DBSession
 
-from sessionary.ingest.schemas import EventIn, TranscriptEvent
+from sessionary.eventlog.schemas import EventIn, TranscriptEvent
 from sessionary.search import models
 
 # Public: the search benchmark indexes its bulk-loaded turns with these, exactly as the ingest does.

@@ -21,8 +21,8 @@ from sqlalchemy.orm import aliased
 
 from sessionary.db import time_budget
 from sessionary.db_types import UTCDateTime
-from sessionary.ingest.models import Event
-from sessionary.ingest.schemas import TURN_MAX_CHARS
+from sessionary.eventlog.models import Event
+from sessionary.eventlog.schemas import TURN_MAX_CHARS
 from sessionary.listing import ListParams, Page
 from sessionary.search.fts import INDEXES, SNIPPET_WORDS, Index, index_for
 from sessionary.search.query import TOKEN, SearchQuery

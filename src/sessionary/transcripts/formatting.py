@@ -7,15 +7,7 @@ from typing import Any
 
 import orjson
 
-from sessionary.types import MAX_DURATION_MS
-
-MS_PER_UNIT = {
-    "minutes": 60_000.0,
-    "seconds": 1_000.0,
-    "milliseconds": 1.0,
-    "microseconds": 1e-3,
-    "nanoseconds": 1e-6,
-}
+from sessionary.types import MAX_DURATION_MS, MS_PER_UNIT
 
 
 def usable_ms(value: object, unit: object = "milliseconds") -> float | None:

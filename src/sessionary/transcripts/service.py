@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session as DBSession
 
-from sessionary.ingest.models import Event
+from sessionary.eventlog.models import Event
 from sessionary.sessions import service as sessions
 from sessionary.sessions.models import Session
 from sessionary.transcripts import formatting as fmt

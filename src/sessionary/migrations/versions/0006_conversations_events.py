@@ -15,8 +15,8 @@ from pydantic import BaseModel
 from sqlalchemy.dialects import postgresql
 
 import sessionary.db_types
+from sessionary.eventlog.schemas import SessionEndedData, ToolCallData
 from sessionary.events import mapping
-from sessionary.ingest.schemas import SessionEndedData, ToolCallData
 
 # revision identifiers, used by Alembic.
 revision: str = "0006"

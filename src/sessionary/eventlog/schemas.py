@@ -17,8 +17,14 @@ from pydantic import (
 )
 
 from sessionary.sessions.models import JOURNEY_SERVICE
-from sessionary.transcripts.formatting import MS_PER_UNIT
-from sessionary.types import MAX_DURATION_MS, MAX_DURATION_SECONDS, DurationMs, ExactJson, UTCTimestamp
+from sessionary.types import (
+    MAX_DURATION_MS,
+    MAX_DURATION_SECONDS,
+    MS_PER_UNIT,
+    DurationMs,
+    ExactJson,
+    UTCTimestamp,
+)
 
 Name = Annotated[str, Field(min_length=1, max_length=200)]
 
