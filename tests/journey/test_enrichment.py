@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from sessionary import client_ip
 from sessionary.journey import enrich, urls
 from tests.journey.builders import UA_CHROME, UA_IPHONE
 from tests.journey.mmdb import NO_CITY, PARIS, build
@@ -108,15 +109,15 @@ def test_the_page_is_split_into_registrable_domain_host_path_query_and_fragment(
 
 
 def test_x_forwarded_for_is_honoured_only_from_trusted_proxies() -> None:
-    trusted = enrich.trusted_networks(["10.0.0.0/8", "127.0.0.1"])
+    trusted = client_ip.trusted_networks(["10.0.0.0/8", "127.0.0.1"])
     chain = "198.51.100.7, 203.0.113.9, 10.1.2.3"
-    assert enrich.client_ip("127.0.0.1", chain, trusted) == "203.0.113.9"  # the nearest untrusted hop
+    assert client_ip.client_ip("127.0.0.1", chain, trusted) == "203.0.113.9"  # the nearest untrusted hop
     assert (
-        enrich.client_ip("192.0.2.50", chain, trusted) == "192.0.2.50"
+        client_ip.client_ip("192.0.2.50", chain, trusted) == "192.0.2.50"
     )  # an untrusted peer's header is ignored
-    assert enrich.client_ip("127.0.0.1", None, trusted) == "127.0.0.1"
-    assert enrich.client_ip("127.0.0.1", "garbage, 10.0.0.9", trusted) is None
-    assert enrich.client_ip("127.0.0.1", chain, ()) == "127.0.0.1"
+    assert client_ip.client_ip("127.0.0.1", None, trusted) == "127.0.0.1"
+    assert client_ip.client_ip("127.0.0.1", "garbage, 10.0.0.9", trusted) is None
+    assert client_ip.client_ip("127.0.0.1", chain, ()) == "127.0.0.1"
 
 
 def test_the_mmdb_look_up_gives_geolocation_and_ip_organization(tmp_path: Path) -> None:

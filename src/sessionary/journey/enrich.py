@@ -1,10 +1,9 @@
 """Enrichment of an incoming event: browser and device from the user agent (ua-parser), geolocation and
-IP organization from MaxMind-format databases (maxminddb), the client IP behind trusted proxies."""
+IP organization from MaxMind-format databases (maxminddb); the client IP behind trusted proxies is in
+sessionary.client_ip."""
 
 from __future__ import annotations
 
-import ipaddress
-from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -24,7 +23,6 @@ _DESKTOP_OS = {
     "FreeBSD",
 }
 _MOBILE_OS = {"iOS", "Android", "Windows Phone", "BlackBerry OS", "KaiOS", "HarmonyOS"}
-Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
 def _version(*parts: str | None) -> str:
@@ -80,45 +78,6 @@ def browser_and_device(
     if merged_browser is not None and merged_device is not None and "isMobile" in merged_device:
         merged_browser.setdefault("isMobile", merged_device["isMobile"])
     return merged_browser, merged_device
-
-
-def trusted_networks(values: Iterable[str]) -> tuple[Network, ...]:
-    """The trusted proxies setting as networks (`10.0.0.1`, `10.0.0.0/8`, `::1`)."""
-    return tuple(ipaddress.ip_network(value.strip(), strict=False) for value in values if value.strip())
-
-
-def client_ip(peer: str | None, forwarded_for: str | None, trusted: tuple[Network, ...]) -> str | None:
-    """The caller's IP: the peer, or, when the peer is a trusted proxy, the nearest untrusted
-    address of X-Forwarded-For (read from the right). Cached: a proxy or a visitor sends many events."""
-    return _client_ip(peer, forwarded_for, trusted)
-
-
-@lru_cache(maxsize=8192)
-def _client_ip(peer: str | None, forwarded_for: str | None, trusted: tuple[Network, ...]) -> str | None:
-    if peer is None:
-        return None
-    chain = [peer]
-    if forwarded_for and _trusted(peer, trusted):
-        chain = [peer, *reversed([part.strip() for part in forwarded_for.split(",") if part.strip()])]
-    for address in chain:
-        if not _trusted(address, trusted):
-            return _canonical(address)
-    return _canonical(chain[-1])
-
-
-def _canonical(address: str) -> str | None:
-    try:
-        return str(ipaddress.ip_address(address))
-    except ValueError:
-        return None
-
-
-def _trusted(address: str, trusted: Sequence[Network]) -> bool:
-    try:
-        ip = ipaddress.ip_address(address)
-    except ValueError:
-        return False
-    return any(ip in network for network in trusted)
 
 
 class GeoIP:

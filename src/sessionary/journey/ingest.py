@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session as DBSession
 
+from sessionary import client_ip
 from sessionary.config import Settings
 from sessionary.db import Database, session_scope
 from sessionary.db_types import utcnow
@@ -77,7 +78,7 @@ class Enricher:
     """What enrichment and validation need from the settings, built once per server."""
 
     geo: enrich.GeoIP | None
-    trusted: tuple[enrich.Network, ...]
+    trusted: tuple[client_ip.Network, ...]
     max_age: timedelta
     skew: timedelta
     phone_region: str = "US"
@@ -89,7 +90,7 @@ class Enricher:
             geo = enrich.GeoIP(settings.journey_geoip_db, settings.journey_asn_db)
         return cls(
             geo=geo,
-            trusted=enrich.trusted_networks(settings.journey_trusted_proxies),
+            trusted=client_ip.trusted_networks(settings.journey_trusted_proxies),
             max_age=timedelta(seconds=settings.journey_max_event_age_seconds),
             skew=timedelta(seconds=settings.journey_max_clock_skew_seconds),
             phone_region=settings.journey_phone_region,
@@ -146,7 +147,7 @@ def _dump_map(values: dict[str, Any] | None) -> dict[str, Any]:
 
 
 def _ip(body_ip: str | None, origin: Origin, enricher: Enricher) -> str | None:
-    return body_ip or enrich.client_ip(origin.peer, origin.forwarded_for, enricher.trusted)
+    return body_ip or client_ip.client_ip(origin.peer, origin.forwarded_for, enricher.trusted)
 
 
 def web_event(

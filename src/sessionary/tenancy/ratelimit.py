@@ -22,10 +22,10 @@ from limits.strategies import FixedWindowRateLimiter
 from sqlalchemy import CursorResult, case, delete, select
 from sqlalchemy.exc import SQLAlchemyError
 
+from sessionary import client_ip
 from sessionary.config import Settings
 from sessionary.db import Database, insert_for, session_scope
 from sessionary.errors import TooManyRequests
-from sessionary.journey import enrich
 from sessionary.tenancy.models import AuthFailureCounter
 
 _MAX_BLOCKS = 10_000  # addresses one process remembers as blocked (past it, the expired ones go)
@@ -111,7 +111,7 @@ class FailedAuthLimiter:
     def __init__(self, database: Database, settings: Settings) -> None:
         self.item = RateLimitItemPerSecond(settings.auth_failure_limit, settings.auth_failure_window_seconds)
         self.limiter = FixedWindowRateLimiter(SqlCounterStorage(database))
-        self.trusted = enrich.trusted_networks(settings.journey_trusted_proxies)
+        self.trusted = client_ip.trusted_networks(settings.journey_trusted_proxies)
         self._blocked: dict[str, float] = {}  # address key -> blocked until (unix seconds)
         self._last_until = 0.0  # when the last of those blocks ends
 
@@ -125,7 +125,7 @@ class FailedAuthLimiter:
 
     def address(self, peer: str | None, forwarded_for: str | None) -> str:
         """The client's address key: the peer, or the client a trusted proxy names (X-Forwarded-For)."""
-        return address_key(enrich.client_ip(peer, forwarded_for, self.trusted))
+        return address_key(client_ip.client_ip(peer, forwarded_for, self.trusted))
 
     @property
     def blocking(self) -> bool:
