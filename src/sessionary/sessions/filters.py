@@ -12,10 +12,9 @@ from enum import StrEnum
 from typing import Annotated, Any
 
 from fastapi import Query
-from sqlalchemy import ColumnElement, exists, select
+from sqlalchemy import ColumnElement, String, column, exists, select, table
 
 from sessionary.errors import InvalidRequest
-from sessionary.labels.models import SessionLabel
 from sessionary.listing import parse_datetime
 from sessionary.sessions.models import Session
 
@@ -86,13 +85,18 @@ def conditions(organization_id: int, f: SessionFilter) -> list[ColumnElement[boo
     return where
 
 
+# The two columns of labels.models.SessionLabel this filter reads, named here so that sessions does not
+# import the labels package (which imports sessions: no package cycle).
+_label = table("session_label", column("id"), column("code", String))
+
+
 def _label_condition(organization_id: int, code: LabelCodeFilter) -> ColumnElement[bool]:
     """The session's newest label has this code (`none`: the session has no label)."""
     if code is LabelCodeFilter.none:
         return Session.session_label_id.is_(None)
     newest = (
-        select(SessionLabel.id)
-        .where(SessionLabel.id == Session.session_label_id, SessionLabel.code == code.value)
+        select(_label.c.id)
+        .where(_label.c.id == Session.session_label_id, _label.c.code == code.value)
         .correlate(Session)
     )
     return exists(newest)
