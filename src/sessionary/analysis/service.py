@@ -14,7 +14,6 @@ from datetime import datetime, timedelta
 
 import httpx
 
-import sessionary.models  # noqa: F401  (every table, so that foreign keys resolve when run outside the app)
 from sessionary.analysis import store
 from sessionary.analysis.facts import load_facts
 from sessionary.analysis.models import SessionSummary
@@ -32,6 +31,7 @@ from sessionary.db import Database, session_scope
 from sessionary.db_types import utcnow
 from sessionary.errors import Conflict
 from sessionary.sessions import service as sessions
+from sessionary.tenancy import models as _tenancy  # noqa: F401  (the organization table every foreign key names)
 
 log = logging.getLogger(__name__)
 
