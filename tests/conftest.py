@@ -132,8 +132,3 @@ def org(database: Database) -> Org:
 @pytest.fixture
 def other_org(database: Database) -> Org:
     return make_org(database)
-
-
-@pytest.fixture
-def repo_root() -> Path:
-    return Path(__file__).resolve().parent.parent

@@ -17,8 +17,9 @@ from sessionary import migrate
 from sessionary.app import create_app_from_env
 from sessionary.cli import app as cli
 from sessionary.config import Settings
-from sessionary.console.secret import server_secret
+from sessionary.console.secret import COOKIE_SECRET
 from sessionary.db import Database, open_database
+from sessionary.recordings.tokens import load_secret
 from tests.conftest import empty_database, make_org
 from tests.console.helpers import signed_in
 from tests.helpers import LiveServer
@@ -26,6 +27,11 @@ from tests.recordings.helpers import audio, recording_urls, upload_ok
 
 STRONG = "Kp3v-Q8sZ_w1xN4rT7yB2mC5fH9jL0dA6eG"
 WEAK = ["abc", "a" * 64, "abcdefghijklmnopqrstuvwxyz0123456789", "password" * 5, "Kp3v-Q8sZ_w1xN4rT7yB2m"]
+
+
+def server_secret(database: Database, settings: Settings) -> str:
+    """The console's cookie secret as the app's SecretCache loads it."""
+    return load_secret(database, settings.secret_key, name=COOKIE_SECRET)
 
 
 def test_a_generated_secret_is_stored_once_and_shared(database: Database, database_url: str) -> None:

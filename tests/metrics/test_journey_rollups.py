@@ -140,7 +140,7 @@ def test_a_deletion_alone_is_pending_until_its_share_is_out(
         assert db.get(MetricsSessionState, gone) is None
 
 
-def test_the_ingest_hook_leaves_a_deleted_sessions_id_to_the_catch_up(
+def test_record_rollups_leaves_a_deleted_sessions_id_to_the_catch_up(
     client: httpx.Client, database: Database, org: Org
 ) -> None:
     owner = journey_owner(database, org.id)
@@ -151,6 +151,6 @@ def test_the_ingest_hook_leaves_a_deleted_sessions_id_to_the_catch_up(
         delete_sessions(db, gone)
         add_session(db, org.id, owner, at=DAY2, kind="app", journey=(2, "search", None), session_id=gone)
         # The snapshot is the deleted session's: moving it to the new one would take out the wrong share.
-        assert rollup.record_latency_rollups(db, organization_id=org.id, session_ids=[gone]) == 0
+        assert rollup.record_rollups(db, organization_id=org.id, session_ids=[gone]) == 0
     assert_exact(client, database, org, {}, {}, True)
     assert overview(client, org, {})["journey"]["top_referrer_media"] == [{"name": "search", "sessions": 1}]

@@ -166,13 +166,13 @@ def test_changes_after_a_first_look_move_the_figures(
     assert _figures(wider) == _figures(metrics(client, org, start_datetime="2024-06-18", min_duration="0"))
 
 
-def test_the_ingest_hook_and_the_catch_up_count_each_change_once(
+def test_record_rollups_and_the_catch_up_count_each_change_once(
     client: httpx.Client, database: Database, org: Org, calls: dict[str, str]
 ) -> None:
     ids = [int(i) for i in calls.values()]
     with session_scope(database.writer) as db:
-        assert rollup.record_latency_rollups(db, organization_id=org.id, session_ids=ids) == 4
-        assert rollup.record_latency_rollups(db, organization_id=org.id, session_ids=ids) == 0
+        assert rollup.record_rollups(db, organization_id=org.id, session_ids=ids) == 4
+        assert rollup.record_rollups(db, organization_id=org.id, session_ids=ids) == 0
     with session_scope(database.reader) as db:
         assert catchup.pending_session_ids(db, organization_id=org.id) == []
     assert metrics(client, org)["totals"]["sessions"] == 4

@@ -217,8 +217,3 @@ class IngestResult(BaseModel):
     duplicates: int = Field(
         description="Events whose event_id was already stored (or repeated in the batch)."
     )
-
-
-def event_data(event: EventIn) -> dict[str, Any]:
-    """The event's `data` as stored: what the producer set, in JSON form."""
-    return event.data.model_dump(mode="json", exclude_unset=True)

@@ -27,7 +27,6 @@ from sessionary.types import iso_z
 if TYPE_CHECKING:
     import pyarrow as pa
 
-FORMATS = ("csv", "jsonl", "parquet", "transcripts")
 PAGE = 2000
 # Column name -> Arrow type: the session's own fields, then its newest label's code. pyarrow itself is
 # imported by the Parquet export only (it adds ~50 MB to every server process that imports it).

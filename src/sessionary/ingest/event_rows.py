@@ -1,4 +1,4 @@
-"""The one raw-SQL statement of the code base: the event insert of the ingest hot path.
+"""The event insert of the ingest hot path, one of the driver-level statements of the code base.
 
 SQLAlchemy's per-row parameter processing costs more than the database's own insert at 5,000 rows per
 request, so prepared tuples go straight to the driver's executemany. Values are already in the driver's

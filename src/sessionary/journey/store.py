@@ -87,10 +87,9 @@ class CustomerRow:
 
 @dataclass
 class Stored:
-    """What a batch did: each event's session (after the batch) and the customer totals it saw."""
+    """What a batch did: each event's session (after the batch) and the customers it locked."""
 
     sessions: dict[str, SessionState] = field(default_factory=dict)
-    totals: dict[str, tuple[int, int]] = field(default_factory=dict)
     customers: dict[CustomerKey, CustomerRow] = field(default_factory=dict)
 
 
@@ -181,7 +180,6 @@ def _insert_events(
         customer = result.customers[(item.deployment_id, item.cookie)]
         customer.event_count += 1
         customer.pageview_count += event.name == "page_viewed"
-        result.totals[event.id] = (customer.event_count, customer.pageview_count)
         payload_json, created = event_rows.rendered(item, raw.sqlite)
         payload = event_rows.with_totals(payload_json, customer.event_count, customer.pageview_count)
         row = (event.id, organization_id, item.deployment_id, customer.id, event.kind, event.name)

@@ -57,15 +57,6 @@ DeltaKey = tuple[date, int, str, str]  # (day, segment_id, metric, key)
 FamilyKey = tuple[date, tuple[int, ...], str, str]
 
 
-def record_latency_rollups(db: DBSession, *, organization_id: int, session_ids: Sequence[int]) -> int:
-    """The ingest hook: bring these sessions' shares of every rollup (latency included) up to date.
-
-    Call it in ingest_events right after conversations.ensure_conversations(...), with the ids of the
-    sessions the batch changed. Returns how many sessions it updated.
-    """
-    return record_rollups(db, organization_id=organization_id, session_ids=session_ids)
-
-
 def record_rollups(db: DBSession, *, organization_id: int, session_ids: Iterable[int]) -> int:
     """Update the rollups for these sessions of the organization; returns how many needed it."""
     ids = sorted(set(session_ids))
