@@ -119,15 +119,7 @@ def test_slow_label_bodies_hold_no_database_connection(
 ) -> None:
     """With a one-connection pool, bodies still arriving must not keep another organization from reading."""
     headers = {"Content-Type": "application/json", **org.headers("read")}
-    socks = open_bodies(patient_server.url, LABELS, headers=headers, count=20)
-    try:
-        listed = httpx.get(
-            f"{patient_server.url}/api/v1/sessions/", headers=other_org.headers("read"), timeout=20
-        )
-        assert listed.status_code == 200, listed.text
-    finally:
-        for sock in socks:
-            sock.close()
+    _assert_others_read_while_open(patient_server, other_org, LABELS, headers)
 
 
 def test_an_ingest_request_without_a_key_is_answered_before_its_body(server: LiveServer) -> None:
@@ -144,11 +136,16 @@ def test_slow_console_label_forms_hold_no_database_connection(
     with signed_in(patient_server.url, org.read) as http:
         cookie = "; ".join(f"{name}={value}" for name, value in http.cookies.items())
     headers = {"Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie}
-    socks = open_bodies(patient_server.url, "/sessions/1/labels", headers=headers, count=20)
+    _assert_others_read_while_open(patient_server, other_org, "/sessions/1/labels", headers)
+
+
+def _assert_others_read_while_open(
+    server: LiveServer, other_org: Org, path: str, headers: dict[str, str]
+) -> None:
+    """While 20 bodies to `path` are still arriving, another organization's list answers 200."""
+    socks = open_bodies(server.url, path, headers=headers, count=20)
     try:
-        listed = httpx.get(
-            f"{patient_server.url}/api/v1/sessions/", headers=other_org.headers("read"), timeout=20
-        )
+        listed = httpx.get(f"{server.url}/api/v1/sessions/", headers=other_org.headers("read"), timeout=20)
         assert listed.status_code == 200, listed.text
     finally:
         for sock in socks:
