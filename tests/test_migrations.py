@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session as DBSession
 from sessionary import migrate
 from sessionary.db import Database, open_database, session_scope
 from sessionary.journey.models import Customer, Deployment, JourneySession
-from sessionary.journey.writer import figure_columns
+from sessionary.journey.store.writer import figure_columns
 from sessionary.metrics import catchup
 from sessionary.metrics import service as metrics
 from sessionary.metrics.models import MetricsOrgState, MetricsRollup

@@ -24,18 +24,17 @@ from sessionary.db import open_database
 from sessionary.debug import routes as debug_routes
 from sessionary.errors import SessionaryError
 from sessionary.eventlog.schemas import IngestBatch
-from sessionary.events import routes as events_routes
 from sessionary.gc_tuning import tune_gc
 from sessionary.ingest import routes as ingest_routes
-from sessionary.journey import routes as journey_routes
-from sessionary.journey.batcher import GroupCommit
-from sessionary.journey.fastpath import serve_first
-from sessionary.journey.ingest import DeploymentCache, Enricher
-from sessionary.journey.openapi import document_ingest
-from sessionary.journey.requests import AppEventRequest, WebEventRequest
+from sessionary.journey.api import routes as journey_routes
+from sessionary.journey.api.fastpath import serve_first
+from sessionary.journey.api.openapi import document_ingest
+from sessionary.journey.intake.runtime import JourneyRuntime
+from sessionary.journey.wire.requests import AppEventRequest, WebEventRequest
 from sessionary.labels import routes as labels_routes
 from sessionary.labels.schemas import SessionLabelCreate
 from sessionary.metrics import routes as metrics_routes
+from sessionary.notable import routes as events_routes
 from sessionary.paths import ControlCharacterPathMiddleware
 from sessionary.recordings import routes as recordings_routes
 from sessionary.search import routes as search_routes
@@ -57,9 +56,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             pool_timeout=settings.db_pool_timeout_seconds,
         )
         app.state.analyzer = Analyzer.from_settings(settings)
-        app.state.journey = Enricher.from_settings(settings)
-        app.state.journey_writes = GroupCommit(app.state.db, phone_region=settings.journey_phone_region)
-        app.state.journey_deployments = DeploymentCache(app.state.db)
+        app.state.journey = JourneyRuntime.start(app.state.db, settings)
         worker = AnalysisWorker(
             app.state.db,
             app.state.analyzer,
@@ -72,9 +69,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             yield
         finally:
             worker.stop()
-            app.state.journey_writes.stop()
-            app.state.analyzer.close()
             app.state.journey.close()
+            app.state.analyzer.close()
             app.state.db.dispose()
 
     app = FastAPI(title="sessionary", version=__version__, lifespan=lifespan)
@@ -117,7 +113,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         StarletteHTTPException, genesys.per_face(http_exception_handler, genesys.http_error)
     )
     mount_console(app, settings)
-    # In front of every layer: the browser-facing journey ingest paths skip the rest (journey/fastpath.py).
+    # In front of every layer: the browser-facing journey ingest paths skip the rest (journey/api/fastpath).
     serve_first(app, max_bytes=settings.journey_max_body_bytes, rule=read_rule)
     secure_everything(app)  # outermost: security headers on every response (security_headers.py)
 

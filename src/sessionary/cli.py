@@ -32,9 +32,9 @@ from sessionary.db import open_database, session_scope
 from sessionary.errors import SessionaryError
 from sessionary.gc_tuning import tune_gc
 from sessionary.ingest import importer
-from sessionary.journey import importer as journey_importer
 from sessionary.journey.cli import deployments_app, outcomes_app, segments_app
-from sessionary.journey.ingest import Enricher
+from sessionary.journey.intake import importer as journey_importer
+from sessionary.journey.intake.ingest import Enricher
 from sessionary.sessions.filters import Direction, LabelCodeFilter, SessionFilter
 from sessionary.tenancy import service as tenancy
 
@@ -264,7 +264,7 @@ def demo(
 ) -> None:
     """Create a demo organization with realistic sessions, print a key, and serve."""
     from sessionary.demo import generator
-    from sessionary.recordings.blobs import open_blob_store
+    from sessionary.recordings.stores import open_blob_store
 
     settings = Settings()
     migrate.upgrade(settings.database_url)

@@ -4,7 +4,6 @@ from sessionary.analysis.models import SessionAnalysis, SessionSummary
 from sessionary.console.models import ConsoleSession
 from sessionary.conversations.models import Conversation
 from sessionary.eventlog.models import Event
-from sessionary.events.models import NotableEvent
 from sessionary.journey.models import (
     Contact,
     ContactIdentifier,
@@ -17,6 +16,7 @@ from sessionary.journey.models import (
 )
 from sessionary.labels.models import SessionLabel
 from sessionary.metrics.models import MetricsOrgState, MetricsRollup, MetricsSegment, MetricsSessionState
+from sessionary.notable.models import NotableEvent
 from sessionary.recordings.models import Recording, ServerSecret
 from sessionary.sessions.models import Session
 from sessionary.tenancy.models import ApiKey, AuthFailureCounter, Organization

@@ -13,7 +13,7 @@ import httpx
 
 from sessionary.db import Database, session_scope
 from sessionary.journey import rules
-from sessionary.journey.conversations import native_uuid
+from sessionary.journey.read.conversations import native_uuid
 from tests.conftest import Org, make_org
 from tests.helpers import event, ingest_ok, list_sessions
 from tests.journey import mmdb

@@ -13,10 +13,10 @@ import pytest
 from sqlalchemy import func, select
 
 from sessionary.db import Database, session_scope
-from sessionary.journey.batcher import GroupCommit
+from sessionary.journey.intake.batcher import GroupCommit
 from sessionary.journey.models import JourneyEvent
-from sessionary.journey.sessionize import SessionState, StoredEvent
-from sessionary.journey.store import Incoming
+from sessionary.journey.store.incoming import Incoming
+from sessionary.journey.store.sessionize import SessionState, StoredEvent
 from tests.conftest import Org
 from tests.journey.builders import make_deployment, minutes, now
 

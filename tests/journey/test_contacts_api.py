@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from sessionary.db import Database
-from sessionary.journey.conversations import native_uuid
+from sessionary.journey.read.conversations import native_uuid
 from tests.conftest import Org
 from tests.helpers import event, ingest_ok, list_sessions
 from tests.journey.builders import bearer, cookie, get_session, make_deployment, minutes, now, web, web_ok

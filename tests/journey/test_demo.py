@@ -14,8 +14,9 @@ from sessionary.demo import journey as journey_demo
 from sessionary.demo.generator import session_events
 from sessionary.eventlog.schemas import EventIn
 from sessionary.ingest import service as native
-from sessionary.journey import contact_read, paging
 from sessionary.journey.models import Contact, JourneySession
+from sessionary.journey.read import contacts as contact_read
+from sessionary.journey.wire import paging
 from tests.conftest import make_org
 
 

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from sessionary import client_ip
-from sessionary.journey import enrich, urls
+from sessionary.journey import urls
+from sessionary.journey.intake import enrich
 from tests.journey.builders import UA_CHROME, UA_IPHONE
 from tests.journey.mmdb import NO_CITY, PARIS, build
 

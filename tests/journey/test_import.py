@@ -15,8 +15,8 @@ from typer.testing import CliRunner
 from sessionary.cli import app
 from sessionary.db import Database, session_scope
 from sessionary.journey.models import JourneyEvent, JourneySession
-from sessionary.journey.sessionize import StoredEvent, sessionize
-from sessionary.journey.store import state_of
+from sessionary.journey.store.sessionize import StoredEvent, sessionize
+from sessionary.journey.store.writepath import state_of
 from tests.conftest import Org
 from tests.journey.builders import app_body, make_deployment, web
 

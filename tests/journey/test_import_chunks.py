@@ -8,7 +8,8 @@ import json
 
 import pytest
 
-from sessionary.journey import event_rows, importer
+from sessionary.journey.intake import importer
+from sessionary.journey.store import event_rows
 
 
 def _chunks(data: bytes, size: int, block: int) -> list[importer.Chunk]:

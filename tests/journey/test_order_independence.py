@@ -13,10 +13,11 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from sessionary.db import Database, session_scope
-from sessionary.journey import ingest
+from sessionary.journey.intake import ingest
 from sessionary.journey.models import Customer, JourneySession
-from sessionary.journey.sessionize import StoredEvent, sessionize
-from sessionary.journey.store import Incoming, state_of
+from sessionary.journey.store.incoming import Incoming
+from sessionary.journey.store.sessionize import StoredEvent, sessionize
+from sessionary.journey.store.writepath import state_of
 from tests.conftest import Org
 from tests.journey.builders import make_deployment
 

@@ -10,8 +10,9 @@ import pytest
 
 from sessionary.config import Settings
 from sessionary.recordings import blobs
-from sessionary.recordings.blobs import BlobMissing, BlobStore, LocalBlobStore, open_blob_store
+from sessionary.recordings.blobs import BlobMissing, BlobStore, LocalBlobStore
 from sessionary.recordings.s3 import S3BlobStore, client_from_settings
+from sessionary.recordings.stores import open_blob_store
 from tests.recordings.helpers import audio, stored_files
 from tests.recordings.s3 import moto_server, s3_settings
 

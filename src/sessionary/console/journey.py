@@ -1,7 +1,7 @@
 """What the console shows of journey (web/app) sessions: list columns, the journey block of the session
 page (page trail, campaign, referrer, device, geolocation, segments) and the same customer's other
 sessions (web/app visits of the customers linked to the same contact, and calls/chats whose `source` is
-one of the contact's phones or emails, as journey/contact_read.py lists them)."""
+one of the contact's phones or emails, as journey/read/contacts.py lists them)."""
 
 from __future__ import annotations
 

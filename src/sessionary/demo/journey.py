@@ -12,10 +12,11 @@ from typing import Any
 from sqlalchemy import select
 
 from sessionary.db import Database, session_scope
-from sessionary.journey import deployments, ingest, rules
-from sessionary.journey.ingest import DeploymentInfo, Enricher, Origin
-from sessionary.journey.requests import AppEventRequest, WebEventRequest
-from sessionary.journey.store import Incoming
+from sessionary.journey import deployments, rules
+from sessionary.journey.intake import ingest
+from sessionary.journey.intake.ingest import DeploymentInfo, Enricher, Origin
+from sessionary.journey.store.incoming import Incoming
+from sessionary.journey.wire.requests import AppEventRequest, WebEventRequest
 from sessionary.sessions.models import Session
 
 SITE = "https://www.riverside-health.example"

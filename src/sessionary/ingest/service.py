@@ -22,9 +22,9 @@ from sessionary.db import insert_for
 from sessionary.db_types import sqlite_text, utcnow
 from sessionary.eventlog.models import Event
 from sessionary.eventlog.schemas import EventIn, IngestResult
-from sessionary.events import service as notable
 from sessionary.ingest import event_rows
 from sessionary.ingest.projection import READ_COLUMNS, State, apply_events
+from sessionary.notable import service as notable
 from sessionary.search import indexing as search_index
 from sessionary.sessions.models import Session
 

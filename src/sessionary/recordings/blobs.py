@@ -16,8 +16,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Protocol
 
-from sessionary.config import Settings
-
 CHUNK = 64 * 1024  # bytes per chunk read back from a store
 
 
@@ -85,15 +83,6 @@ class BlobStore(Protocol):
     def delete(self, key: str) -> None:
         """Remove the blob (no error if there is none)."""
         ...
-
-
-def open_blob_store(settings: Settings) -> BlobStore:
-    """The store the settings name: a local directory (default) or an S3 bucket."""
-    if settings.blob_store == "s3":
-        from sessionary.recordings.s3 import S3BlobStore
-
-        return S3BlobStore.from_settings(settings)
-    return LocalBlobStore(settings.blob_dir)
 
 
 def new_key() -> str:

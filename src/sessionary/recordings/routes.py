@@ -10,8 +10,9 @@ from sessionary.api.syllable import error_responses
 from sessionary.db import Database, session_scope
 from sessionary.errors import Forbidden
 from sessionary.recordings import service, stream, upload
-from sessionary.recordings.blobs import BlobStore, open_blob_store
+from sessionary.recordings.blobs import BlobStore
 from sessionary.recordings.schemas import RecordingStored, SessionRecordingResponse
+from sessionary.recordings.stores import open_blob_store
 from sessionary.recordings.tokens import SECRET_NAME, TokenSigner, secret_cache
 from sessionary.tenancy.deps import DB, BearerCreds, Ingester, KeyHeader, Reader, authenticate_request
 

@@ -16,7 +16,7 @@ from sqlalchemy.dialects import postgresql
 
 import sessionary.db_types
 from sessionary.eventlog.schemas import SessionEndedData, ToolCallData
-from sessionary.events import mapping
+from sessionary.notable import mapping
 
 # revision identifiers, used by Alembic.
 revision: str = "0006"

@@ -12,11 +12,11 @@ from sqlalchemy.orm import Session as DBSession
 from sessionary import listing
 from sessionary.db_types import sqlite_text
 from sessionary.eventlog.schemas import EventIn
-from sessionary.events import mapping
-from sessionary.events import rows as notable_rows
-from sessionary.events.models import NotableEvent
-from sessionary.events.schemas import EventProperties, EventRead
 from sessionary.listing import Column, Kind, ListParams, Page
+from sessionary.notable import mapping
+from sessionary.notable import rows as notable_rows
+from sessionary.notable.models import NotableEvent
+from sessionary.notable.schemas import EventProperties, EventRead
 
 _STRINGS = ("conversation_id", "source", "source_id", "category", "type", "user_id", "description")
 COLUMNS: dict[str, Column] = {

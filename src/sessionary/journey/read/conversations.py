@@ -16,8 +16,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session as DBSession
 
 from sessionary.eventlog.models import Event
-from sessionary.journey import wire
-from sessionary.journey.views import CONTACTS_URI, SESSIONS_URI, ref
+from sessionary.journey.read.views import CONTACTS_URI, SESSIONS_URI, ref
+from sessionary.journey.wire import responses as wire
 from sessionary.sessions.models import Session
 
 PREFIX = "5e551000-0000-0000-0000-"

@@ -12,8 +12,8 @@ from fastapi.openapi.utils import get_openapi
 
 from sessionary.api.bodies import request_body_openapi
 from sessionary.api.genesys import error_responses
-from sessionary.journey import wire_ingest
-from sessionary.journey.requests import AppEventRequest, WebEventRequest
+from sessionary.journey.wire import ingest_responses as wire_ingest
+from sessionary.journey.wire.requests import AppEventRequest, WebEventRequest
 
 DEPLOYMENT_PATH = "/api/v2/journey/deployments/{deploymentId}"
 DeploymentId = Annotated[str, Path(description="The deployment (web site or app) sending the event")]

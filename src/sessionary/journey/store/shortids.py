@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session as DBSession
 
 from sessionary.journey import ids
 from sessionary.journey.models import ShortIdClaim
-from sessionary.journey.rawsql import Raw
+from sessionary.journey.store.rawsql import Raw
 
 _CLAIMS = cast(Table, ShortIdClaim.__table__)
 _TRIES_PER_LENGTH = 20

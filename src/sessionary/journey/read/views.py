@@ -8,10 +8,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sessionary.journey import wire, wire_ingest
 from sessionary.journey.deployments import SessionRules
-from sessionary.journey.sessionize import SessionState
-from sessionary.journey.wire import millis_z
+from sessionary.journey.store.sessionize import SessionState
+from sessionary.journey.wire import ingest_responses as wire_ingest
+from sessionary.journey.wire import responses as wire
+from sessionary.journey.wire.responses import millis_z
 
 SESSIONS_URI = "/api/v2/journey/sessions"
 CONTACTS_URI = "/api/v2/externalcontacts/contacts"

@@ -17,7 +17,7 @@ from typing import Any, NamedTuple
 
 from sessionary.journey.rules import CompiledRule
 from sessionary.journey.urls import campaign_key
-from sessionary.journey.wire import millis_z
+from sessionary.journey.wire.responses import millis_z
 
 LATEST_WINS = (
     "browser",

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from sessionary.journey.wire import (
+from sessionary.journey.wire.responses import (
     App,
     Campaign,
     CustomEventAttribute,

@@ -10,14 +10,16 @@ from sqlalchemy.orm import Session as DBSession
 
 from sessionary.db_types import UTCDateTime
 from sessionary.errors import InvalidRequest, NotFound
-from sessionary.journey import contacts, conversations, views, wire
+from sessionary.journey import contacts
 from sessionary.journey import rules as rules_service
 from sessionary.journey.deployments import SessionRules, canonical_uuid
 from sessionary.journey.models import Customer, Deployment, JourneyEvent, JourneySession
-from sessionary.journey.paging import PageParams, encode, uri
-from sessionary.journey.sessionize import SessionState
-from sessionary.journey.store import state_of
-from sessionary.journey.writer import SERVICE
+from sessionary.journey.read import conversations, views
+from sessionary.journey.store.sessionize import SessionState
+from sessionary.journey.store.writepath import state_of
+from sessionary.journey.store.writer import SERVICE
+from sessionary.journey.wire import responses as wire
+from sessionary.journey.wire.paging import PageParams, encode, uri
 from sessionary.sessions.models import Session
 from sessionary.types import as_utc
 

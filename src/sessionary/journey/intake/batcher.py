@@ -16,10 +16,10 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from sessionary.db import Database
-from sessionary.journey import ingest
+from sessionary.journey.intake import ingest
 from sessionary.journey.rules import RuleCache
-from sessionary.journey.sessionize import SessionState
-from sessionary.journey.store import Incoming
+from sessionary.journey.store.incoming import Incoming
+from sessionary.journey.store.sessionize import SessionState
 
 
 @dataclass

@@ -40,10 +40,11 @@ from sessionary.body_limit import (
 )
 from sessionary.db_types import utcnow
 from sessionary.errors import SessionaryError
-from sessionary.journey import ingest, views
-from sessionary.journey.batcher import GroupCommit
-from sessionary.journey.ingest import DeploymentCache, Enricher, Origin
-from sessionary.journey.requests import AppEventRequest, WebEventRequest
+from sessionary.journey.intake import ingest
+from sessionary.journey.intake.ingest import Origin
+from sessionary.journey.intake.runtime import runtime_of
+from sessionary.journey.read import views
+from sessionary.journey.wire.requests import AppEventRequest, WebEventRequest
 
 # A deployment id with a control character is left to the app (ControlCharacterPathMiddleware: 404).
 INGEST_PATH = re.compile(r"^/api/v2/journey/deployments/([^/\x00-\x1f\x7f]+)/(webevents|appevents)$")
@@ -103,9 +104,8 @@ class JourneyIngestMiddleware:
 
 async def _accept(state: Any, deployment_id: str, web: bool, body: bytes, origin: Origin) -> Response:
     """Validate, enrich and store one event; 201 with the event as enriched and its session."""
-    deployments: DeploymentCache = state.journey_deployments
-    enricher: Enricher = state.journey
-    writes: GroupCommit = state.journey_writes
+    runtime = runtime_of(state)
+    deployments, enricher, writes = runtime.deployments, runtime.enricher, runtime.writes
     target = deployments.cached(deployment_id)
     if target is None:  # at most once a minute per deployment: the look-up must not block the loop
         target = await run_in_threadpool(deployments.get, deployment_id)

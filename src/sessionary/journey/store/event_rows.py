@@ -8,14 +8,12 @@ processes do so, and the process that writes only adds the customer's totals to 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import orjson
 
-from sessionary.journey.rawsql import Raw, column_when
-
-if TYPE_CHECKING:
-    from sessionary.journey.store import Incoming
+from sessionary.journey.store.incoming import Incoming
+from sessionary.journey.store.rawsql import Raw, column_when
 
 _COLUMNS = (
     "id, organization_id, deployment_id, customer_id, kind, event_name, created_date, received_at, payload"

@@ -3,8 +3,8 @@
 from fastapi import APIRouter
 
 from sessionary.api.lists import add_list_route
-from sessionary.events import service
-from sessionary.events.schemas import EventPage, EventProperties
+from sessionary.notable import service
+from sessionary.notable.schemas import EventPage, EventProperties
 
 
 def build_router(*, max_limit: int) -> APIRouter:

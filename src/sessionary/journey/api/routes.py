@@ -7,9 +7,12 @@ from fastapi import APIRouter, Depends, Query, Request
 
 from sessionary.api.genesys import error_responses
 from sessionary.db_types import utcnow
-from sessionary.journey import contact_read, read, wire
-from sessionary.journey.ingest import Enricher
-from sessionary.journey.paging import PageParams, page_params
+from sessionary.journey.intake.ingest import Enricher
+from sessionary.journey.intake.runtime import runtime_of
+from sessionary.journey.read import contacts as contact_read
+from sessionary.journey.read import sessions as read
+from sessionary.journey.wire import responses as wire
+from sessionary.journey.wire.paging import PageParams, page_params
 from sessionary.tenancy.deps import DB, Reader
 
 Paging = Annotated[PageParams, Depends(page_params)]
@@ -18,8 +21,7 @@ EventType = Annotated[str | None, Query(alias="eventType", max_length=1000)]
 
 
 def _enricher(request: Request) -> Enricher:
-    enricher: Enricher = request.app.state.journey
-    return enricher
+    return runtime_of(request.app.state).enricher
 
 
 def build_router() -> APIRouter:

@@ -24,10 +24,11 @@ from sessionary.config import Settings
 from sessionary.db import Database, open_database, session_scope
 from sessionary.errors import InvalidRequest, SessionaryError
 from sessionary.gc_tuning import tune_gc
-from sessionary.journey import event_rows, ingest
-from sessionary.journey.ingest import DeploymentInfo, Enricher, Origin
-from sessionary.journey.requests import AppEventRequest, WebEventRequest
-from sessionary.journey.store import Incoming
+from sessionary.journey.intake import ingest
+from sessionary.journey.intake.ingest import DeploymentInfo, Enricher, Origin
+from sessionary.journey.store import event_rows
+from sessionary.journey.store.incoming import Incoming
+from sessionary.journey.wire.requests import AppEventRequest, WebEventRequest
 
 _COLLECT_EVERY = 20
 _BLOCK = 1 << 20  # bytes read at a time

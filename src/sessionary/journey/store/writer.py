@@ -11,9 +11,10 @@ from typing import Any, cast
 from sqlalchemy import Table, delete
 from sqlalchemy.orm import Session as DBSession
 
-from sessionary.journey import ids, shortids
-from sessionary.journey.rawsql import Raw
-from sessionary.journey.sessionize import SessionState
+from sessionary.journey import ids
+from sessionary.journey.store import shortids
+from sessionary.journey.store.rawsql import Raw
+from sessionary.journey.store.sessionize import SessionState
 from sessionary.sessions.models import JOURNEY_SERVICE, Session
 
 SERVICE = JOURNEY_SERVICE  # channel_manager_service of every journey session row

@@ -15,11 +15,14 @@ from sessionary.config import Settings
 from sessionary.db import Database, session_scope
 from sessionary.db_types import utcnow
 from sessionary.errors import InvalidRequest
-from sessionary.journey import contacts, enrich, ids, rules, store, urls
+from sessionary.journey import contacts, ids, rules, urls
 from sessionary.journey.deployments import SessionRules, check_domain, get_deployment
-from sessionary.journey.requests import AppEventRequest, WebEventRequest
-from sessionary.journey.sessionize import StoredEvent
-from sessionary.journey.store import Incoming, Stored
+from sessionary.journey.intake import enrich
+from sessionary.journey.store import writepath as store
+from sessionary.journey.store.incoming import Incoming
+from sessionary.journey.store.sessionize import StoredEvent
+from sessionary.journey.store.writepath import Stored
+from sessionary.journey.wire.requests import AppEventRequest, WebEventRequest
 
 
 @dataclass(frozen=True)

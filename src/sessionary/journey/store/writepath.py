@@ -13,20 +13,21 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
-from typing import Any, NamedTuple, cast
+from datetime import datetime
+from typing import Any, cast
 
 from sqlalchemy import Table, literal, select, tuple_
 from sqlalchemy.engine import Row
 from sqlalchemy.orm import Session as DBSession
 
 from sessionary.db_types import UTCDateTime
-from sessionary.journey import event_rows
 from sessionary.journey.models import JourneyEvent, JourneySession
-from sessionary.journey.rawsql import Raw
 from sessionary.journey.rules import CompiledRule
-from sessionary.journey.sessionize import SessionState, StoredEvent, extend, sessionize
-from sessionary.journey.writer import Owner, SessionWriter
+from sessionary.journey.store import event_rows
+from sessionary.journey.store.incoming import Incoming
+from sessionary.journey.store.rawsql import Raw
+from sessionary.journey.store.sessionize import SessionState, StoredEvent, extend, sessionize
+from sessionary.journey.store.writer import Owner, SessionWriter
 
 _CHUNK = 400
 _EVENTS = cast(Table, JourneyEvent.__table__)
@@ -59,22 +60,6 @@ _SESSION_FIELDS = (
 )
 _SESSIONS_OF = f"SELECT {', '.join(_SESSION_FIELDS)} FROM journey_session WHERE customer_id IN"
 _SESSION_ORDER = "ORDER BY created_date, first_event_id"
-
-
-class Incoming(NamedTuple):
-    """A validated, enriched event and what its deployment says about sessionizing it (a tuple: the
-    import's helper processes send thousands of them at a time)."""
-
-    deployment_id: str
-    deployment_name: str
-    cookie: str
-    event: StoredEvent
-    timeout: timedelta
-    short_id_length: int
-    # The event row's payload (JSON text) and createdDate as the database takes them, when made ahead
-    # (event_rows.pack, in the import's helper processes); None: made at insert.
-    payload_json: str | None = None
-    created_sql: Any = None
 
 
 @dataclass
