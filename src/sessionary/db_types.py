@@ -35,9 +35,8 @@ class UTCDateTime(TypeDecorator[datetime]):
             raise TypeError(f"UTCDateTime needs a datetime, got {type(value).__name__}")
         if value.tzinfo is None:
             raise ValueError("UTCDateTime refuses naive datetimes; attach a timezone at the edge")
-        if value.tzinfo is not UTC:
-            value = value.astimezone(UTC)
-        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+        # Aware on both: SQLite's column type (below) formats it with sqlite_text.
+        return value if value.tzinfo is UTC else value.astimezone(UTC)
 
     def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
         if value is None:
@@ -64,8 +63,11 @@ class _SQLiteUTC(sqlite.DATETIME):
 
 
 def sqlite_text(value: datetime) -> str:
-    """How a UTC timestamp is stored on SQLite: "YYYY-MM-DD HH:MM:SS.ffffff" (sorts as it should)."""
-    if value.tzinfo is not None and value.tzinfo is not UTC:
+    """How a UTC timestamp is stored on SQLite: "YYYY-MM-DD HH:MM:SS.ffffff" (sorts as it should). The one
+    encoder of timestamps for SQLite (UTCDateTime and fastsql use it); a naive datetime is refused."""
+    if value.tzinfo is None:
+        raise ValueError("sqlite_text refuses naive datetimes; attach a timezone at the edge")
+    if value.tzinfo is not UTC:
         value = value.astimezone(UTC)
     return value.isoformat(" ", "microseconds")[:26]  # drops "+00:00"; years are 4 digits
 

@@ -1,4 +1,4 @@
-"""The journey event insert, straight to the driver's executemany (journey.rawsql; as ingest/event_rows.py
+"""The journey event insert, straight to the driver's executemany (fastsql; as ingest/event_rows.py
 does for native events): SQLAlchemy's per-row parameter processing cost more than the insert itself.
 
 The payload's JSON text and the createdDate's column form can be made ahead (`pack`): the import's helper
@@ -12,8 +12,8 @@ from typing import Any
 
 import orjson
 
+from sessionary.fastsql import FastSQL, column_when
 from sessionary.journey.store.incoming import Incoming
-from sessionary.journey.store.rawsql import Raw, column_when
 
 _COLUMNS = (
     "id, organization_id, deployment_id, customer_id, kind, event_name, created_date, received_at, payload"
@@ -43,7 +43,7 @@ def with_totals(payload_json: str, events: int, pageviews: int) -> str:
     return payload_json[:-1] + ("," if payload_json != "{}" else "") + totals
 
 
-def insert(raw: Raw, rows: Sequence[tuple[Any, ...]]) -> None:
+def insert(raw: FastSQL, rows: Sequence[tuple[Any, ...]]) -> None:
     """Insert journey events given as (id, organization, deployment, customer, kind, name, created,
-    received, payload) tuples in the driver's form (timestamps by `Raw.when`, the payload as JSON text)."""
+    received, payload) tuples in the driver's form (timestamps by `FastSQL.when`, the payload as JSON)."""
     raw.executemany(_SQL, rows)

@@ -17,9 +17,9 @@ from typing import cast
 from sqlalchemy import Table, delete
 from sqlalchemy.orm import Session as DBSession
 
+from sessionary.fastsql import FastSQL
 from sessionary.journey import ids
 from sessionary.journey.models import ShortIdClaim
-from sessionary.journey.store.rawsql import Raw
 
 _CLAIMS = cast(Table, ShortIdClaim.__table__)
 _TRIES_PER_LENGTH = 20
@@ -94,7 +94,7 @@ def _take_all(
     db: DBSession, organization_id: int, todo: dict[str, str], by_holder: dict[str, Wanted], now: datetime
 ) -> set[str]:
     """Take (or extend) each holder's candidate number where it is free or expired; the holders that won."""
-    raw = Raw(db)
+    raw = FastSQL(db)
     won: set[str] = set()
     items = list(todo.items())
     for start in range(0, len(items), _CHUNK):

@@ -21,11 +21,11 @@ from sqlalchemy.engine import Row
 from sqlalchemy.orm import Session as DBSession
 
 from sessionary.db_types import UTCDateTime
+from sessionary.fastsql import FastSQL
 from sessionary.journey.models import JourneyEvent, JourneySession
 from sessionary.journey.rules import CompiledRule
 from sessionary.journey.store import event_rows
 from sessionary.journey.store.incoming import Incoming
-from sessionary.journey.store.rawsql import Raw
 from sessionary.journey.store.sessionize import SessionState, StoredEvent, extend, sessionize
 from sessionary.journey.store.writer import Owner, SessionWriter
 
@@ -134,7 +134,7 @@ def lock_customers(
     db: DBSession, organization_id: int, keys: list[CustomerKey]
 ) -> dict[CustomerKey, CustomerRow]:
     """Create the missing customers, then lock all of them (in key order: no deadlocks)."""
-    raw = Raw(db)
+    raw = FastSQL(db)
     raw.executemany(_NEW_CUSTOMER, [(organization_id, d, c) for d, c in keys])
     cookies: dict[str, list[str]] = defaultdict(list)
     for deployment_id, cookie in keys:
@@ -156,7 +156,7 @@ def _insert_events(
 ) -> list[Incoming]:
     """Insert the events with the customer totals they bring (WebEvent.totalEventCount, ...); returns
     them in (createdDate, id) order."""
-    raw = Raw(db)
+    raw = FastSQL(db)
     received = raw.when(now)
     rows = []
     in_order = sorted(incoming, key=lambda i: i.event.key)
@@ -179,7 +179,7 @@ def _load_sessions(
     db: DBSession, customer_ids: list[int], cutoff: datetime
 ) -> dict[tuple[int, str], list[SessionState]]:
     """The stored sessions of these customers still active at `cutoff` or later, oldest first."""
-    raw = Raw(db)
+    raw = FastSQL(db)
     found: dict[tuple[int, str], list[SessionState]] = defaultdict(list)
     ids = sorted(set(customer_ids))
     for start in range(0, len(ids), _CHUNK):
@@ -190,7 +190,7 @@ def _load_sessions(
     return found
 
 
-def _state_of_raw(raw: Raw, row: Any) -> SessionState:
+def _state_of_raw(raw: FastSQL, row: Any) -> SessionState:
     """A row of `_SESSIONS_OF` as the driver gives it (SQLite: timestamps and JSON as text)."""
     values = list(row)
     for index in (3, 5, 7):  # created_date, last_event_date, ended_date

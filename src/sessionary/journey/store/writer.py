@@ -11,9 +11,9 @@ from typing import Any, cast
 from sqlalchemy import Table, delete
 from sqlalchemy.orm import Session as DBSession
 
+from sessionary.fastsql import FastSQL
 from sessionary.journey import ids
 from sessionary.journey.store import shortids
-from sessionary.journey.store.rawsql import Raw
 from sessionary.journey.store.sessionize import SessionState
 from sessionary.sessions.models import JOURNEY_SERVICE, Session
 
@@ -47,22 +47,10 @@ def figure_columns(wire: dict[str, Any]) -> dict[str, str | None]:
     return {"referrer_medium": field("referrer", "medium"), "campaign_name": field("mktCampaign", "name")}
 
 
-def allocate_session_ids(db: DBSession, count: int) -> list[int]:
-    """Ids for `count` new `session` rows, so that one executemany inserts them (an INSERT ... RETURNING
-    in parameter order runs row by row on SQLite). SQLite: from the largest id on, as SQLite itself would
-    pick them; only the writer holding the write lock inserts meanwhile. PostgreSQL: from its sequence."""
-    connection = db.connection()
-    if connection.dialect.name == "sqlite":
-        largest = connection.exec_driver_sql("SELECT max(id) FROM session").scalar()
-        return list(range(int(largest or 0) + 1, int(largest or 0) + 1 + count))
-    stmt = "SELECT nextval(pg_get_serial_sequence('session', 'id')) FROM generate_series(1, %(n)s)"
-    return [int(i) for i in connection.exec_driver_sql(stmt, {"n": count}).scalars()]
-
-
 class SessionWriter:
     def __init__(self, db: DBSession, organization_id: int, now: datetime) -> None:
         self.db, self.organization_id, self.now = db, organization_id, now
-        self.raw = Raw(db)
+        self.raw = FastSQL(db)
         self.inserts: list[tuple[SessionState, Owner]] = []
         self.updates: list[SessionState] = []
         self.deleted: list[SessionState] = []
@@ -139,7 +127,7 @@ class SessionWriter:
     def _insert(self) -> None:
         if not self.inserts:
             return
-        ids = allocate_session_ids(self.db, len(self.inserts))
+        ids = self.raw.allocate_ids("session", len(self.inserts))
         rows, journey_rows = [], []
         for (session, owner), row_id in zip(self.inserts, ids, strict=True):
             session.row_id = row_id

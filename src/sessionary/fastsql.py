@@ -1,0 +1,131 @@
+"""The one layer for driver-level SQL on both databases: hot paths write through it, nothing else does.
+
+A request's transaction may run a handful of statements over thousands of rows; through SQLAlchemy Core
+each statement costs more (construction, cache key, per-row parameter processing) than the database's own
+work, so hot paths write their statements as text once and pass values in the form the driver takes.
+
+* **Placeholders.** Statements are written with `?`, and `?j` for a JSON value; `FastSQL.sql` turns them into
+  each driver's form (SQLite `?`, psycopg `%s` and `%s::jsonb`).
+* **Timestamps.** `column_when` (and `FastSQL.when`) is the one encoder: SQLite text
+  "YYYY-MM-DD HH:MM:SS.ffffff" in UTC (db_types.sqlite_text, what `UTCDateTime` stores) or the aware datetime
+  itself for PostgreSQL. Both refuse a naive datetime, as `UTCDateTime` does.
+* **JSON.** `FastSQL.json` makes the text for a `?j` placeholder; `read_json` reads a value back.
+* **Ids.** `allocate_ids` gives new rows their ids up front, so one executemany inserts them.
+* **Execution.** Statements go to the DBAPI connection of the session's transaction, under SQLAlchemy: even
+  its `exec_driver_sql` cost as much per statement as SQLite's own work on a small batch.
+
+The per-database differences of the hot paths live here and in db_sqlite.py.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from functools import lru_cache
+from typing import Any
+
+import orjson
+from sqlalchemy.orm import Session as DBSession
+
+from sessionary.db_types import sqlite_text
+
+
+@lru_cache(maxsize=256)
+def _postgres(text: str) -> str:
+    return text.replace("?j", "%s::jsonb").replace("?", "%s")
+
+
+def is_sqlite(db: DBSession) -> bool:
+    """Whether the session's database is SQLite (otherwise PostgreSQL)."""
+    return db.get_bind().dialect.name == "sqlite"
+
+
+def column_when(value: datetime, *, sqlite: bool) -> Any:
+    """A timestamp as the column takes it: SQLite text, or the datetime itself for PostgreSQL. A naive
+    datetime is refused (ValueError) on both: its zone would be a guess."""
+    if value.tzinfo is None:
+        raise ValueError("fastsql refuses naive datetimes; attach a timezone at the edge")
+    return sqlite_text(value) if sqlite else value
+
+
+class FastSQL:
+    """The transaction's connection, with each dialect's placeholders and value forms."""
+
+    def __init__(self, db: DBSession) -> None:
+        connection = db.connection()  # begins the session's transaction if it has not yet
+        self.sqlite = connection.dialect.name == "sqlite"
+        self.driver: Any = connection.connection.driver_connection
+        self._texts: dict[datetime, str] = {}
+
+    def sql(self, text: str) -> str:
+        return text.replace("?j", "?") if self.sqlite else _postgres(text)
+
+    def execute(self, text: str, params: Sequence[Any] = ()) -> list[Sequence[Any]]:
+        """The rows the statement returns (none for most writes)."""
+        cursor = self.driver.cursor()
+        try:
+            cursor.execute(self.sql(text), tuple(params))
+            return list(cursor.fetchall()) if cursor.description is not None else []
+        finally:
+            cursor.close()
+
+    def executemany(self, text: str, rows: Iterable[Sequence[Any]]) -> int:
+        """Run the statement once per row; returns the rows it changed in all (-1: the driver cannot tell)."""
+        rows = rows if isinstance(rows, list) else [tuple(row) for row in rows]
+        if not rows:
+            return 0
+        cursor = self.driver.cursor()
+        try:
+            cursor.executemany(self.sql(text), rows)
+            return int(cursor.rowcount) if cursor.rowcount is not None else -1
+        finally:
+            cursor.close()
+
+    def when(self, value: datetime | None) -> Any:
+        """A timestamp as this database's column takes it (`column_when`; a row repeats its dates and a
+        batch its `now`, so each distinct one is formatted once)."""
+        if value is None:
+            return None
+        if not self.sqlite:
+            return column_when(value, sqlite=False)
+        text = self._texts.get(value)
+        if text is None:
+            text = self._texts[value] = column_when(value, sqlite=True)
+        return text
+
+    @staticmethod
+    def read_when(value: Any) -> datetime:
+        """A timestamp as read back: aware UTC."""
+        if isinstance(value, str):
+            return datetime.fromisoformat(value).replace(tzinfo=UTC)
+        assert isinstance(value, datetime)
+        return value.astimezone(UTC)
+
+    @staticmethod
+    def json(value: Any) -> str:
+        return orjson.dumps(value).decode()
+
+    @staticmethod
+    def read_json(value: Any) -> Any:
+        return orjson.loads(value) if isinstance(value, str | bytes) else value
+
+    @staticmethod
+    def marks(count: int) -> str:
+        """`?, ?, ...` for an IN list of `count` values."""
+        return ", ".join("?" * count)
+
+    def allocate_ids(self, table: str, count: int) -> list[int]:
+        """Ids for `count` new rows of `table`, so that one executemany inserts them (an INSERT ... RETURNING
+        in parameter order runs row by row on SQLite). SQLite: from the largest id on, as SQLite itself would
+        pick them; only the transaction holding the write lock (BEGIN IMMEDIATE) inserts meanwhile.
+        PostgreSQL: from the table's id sequence."""
+        if count <= 0:
+            return []
+        if self.sqlite:
+            largest = self.execute(f"SELECT max(id) FROM {table}")[0][0]
+            first = int(largest or 0) + 1
+            return list(range(first, first + count))
+        rows = self.execute(
+            f"SELECT nextval(pg_get_serial_sequence('{table}', 'id')) FROM generate_series(1, ?)", (count,)
+        )
+        return [int(row[0]) for row in rows]
