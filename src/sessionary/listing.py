@@ -13,7 +13,7 @@ from enum import Enum, StrEnum
 from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Query
-from pydantic import TypeAdapter, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 from sqlalchemy import ColumnElement, Select, String, cast, false, func, select
 from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.orm import Session as DBSession
@@ -264,6 +264,40 @@ def fetch_page(db: DBSession, stmt: Select[Any], params: ListParams) -> Page[Any
     total = db.scalar(counter) or 0
     items = list(db.scalars(stmt.offset(params.offset).limit(params.limit))) if params.limit else []
     return Page(items=items, total_count=total)
+
+
+@dataclass(frozen=True)
+class Listing(Generic[T]):
+    """One list endpoint's rows: the model, its organization column, its filterable columns (by property
+    name), the time property of start_datetime/end_datetime and the default order, and the tiebreak column
+    that keeps pages stable."""
+
+    model: type[T]
+    organization: InstrumentedAttribute[Any]
+    columns: Mapping[str, Column]
+    tiebreak: Column
+    time: str = "timestamp"
+
+    def page(self, db: DBSession, *, organization_id: int, params: ListParams) -> Page[T]:
+        """One page of the organization's rows, filtered and ordered as `params` say (newest first)."""
+        scope = Scope(self.organization, organization_id)
+        time_column = self.columns[self.time]
+        stmt = apply_filters(
+            db, select(self.model), params, columns=self.columns, time_column=time_column, scope=scope
+        )
+        stmt = apply_order(stmt, params, self.columns, self.time, self.tiebreak)
+        return fetch_page(db, stmt, params)
+
+
+W = TypeVar("W", bound=BaseModel)
+
+
+def wire_form(schema: type[W], values: dict[str, Any], fields: list[str] | None, always: set[str]) -> W:
+    """The wire model of a stored row's `values`; with `fields` (the list's projection), only those and
+    `always` are sent. Projected forms are constructed without validation: the values are stored ones."""
+    if not fields:
+        return schema.model_validate(values)
+    return schema.model_construct(_fields_set=always | set(fields), **values)
 
 
 def total_pages(total_count: int, limit: int) -> int:

@@ -163,20 +163,16 @@ def _derived_values(organization_id: int) -> dict[str, Any]:
     return values
 
 
+_LISTING = listing.Listing(Conversation, Conversation.organization_id, COLUMNS, _ID)
+
+
 def list_conversations(db: DBSession, *, organization_id: int, params: ListParams) -> Page[Conversation]:
     """One page of the organization's conversations, filtered and ordered as `params` say (newest first)."""
-    scope = listing.Scope(Conversation.organization_id, organization_id)
-    stmt = listing.apply_filters(
-        db, select(Conversation), params, columns=COLUMNS, time_column=COLUMNS["timestamp"], scope=scope
-    )
-    stmt = listing.apply_order(stmt, params, COLUMNS, "timestamp", _ID)
-    return listing.fetch_page(db, stmt, params)
+    return _LISTING.page(db, organization_id=organization_id, params=params)
 
 
 def to_read(conversation: Conversation, fields: list[str] | None = None) -> ConversationRead:
     """The wire form; with `fields`, the optional keys not named are left out (required ones never are)."""
     values: dict[str, Any] = {name: getattr(conversation, name) for name in DERIVED_FIELDS}
     values.update(timestamp=conversation.timestamp, conversation_id=conversation.conversation_id)
-    if not fields:
-        return ConversationRead.model_validate(values)
-    return ConversationRead.model_construct(_fields_set=_REQUIRED | set(fields), **values)
+    return listing.wire_form(ConversationRead, values, fields, _REQUIRED)

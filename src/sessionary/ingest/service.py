@@ -230,7 +230,9 @@ def _update_for(dialect: Any, names: tuple[str, ...]) -> tuple[str, tuple[int, .
             order: tuple[int, ...] | None = tuple(index[name] for name in wanted)
         else:
             wanted, order = tuple(index), None
-        procs = tuple(compiled.binds[name].type.bind_processor(dialect) for name in wanted)
+        procs = tuple(
+            compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect) for name in wanted
+        )
         found = (str(compiled), order, (wanted, procs))
         _UPDATES[key] = found
     return found

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session as DBSession
 
 from sessionary import listing
@@ -82,14 +81,12 @@ def get_label(db: DBSession, *, organization_id: int, label_id: int) -> SessionL
     return label
 
 
+_LISTING = listing.Listing(SessionLabel, SessionLabel.organization_id, COLUMNS, _ID)
+
+
 def list_labels(db: DBSession, *, organization_id: int, params: ListParams) -> Page[SessionLabel]:
     """One page of the organization's labels, filtered and ordered as `params` say (newest first)."""
-    scope = listing.Scope(SessionLabel.organization_id, organization_id)
-    stmt = listing.apply_filters(
-        db, select(SessionLabel), params, columns=COLUMNS, time_column=COLUMNS["timestamp"], scope=scope
-    )
-    stmt = listing.apply_order(stmt, params, COLUMNS, "timestamp", _ID)
-    return listing.fetch_page(db, stmt, params)
+    return _LISTING.page(db, organization_id=organization_id, params=params)
 
 
 def to_read(label: SessionLabel, fields: list[str] | None = None) -> SessionLabelRead:
@@ -104,6 +101,4 @@ def to_read(label: SessionLabel, fields: list[str] | None = None) -> SessionLabe
         "id": label.id,
         "timestamp": iso_z(label.timestamp),
     }
-    if not fields:
-        return SessionLabelRead.model_validate(values)
-    return SessionLabelRead.model_construct(_fields_set=_REQUIRED | set(fields), **values)
+    return listing.wire_form(SessionLabelRead, values, fields, _REQUIRED)

@@ -6,7 +6,6 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import orjson
-from sqlalchemy import select
 from sqlalchemy.orm import Session as DBSession
 
 from sessionary import listing
@@ -73,20 +72,16 @@ def record(
         notable_rows.insert(db, rows)
 
 
+_LISTING = listing.Listing(NotableEvent, NotableEvent.organization_id, COLUMNS, _ID)
+
+
 def list_events(db: DBSession, *, organization_id: int, params: ListParams) -> Page[NotableEvent]:
     """One page of the organization's notable events, filtered and ordered as `params` say (newest first)."""
-    scope = listing.Scope(NotableEvent.organization_id, organization_id)
-    stmt = listing.apply_filters(
-        db, select(NotableEvent), params, columns=COLUMNS, time_column=COLUMNS["timestamp"], scope=scope
-    )
-    stmt = listing.apply_order(stmt, params, COLUMNS, "timestamp", _ID)
-    return listing.fetch_page(db, stmt, params)
+    return _LISTING.page(db, organization_id=organization_id, params=params)
 
 
 def to_read(event: NotableEvent, fields: list[str] | None = None) -> EventRead:
     """The wire form; with `fields`, only those (and always `timestamp`) are sent."""
     values: dict[str, Any] = {name: getattr(event, name) for name in _FIELDS}
     values.update(timestamp=event.timestamp, session_id=str(event.session_id))
-    if not fields:
-        return EventRead.model_validate(values)
-    return EventRead.model_construct(_fields_set={"timestamp", *fields}, **values)
+    return listing.wire_form(EventRead, values, fields, {"timestamp"})

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session as DBSession
 
 from sessionary import listing
@@ -42,14 +41,12 @@ _PLAIN_FIELDS = tuple(
 )
 
 
+_LISTING = listing.Listing(Session, Session.organization_id, COLUMNS, COLUMNS["session_id"])
+
+
 def list_sessions(db: DBSession, *, organization_id: int, params: ListParams) -> Page[Session]:
     """One page of the organization's sessions, filtered and ordered as `params` say."""
-    scope = listing.Scope(Session.organization_id, organization_id)
-    stmt = listing.apply_filters(
-        db, select(Session), params, columns=COLUMNS, time_column=COLUMNS["timestamp"], scope=scope
-    )
-    stmt = listing.apply_order(stmt, params, COLUMNS, "timestamp", COLUMNS["session_id"])
-    return listing.fetch_page(db, stmt, params)
+    return _LISTING.page(db, organization_id=organization_id, params=params)
 
 
 def get_session(db: DBSession, *, organization_id: int, session_id: str) -> Session:
@@ -67,7 +64,4 @@ def to_read(session: Session, fields: list[str] | None = None) -> SessionRead:
     values["session_id"] = str(session.id)
     label = session.session_label_id
     values["session_label_id"] = str(label) if label is not None else None
-    if not fields:
-        return SessionRead.model_validate(values)
-    keep = {*fields, "timestamp"}
-    return SessionRead.model_construct(_fields_set=keep, **values)
+    return listing.wire_form(SessionRead, values, fields, {"timestamp"})
