@@ -1,4 +1,5 @@
-"""Reading sessions: the Syllable list (filters, order, paging, projection) and get by id."""
+"""Reading sessions: the Syllable list (filters, order, paging, projection), the console's list (exact-value
+filters) and its filter options, and get by id."""
 
 from __future__ import annotations
 
