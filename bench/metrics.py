@@ -50,7 +50,7 @@ from harness import (
 )
 from metrics_journey import JourneyExpected
 from sessionary.db import open_database
-from sessionary.metrics.routes import current_metrics
+from sessionary.metrics.service import current_metrics
 from sessionary.sessions.filters import Direction, SessionFilter
 
 ORG = "bench-metrics"

@@ -9,10 +9,13 @@ import httpx
 import pytest
 
 from sessionary.db import Database
+from sessionary.journey.read.conversations import native_id
 from tests.conftest import Org
+from tests.console.data import session_ids
 from tests.console.helpers import signed_in
 from tests.console.journey_data import Customer, build_customer
 from tests.helpers import LiveServer
+from tests.journey.builders import bearer
 
 
 @pytest.fixture
@@ -72,6 +75,29 @@ def test_a_call_from_the_contacts_number_links_back_to_the_visits(
     assert 'id="customer-h"' not in stranger.text
     with signed_in(server.url, other_org.read) as http:
         assert http.get(f"/sessions/{customer.visit}").status_code == 404
+
+
+def test_a_visits_other_sessions_are_its_contacts_sessions_on_api_v2(
+    server: LiveServer, client: httpx.Client, org: Org, customer: Customer
+) -> None:
+    """The console's block and GET .../contacts/{id}/journey/sessions read one query: they must agree."""
+    by_sid = session_ids(client, org.read)  # a journey session's sid is its /api/v2 id
+    visit_uuid = next(sid for sid, number in by_sid.items() if number == customer.visit)
+    visit = client.get(f"/api/v2/journey/sessions/{visit_uuid}", headers=bearer(org.read)).json()
+    contact = visit["externalContact"]["id"]
+    listed = client.get(
+        f"/api/v2/externalcontacts/contacts/{contact}/journey/sessions",
+        params={"includeMerged": "true"},
+        headers=bearer(org.read),
+    ).json()["entities"]
+    on_api = {by_sid.get(e["id"]) or str(native_id(e["id"])) for e in listed}
+    with signed_in(server.url, org.read) as http:
+        page = http.get(f"/sessions/{customer.visit}")
+    assert (
+        on_api
+        == {customer.visit, *_others(page.text)}
+        == {customer.visit, customer.other_visit, customer.call}
+    )
 
 
 def test_metrics_count_journeys_pageviews_media_and_campaigns(

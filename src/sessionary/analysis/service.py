@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import httpx
+from sqlalchemy.orm import Session as DBSession
 
 from sessionary.analysis import store
 from sessionary.analysis.facts import load_facts
@@ -143,6 +144,12 @@ def analyze(
     return rating, summary
 
 
+def stored_summary(db: DBSession, *, session_id: int) -> SessionSummaryResponse | None:
+    """The session's stored summary and rating; None until it is analyzed (never computed here)."""
+    stored = db.get(SessionSummary, session_id)
+    return None if stored is None else SessionSummaryResponse(summary=stored.summary, rating=stored.rating)
+
+
 def full_summary(
     database: Database, analyzer: Analyzer, *, organization_id: int, session_id: str, recompute: bool = False
 ) -> SessionSummaryResponse:
@@ -152,14 +159,14 @@ def full_summary(
     """
     with session_scope(database.reader) as db:
         session = sessions.get_session(db, organization_id=organization_id, session_id=session_id)
-        stored = db.get(SessionSummary, session.id)
+        stored = stored_summary(db, session_id=session.id)
         ended, number = session.ended_at is not None, session.id
     if not ended:
         if recompute:
             raise Conflict(f"Session {session_id} has not ended: there is nothing to summarize yet")
         return SessionSummaryResponse(summary=None, rating=None)
     if stored is not None and not recompute:
-        return SessionSummaryResponse(summary=stored.summary, rating=stored.rating)
+        return stored
     result = analyze(database, analyzer, organization_id=organization_id, session_id=number)
     if result is None:
         return SessionSummaryResponse(summary=None, rating=None)

@@ -24,8 +24,8 @@ from sessionary.errors import InvalidRequest, SessionaryError, error_headers
 from sessionary.export import service as export
 from sessionary.labels import service as labels
 from sessionary.labels.schemas import SessionLabelCreate
-from sessionary.metrics.routes import current_metrics
-from sessionary.recordings.routes import token_signer
+from sessionary.metrics import service as metrics
+from sessionary.recordings.links import token_signer
 from sessionary.tenancy.deps import DB, WriteDB
 
 router = APIRouter(include_in_schema=False)
@@ -132,7 +132,9 @@ def export_sessions(request: Request, viewer: ConsoleViewer) -> Response:
 @router.get("/overview")
 def overview_page(request: Request, db: DB, viewer: ConsoleViewer) -> Response:
     query = listquery.parse(request.query_params, now=utcnow())
-    figures = current_metrics(request.app.state.db, organization_id=viewer.organization_id, f=query.filter)
+    figures = metrics.current_metrics(
+        request.app.state.db, organization_id=viewer.organization_id, f=query.filter
+    )
     return render(
         request,
         "overview.html",

@@ -1,23 +1,20 @@
-"""What the console pages show, read through the domains' own services."""
+"""What the console pages show, read through the domains' own services (never their tables)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement
 from sqlalchemy.orm import Session as DBSession
 
 from sessionary import listing
 from sessionary.console import sources
 from sessionary.console.listquery import ListQuery
 from sessionary.labels import service as labels
-from sessionary.labels.models import SessionLabel
 from sessionary.listing import ListParams, OrderByDirection
 from sessionary.recordings.tokens import TokenSigner
-from sessionary.sessions import filters
 from sessionary.sessions import service as sessions
-from sessionary.sessions.models import Session
 from sessionary.transcripts import service as transcripts
 from sessionary.transcripts.schemas import TimelineEvent
 
@@ -36,7 +33,7 @@ class Options:
 
 @dataclass(frozen=True)
 class SessionsView:
-    rows: list[tuple[Session, str | None]]  # each session with its newest label's code
+    rows: list[tuple[sessions.SessionRow, str | None]]  # each session with its newest label's code
     total: int
     page: int
     pages: int
@@ -47,28 +44,25 @@ class SessionsView:
 
 def options(db: DBSession, *, organization_id: int) -> Options:
     """Distinct channel types, agents and prompts (loose index scans; capped)."""
-    scope = listing.Scope(Session.organization_id, organization_id)
 
-    def values(attr: Any) -> list[str]:
-        return sorted(listing.distinct_values(db, attr, scope) or [])
+    def values(name: str) -> list[str]:
+        return sessions.name_values(db, organization_id=organization_id, name=name)
 
     return Options(
-        channels=values(Session.channel_manager_type),
-        agents=values(Session.agent_name),
-        prompts=values(Session.prompt_name),
+        channels=values("channel_manager_type"), agents=values("agent_name"), prompts=values("prompt_name")
     )
 
 
 def list_sessions(db: DBSession, *, organization_id: int, query: ListQuery) -> SessionsView:
     """One page of the filtered sessions, in the query's order, with the total count."""
-    stmt = select(Session).where(*filters.conditions(organization_id, query.filter))
+    extra: list[ColumnElement[bool]] = []
     note = None
     if query.q:
         condition = sources.search_condition(db, organization_id=organization_id, text=query.q)
         if condition is None:
             note = "The search text has no word to look for; it was not applied."
         else:
-            stmt = stmt.where(condition)
+            extra.append(condition)
     params = ListParams(
         page=query.page,
         limit=query.limit,
@@ -80,9 +74,11 @@ def list_sessions(db: DBSession, *, organization_id: int, query: ListQuery) -> S
         start_datetime=None,
         end_datetime=None,
     )
-    stmt = listing.apply_order(stmt, params, sessions.COLUMNS, "timestamp", sessions.COLUMNS["session_id"])
-    page = listing.fetch_page(db, stmt, params)
-    codes = label_codes(db, [s.session_label_id for s in page.items if s.session_label_id is not None])
+    page = sessions.filtered_page(
+        db, organization_id=organization_id, f=query.filter, params=params, extra=extra
+    )
+    label_ids = [s.session_label_id for s in page.items if s.session_label_id is not None]
+    codes = labels.codes_of(db, label_ids=label_ids)
     rows = [(s, codes.get(s.session_label_id) if s.session_label_id else None) for s in page.items]
     pages = listing.total_pages(page.total_count, query.limit)
     extras = sources.list_extras(db, organization_id=organization_id, sessions=page.items)
@@ -95,14 +91,6 @@ def list_sessions(db: DBSession, *, organization_id: int, query: ListQuery) -> S
         extra_columns=sources.LIST_COLUMNS,
         extras=extras,
     )
-
-
-def label_codes(db: DBSession, label_ids: list[int]) -> dict[int, str]:
-    """The code of each of these labels."""
-    if not label_ids:
-        return {}
-    stmt = select(SessionLabel.id, SessionLabel.code).where(SessionLabel.id.in_(label_ids))
-    return {label_id: code for label_id, code in db.execute(stmt)}
 
 
 @dataclass
@@ -123,10 +111,10 @@ class Turn:
 
 @dataclass(frozen=True)
 class SessionView:
-    session: Session
+    session: sessions.SessionRow
     turns: list[Turn]
     max_latency_ms: float
-    labels: list[SessionLabel]
+    labels: list[labels.LabelRow]
     conversation_size: int
     extras: dict[str, Any]
 
@@ -141,14 +129,8 @@ def session_view(
     turns = build_turns(timeline.events)
     size = 0
     if session.conversation_id is not None:
-        size = (
-            db.scalar(
-                select(func.count()).where(
-                    Session.organization_id == organization_id,
-                    Session.conversation_id == session.conversation_id,
-                )
-            )
-            or 0
+        size = sessions.conversation_size(
+            db, organization_id=organization_id, conversation_id=session.conversation_id
         )
     return SessionView(
         session=session,
@@ -186,7 +168,7 @@ def build_turns(events: list[TimelineEvent]) -> list[Turn]:
     return turns
 
 
-def session_labels(db: DBSession, *, organization_id: int, session_id: int) -> list[SessionLabel]:
+def session_labels(db: DBSession, *, organization_id: int, session_id: int) -> list[labels.LabelRow]:
     """The session's labels, newest first."""
     params = ListParams(
         page=0,

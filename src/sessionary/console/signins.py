@@ -16,8 +16,7 @@ from sqlalchemy.orm import Session as DBSession
 
 from sessionary.console.models import ConsoleSession
 from sessionary.db_types import utcnow
-from sessionary.tenancy.models import ApiKey
-from sessionary.tenancy.service import Principal
+from sessionary.tenancy import service as tenancy
 
 
 def _hash(session_id: str) -> str:
@@ -41,21 +40,18 @@ def start(db: DBSession, *, api_key_id: int, hours: int) -> str:
     return session_id
 
 
-def principal(db: DBSession, *, session_id: str) -> tuple[int, Principal] | None:
+def principal(db: DBSession, *, session_id: str) -> tuple[int, tenancy.Principal] | None:
     """The key id and principal of a live console session; None when it ended, expired or its key was
-    revoked."""
-    row = db.execute(
-        select(ApiKey.id, ApiKey.organization_id, ApiKey.scopes)
-        .join(ConsoleSession, ConsoleSession.api_key_id == ApiKey.id)
-        .where(
-            ConsoleSession.id_hash == _hash(session_id),
-            ConsoleSession.expires_at > utcnow(),
-            ApiKey.revoked_at.is_(None),
+    revoked (a deleted key took its console sessions with it)."""
+    key_id = db.scalar(
+        select(ConsoleSession.api_key_id).where(
+            ConsoleSession.id_hash == _hash(session_id), ConsoleSession.expires_at > utcnow()
         )
-    ).first()
-    if row is None:
+    )
+    if key_id is None:
         return None
-    return row.id, Principal(organization_id=row.organization_id, scopes=frozenset(row.scopes.split()))
+    found = tenancy.principal_for_key_id(db, key_id=key_id)
+    return None if found is None else (key_id, found)
 
 
 def end(db: DBSession, *, session_id: str) -> None:

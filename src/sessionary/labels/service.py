@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeAlias
 
 from sqlalchemy.orm import Session as DBSession
 
@@ -33,6 +33,8 @@ _REQUIRED = {"session_id", "type", "code", "user_email", "id", "timestamp"}
 # Only sessionary itself (the session analysis) writes labels of this type, in this author's name.
 AUTOMATIC_TYPE = "auto-rating"
 AUTOMATIC_AUTHOR = "auto-rating@sessionary"
+# A stored label as the reads here return it: other packages name this type, never import the model.
+LabelRow: TypeAlias = SessionLabel
 
 
 def check_author(body: SessionLabelCreate, *, trusted: bool) -> None:
@@ -87,6 +89,14 @@ _LISTING = listing.Listing(SessionLabel, SessionLabel.organization_id, COLUMNS, 
 def list_labels(db: DBSession, *, organization_id: int, params: ListParams) -> Page[SessionLabel]:
     """One page of the organization's labels, filtered and ordered as `params` say (newest first)."""
     return _LISTING.page(db, organization_id=organization_id, params=params)
+
+
+def codes_of(db: DBSession, *, label_ids: list[int]) -> dict[int, str]:
+    """The code of each of these labels (a list page's newest labels)."""
+    if not label_ids:
+        return {}
+    stmt = select(SessionLabel.id, SessionLabel.code).where(SessionLabel.id.in_(label_ids))
+    return {label_id: code for label_id, code in db.execute(stmt)}
 
 
 def to_read(label: SessionLabel, fields: list[str] | None = None) -> SessionLabelRead:

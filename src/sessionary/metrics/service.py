@@ -19,12 +19,13 @@ from typing import Any
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session as DBSession
 
+from sessionary.db import Database, session_scope
 from sessionary.db_types import utcnow
 from sessionary.eventlog.models import Event
 from sessionary.journey.models import JourneySession
 from sessionary.labels.models import SessionLabel
+from sessionary.metrics import catchup, segments
 from sessionary.metrics import contributions as contrib
-from sessionary.metrics import segments
 from sessionary.metrics.contributions import JourneyFacts, LabelFacts, Tally
 from sessionary.metrics.models import MetricsRollup, MetricsSegment
 from sessionary.metrics.schemas import (
@@ -89,6 +90,17 @@ def metrics(db: DBSession, *, organization_id: int, f: SessionFilter) -> Metrics
     else:
         rows, source = _from_sessions(db, organization_id, f, first, after), "sessions"
     return _figures(rows, first, after, source)
+
+
+def current_metrics(database: Database, *, organization_id: int, f: SessionFilter) -> MetricsRead:
+    """The figures after rolling up what changed since the last look (a short job of its own, only when
+    something did: then the figures are read in that same write transaction, so they include it)."""
+    with session_scope(database.reader) as db:
+        if not by_segment(f) or not catchup.has_pending(db, organization_id=organization_id):
+            return metrics(db, organization_id=organization_id, f=f)
+    with session_scope(database.writer) as db:
+        catchup.catch_up(db, organization_id=organization_id)
+        return metrics(db, organization_id=organization_id, f=f)
 
 
 def by_segment(f: SessionFilter) -> bool:

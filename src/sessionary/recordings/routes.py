@@ -11,13 +11,13 @@ from sessionary.db import Database, session_scope
 from sessionary.errors import Forbidden
 from sessionary.recordings import service, stream, upload
 from sessionary.recordings.blobs import BlobStore
+from sessionary.recordings.links import STREAM_PATH, token_signer
 from sessionary.recordings.schemas import RecordingStored, SessionRecordingResponse
 from sessionary.recordings.stores import open_blob_store
-from sessionary.recordings.tokens import SECRET_NAME, TokenSigner, secret_cache
+from sessionary.recordings.tokens import TokenSigner
 from sessionary.tenancy.deps import DB, BearerCreds, Ingester, KeyHeader, Reader, authenticate_request
 
 RECORDINGS_PATH = "/api/v1/ingest/recordings"
-STREAM_PATH = "/api/v1/sessions/recording/stream"
 
 _UPLOAD_SCHEMA = {
     "type": "object",
@@ -40,16 +40,6 @@ def blob_store(request: Request) -> BlobStore:
         state.blob_store = open_blob_store(state.settings)
     store: BlobStore = state.blob_store
     return store
-
-
-def token_signer(request: Request) -> TokenSigner:
-    """The app's token signer; its secret is read (or made) in the database, again after a rotation."""
-    state = request.app.state
-    secret = secret_cache(state).get(SECRET_NAME)
-    signer: TokenSigner | None = getattr(state, "token_signer", None)
-    if signer is None or signer.secret != secret:
-        signer = state.token_signer = TokenSigner(secret, ttl=state.settings.recording_token_ttl)
-    return signer
 
 
 Blobs = Annotated[BlobStore, Depends(blob_store)]

@@ -15,7 +15,7 @@ from functools import lru_cache
 from itertools import islice
 from typing import Any, cast
 
-from sqlalchemy import Integer, Select, bindparam, func, select, tuple_
+from sqlalchemy import ColumnElement, Integer, Select, bindparam, func, select, tuple_
 from sqlalchemy.orm import Session as DBSession
 from sqlalchemy.orm import aliased
 
@@ -24,6 +24,7 @@ from sessionary.db_types import UTCDateTime
 from sessionary.eventlog.models import Event
 from sessionary.eventlog.schemas import TURN_MAX_CHARS
 from sessionary.listing import ListParams, Page
+from sessionary.search import query as search_query
 from sessionary.search.fts import INDEXES, SNIPPET_WORDS, Index, index_for
 from sessionary.search.query import TOKEN, SearchQuery
 from sessionary.search.schemas import SearchHit, SearchMatch
@@ -261,3 +262,23 @@ def _hit(session: Session, ranked: _Ranked, best: SearchMatch) -> SearchHit:
         match_count=ranked.match_count,
         best_match=best,
     )
+
+
+def session_condition(
+    db: DBSession, *, organization_id: int, text: str, max_turns: int
+) -> ColumnElement[bool] | None:
+    """A condition on `session` keeping the sessions whose transcript matches `text` (the search syntax),
+    among the newest `max_turns` matching turns; None when `text` has no word (the console's list filter)."""
+    try:
+        query = search_query.parse(text)
+    except search_query.QueryError:
+        return None
+    index = index_for(db)
+    matches = (
+        index.matches(index.shape(query))
+        .order_by(index.newest_first())
+        .limit(max_turns)
+        .params(**index.parameters(query), organization_id=organization_id)
+        .subquery()
+    )
+    return Session.id.in_(select(matches.c.session_id))

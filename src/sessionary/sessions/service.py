@@ -1,15 +1,20 @@
-"""Reading sessions: the Syllable list (filters, order, paging, projection) and get by id."""
+"""Reading sessions: the Syllable list (filters, order, paging, projection), the console's list (exact-value
+filters) and its filter options, and get by id."""
 
 from __future__ import annotations
 
 import re
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, TypeAlias
 
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session as DBSession
 
 from sessionary import listing
 from sessionary.errors import NotFound
 from sessionary.listing import Column, Kind, ListParams, Page
+from sessionary.sessions import filters
+from sessionary.sessions.filters import SessionFilter
 from sessionary.sessions.models import Session
 from sessionary.sessions.schemas import SessionProperties, SessionRead
 
@@ -35,6 +40,9 @@ COLUMNS: dict[str, Column] = {
 }
 assert set(COLUMNS) == {p.value for p in SessionProperties}, "every SessionProperties value needs a column"
 
+# A stored session as the reads here return it: other packages name this type, never import the model.
+SessionRow: TypeAlias = Session
+
 _CANONICAL_ID = re.compile(r"[1-9][0-9]{0,17}")  # ASCII digits, no leading zero, fits 64 bits
 _PLAIN_FIELDS = tuple(
     name for name in SessionRead.model_fields if name not in ("session_id", "session_label_id")
@@ -47,6 +55,38 @@ _LISTING = listing.Listing(Session, Session.organization_id, COLUMNS, COLUMNS["s
 def list_sessions(db: DBSession, *, organization_id: int, params: ListParams) -> Page[Session]:
     """One page of the organization's sessions, filtered and ordered as `params` say."""
     return _LISTING.page(db, organization_id=organization_id, params=params)
+
+
+def filtered_page(
+    db: DBSession,
+    *,
+    organization_id: int,
+    f: SessionFilter,
+    params: ListParams,
+    extra: Sequence[ColumnElement[bool]] = (),
+) -> Page[Session]:
+    """One page of the sessions the exact-value filter keeps (the console's list), `extra` conditions
+    narrowing them further (e.g. a transcript search), in `params`' order (only its paging and order)."""
+    stmt = select(Session).where(*filters.conditions(organization_id, f), *extra)
+    stmt = listing.apply_order(stmt, params, COLUMNS, "timestamp", COLUMNS["session_id"])
+    return listing.fetch_page(db, stmt, params)
+
+
+def name_values(db: DBSession, *, organization_id: int, name: str) -> list[str]:
+    """The organization's distinct values of one of NAME_PROPERTIES, sorted: a list to pick a filter
+    from (empty when there are too many for one; a loose index scan)."""
+    if name not in NAME_PROPERTIES:
+        raise ValueError(f"{name} is not one of {NAME_PROPERTIES}")
+    scope = listing.Scope(Session.organization_id, organization_id)
+    return sorted(listing.distinct_values(db, getattr(Session, name), scope) or [])
+
+
+def conversation_size(db: DBSession, *, organization_id: int, conversation_id: str) -> int:
+    """How many of the organization's sessions belong to the conversation."""
+    stmt = select(func.count()).where(
+        Session.organization_id == organization_id, Session.conversation_id == conversation_id
+    )
+    return db.scalar(stmt) or 0
 
 
 def get_session(db: DBSession, *, organization_id: int, session_id: str) -> Session:
