@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any, TypeAlias
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session as DBSession
 
 from sessionary import listing
