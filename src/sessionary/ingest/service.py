@@ -20,9 +20,10 @@ from sessionary.db import insert_for
 from sessionary.db_types import sqlite_text, utcnow
 from sessionary.eventlog.batch import SessionChange, StoredBatch, StoredEvent
 from sessionary.eventlog.models import Event
-from sessionary.eventlog.schemas import EventIn, IngestResult
+from sessionary.eventlog.schemas import EventIn
 from sessionary.ingest import derivations, event_rows
 from sessionary.ingest.projection import READ_COLUMNS, State, apply_events
+from sessionary.ingest.schemas import IngestResult
 from sessionary.sessions.models import Session
 
 SessionKey = tuple[str, str]
