@@ -5,9 +5,9 @@
 1. Fills a fresh database (built by `sessionary db upgrade`, so with the product's search index) with
    sessions of 8-20 turns of call-centre dialogue, plus one latency event per turn so that the `event`
    table has its usual width, straight into the `session` and `event` tables the ingest writes, in
-   transactions of 5,000 events. Each transaction indexes its turns as the ingest does (SQLite: the
-   ingest's own statements, `search.indexing`; PostgreSQL: the generated column); nothing
-   is optimized afterwards.
+   transactions of 5,000 events. Each transaction indexes its turns as the ingest does (SQLite: through the
+   product's write sessions and fastsql, with `search.indexing.index_turns`; PostgreSQL: the generated
+   column); nothing is optimized afterwards.
 2. Starts `sessionary serve` and times GET /api/v1/sessions/search (page size 25) for five kinds of query:
    a common word, a rare word (a surname a few dozen turns mention), two words, a quoted phrase and a
    prefix (the last word typed half-way). Each kind cycles through several queries.
@@ -52,9 +52,9 @@ from harness import (
 )
 from sessionary.config import Settings
 from sessionary.db import open_database, session_scope
+from sessionary.fastsql import FastSQL
 from sessionary.listing import ListParams
-from sessionary.search import service
-from sessionary.search.indexing import FIND_IDS_SQL, INSERT_SQL
+from sessionary.search import indexing, service
 from sessionary.search.query import parse
 
 ORG = "bench-search"
@@ -270,37 +270,47 @@ def generate(kind: str, org_id: int, total_turns: int, corpus: Corpus) -> Iterat
 
 
 def fill_sqlite(target: Target, org_id: int, total_turns: int, corpus: Corpus) -> float:
-    conn = target.connect_sqlite()
-    session_sql = _insert_sql("session", SESSION_COLUMNS, "?")
-    event_sql = _insert_sql("event", EVENT_COLUMNS, "?")
+    """Fill through the product's own write sessions and fastsql, one transaction per TX_EVENTS events."""
+    database = open_database(target.url, pool_size=1)
+    sessions = generate("sqlite", org_id, total_turns, corpus)
     began = time.perf_counter()
-    pending: list[tuple] = []
     try:
-        conn.execute("BEGIN IMMEDIATE")
-        for session, events in generate("sqlite", org_id, total_turns, corpus):
-            session_id = conn.execute(session_sql, session).lastrowid
-            pending.extend((*row[:2], session_id, *row[3:], row[4]) for row in events)
-            if len(pending) >= TX_EVENTS:  # one ingest batch: one transaction
-                _store(conn, event_sql, org_id, pending)
-                conn.execute("COMMIT")
-                conn.execute("BEGIN IMMEDIATE")
-                pending = []
-        _store(conn, event_sql, org_id, pending)
-        conn.execute("COMMIT")
-        elapsed = time.perf_counter() - began
+        more = True
+        while more:
+            with session_scope(database.writer) as db:
+                more = _fill_transaction(FastSQL(db), org_id, sessions)
+    finally:
+        database.dispose()
+    elapsed = time.perf_counter() - began
+    conn = target.connect_sqlite()
+    try:
         conn.execute("ANALYZE")
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        return elapsed
     finally:
         conn.close()
+    return elapsed
 
 
-def _store(conn: sqlite3.Connection, event_sql: str, org_id: int, rows: list[tuple]) -> None:
-    """Insert the event rows, then index their turns with the ingest's own statements."""
-    conn.executemany(event_sql, rows)
-    texts = {row[1]: orjson.loads(row[5])["text"] for row in rows if row[3] == "transcript"}
-    found = conn.execute(FIND_IDS_SQL, (org_id, orjson.dumps(list(texts)).decode())).fetchall()
-    conn.executemany(INSERT_SQL, [(row_id, texts[event_id]) for event_id, row_id in found])
+def _fill_transaction(sql: FastSQL, org_id: int, sessions: Iterator[tuple[tuple, list[tuple]]]) -> bool:
+    """Sessions until one ingest batch's worth of events is pending, then their events; False once
+    `sessions` has run out."""
+    session_sql = _insert_sql("session", SESSION_COLUMNS, "?") + " RETURNING id"
+    pending: list[tuple] = []
+    for session, events in sessions:
+        session_id = sql.execute(session_sql, session)[0][0]
+        pending.extend((*row[:2], session_id, *row[3:], row[4]) for row in events)
+        if len(pending) >= TX_EVENTS:  # one ingest batch: one transaction
+            _store(sql, org_id, pending)
+            return True
+    _store(sql, org_id, pending)
+    return False
+
+
+def _store(sql: FastSQL, org_id: int, rows: list[tuple]) -> None:
+    """Insert the event rows, then index their turns as the ingest does (ids looked up by event_id)."""
+    sql.executemany(_insert_sql("event", EVENT_COLUMNS, "?"), rows)
+    turns = [(row[1], None, orjson.loads(row[5])["text"]) for row in rows if row[3] == "transcript"]
+    indexing.index_turns(sql, organization_id=org_id, turns=turns)
 
 
 def fill_pg(target: Target, org_id: int, total_turns: int, corpus: Corpus) -> float:

@@ -23,9 +23,9 @@ from sessionary.conversations import routes as conversations_routes
 from sessionary.db import open_database
 from sessionary.debug import routes as debug_routes
 from sessionary.errors import SessionaryError
-from sessionary.eventlog.schemas import IngestBatch
 from sessionary.gc_tuning import tune_gc
 from sessionary.ingest import routes as ingest_routes
+from sessionary.ingest.schemas import IngestBatch
 from sessionary.journey.api import routes as journey_routes
 from sessionary.journey.api.fastpath import serve_first
 from sessionary.journey.api.openapi import document_ingest

@@ -11,15 +11,16 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import TypeAdapter
-from sqlalchemy import delete, insert, inspect, text
+from sqlalchemy import delete, insert, inspect, select, text
 
 from sessionary import migrate
 from sessionary.db import Database, open_database, session_scope
+from sessionary.eventlog.batch import StoredBatch, StoredEvent
 from sessionary.eventlog.models import Event
 from sessionary.eventlog.schemas import EventIn
 from sessionary.ingest import service as ingest
 from sessionary.listing import ListParams
-from sessionary.search import models
+from sessionary.search import indexing, models
 from sessionary.search import service as search
 from sessionary.search.query import QueryError, parse
 from sessionary.sessions.models import Session
@@ -140,6 +141,32 @@ def test_deleting_a_session_takes_its_turns_out_of_the_index(database: Database)
         db.execute(
             delete(Session).where(Session.organization_id == org, Session.channel_manager_sid == "gone")
         )
+    assert _indexed(database, word) == 1
+    assert _count(database, org, word) == 1
+
+
+def test_turns_whose_row_id_the_ingest_could_not_prove_are_indexed_by_event_id(database: Database) -> None:
+    """The ingest's conflict path hands turns without row ids: the index looks them up by event_id."""
+    org = _new_org(database)
+    word = f"w{uuid.uuid4().hex[:8]}"
+    _ingest(database, org, [event("start", "session.started", sid="s")])
+    (turn,) = EVENTS.validate_python([event("t", sid="s", data={"source": "user", "text": f"about {word}"})])
+    with session_scope(database.writer) as db:
+        session_id = db.scalar(select(Session.id).where(Session.organization_id == org))
+        db.execute(  # stored as the ingest would, but not indexed (SQLite: only the derivation indexes)
+            insert(Event.__table__).values(
+                organization_id=org,
+                event_id="t",
+                session_id=session_id,
+                type="transcript",
+                timestamp=turn.timestamp,
+                data=turn.data.model_dump(),
+                received_at=turn.timestamp,
+            )
+        )
+    assert _indexed(database, word) == (0 if database.dialect == "sqlite" else 1)
+    with session_scope(database.writer) as db:
+        indexing.derive_from_ingest(db, StoredBatch(org, (StoredEvent(turn, None),), ()))
     assert _indexed(database, word) == 1
     assert _count(database, org, word) == 1
 

@@ -1,10 +1,11 @@
 """The analysis' queries: mark sessions due, claim due ones, read the organization's norm, store results.
 
-Marking (`mark_due`) runs inside every ingest transaction, so it is one batched statement. A mark sets
-`due_at` (now for a session's first end; one minute on for events arriving after an analysis, so a
-session trickling late events is re-analyzed at most about once a minute) and bumps `generation`. A claim
-pushes `due_at` ahead by a lease, so a worker that dies leaves the session to be retried; storing a result
-clears `due_at` only if `generation` is still the one read before the facts, else the session stays due.
+Marking (`mark_due`; the ingest's `derive_from_ingest`) runs inside every ingest transaction, so it is one
+batched statement. A mark sets `due_at` (now for a session's first end; one minute on for events arriving
+after an analysis, so a session trickling late events is re-analyzed at most about once a minute) and bumps
+`generation`. A claim pushes `due_at` ahead by a lease, so a worker that dies leaves the session to be
+retried; storing a result clears `due_at` only if `generation` is still the one read before the facts, else
+the session stays due.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from sessionary.analysis.rating import Norm, Rating, norm_of
 from sessionary.analysis.summarizers import SummaryResult
 from sessionary.db import insert_for
 from sessionary.db_types import JSONType, UTCDateTime, utcnow
+from sessionary.eventlog.batch import StoredBatch
 from sessionary.labels import service as labels
 from sessionary.labels.models import SessionLabel
 from sessionary.labels.schemas import SessionLabelCreate
@@ -37,6 +39,13 @@ MAX_ATTEMPTS = 3
 AUTO_RATING_EMAIL = "auto-rating@sessionary"
 _ANALYSIS = cast(Table, SessionAnalysis.__table__)
 _SUMMARY = cast(Table, SessionSummary.__table__)
+
+
+def derive_from_ingest(db: DBSession, stored: StoredBatch) -> None:
+    """The ingest's derivation: an ended session the batch changed is due (its first end, or events
+    after it)."""
+    ended = [s.id for s in stored.sessions if s.changed and s.ended_at is not None]
+    mark_due(db, organization_id=stored.organization_id, session_ids=ended)
 
 
 def mark_due(db: DBSession, *, organization_id: int, session_ids: Sequence[int]) -> None:

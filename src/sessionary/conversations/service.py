@@ -9,7 +9,7 @@ same whatever order their events arrived in. A conversation left with no session
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any, cast
 
@@ -20,6 +20,7 @@ from sessionary import listing
 from sessionary.conversations.models import Conversation
 from sessionary.conversations.schemas import ConversationProperties, ConversationRead
 from sessionary.db import insert_for
+from sessionary.eventlog.batch import StoredBatch
 from sessionary.listing import Column, Kind, ListParams, Page
 from sessionary.sessions.models import Session
 
@@ -88,23 +89,19 @@ def ensure_conversations(
     )
 
 
-def refresh_conversations(
-    db: DBSession,
-    *,
-    organization_id: int,
-    sessions: Mapping[Any, Mapping[str, Any]],
-    changes: Mapping[Any, Mapping[str, Any]],
-    previous: Mapping[Any, str | None],
-) -> None:
-    """Re-derive the conversations of the sessions whose change touches them (`previous`: the
-    conversation_id each session had before the change, for the conversations a session left)."""
-    touched: set[str] = set()
-    for key, change in changes.items():
-        if _TRIGGERS.isdisjoint(change):
-            continue
-        for conversation_id in (sessions[key]["conversation_id"], previous.get(key)):
-            if conversation_id is not None:
-                touched.add(conversation_id)
+def derive_from_ingest(db: DBSession, stored: StoredBatch) -> None:
+    """The ingest's derivation: create the conversations its sessions name for the first time (or anew),
+    then re-derive those whose sessions changed a field they take, and those a session left."""
+    organization_id = stored.organization_id
+    named = [(s.conversation_id, s.timestamp) for s in stored.sessions if "conversation_id" in s.changed]
+    ensure_conversations(db, organization_id=organization_id, sessions=named)
+    touched = {
+        conversation_id
+        for session in stored.sessions
+        if not _TRIGGERS.isdisjoint(session.changed)
+        for conversation_id in (session.conversation_id, session.previous_conversation_id)
+        if conversation_id is not None
+    }
     derive(db, organization_id=organization_id, conversation_ids=sorted(touched))
 
 

@@ -1,4 +1,4 @@
-"""The native batch ingest wire format: `{"events": [...]}`, one model per event type."""
+"""The native events' wire format, one model per event type (`EventIn`), as the event log stores them."""
 
 from __future__ import annotations
 
@@ -204,16 +204,3 @@ EventIn = Annotated[
     | CustomEvent,
     Field(discriminator="type"),
 ]
-
-
-class IngestBatch(_Strict):
-    """A batch of events, stored all or nothing."""
-
-    events: list[EventIn]
-
-
-class IngestResult(BaseModel):
-    inserted: int = Field(description="Events stored by this request.")
-    duplicates: int = Field(
-        description="Events whose event_id was already stored (or repeated in the batch)."
-    )

@@ -7,9 +7,9 @@ from fastapi import APIRouter, Depends, Request
 from sessionary.api.bodies import json_body, request_body_openapi
 from sessionary.api.syllable import error_responses
 from sessionary.errors import PayloadTooLarge
-from sessionary.eventlog.schemas import IngestBatch, IngestResult
 from sessionary.gate import Gate
 from sessionary.ingest import service
+from sessionary.ingest.schemas import IngestBatch, IngestResult
 from sessionary.tenancy.deps import Ingester, WriteDB
 
 EVENTS_PATH = "/api/v1/ingest/events"

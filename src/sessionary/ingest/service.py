@@ -16,16 +16,14 @@ from sqlalchemy import ColumnElement, String, Table, bindparam, func, select, tu
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session as DBSession
 
-from sessionary.analysis import store as analysis
-from sessionary.conversations import service as conversations
 from sessionary.db import insert_for
 from sessionary.db_types import sqlite_text, utcnow
+from sessionary.eventlog.batch import SessionChange, StoredBatch, StoredEvent
 from sessionary.eventlog.models import Event
-from sessionary.eventlog.schemas import EventIn, IngestResult
-from sessionary.ingest import event_rows
+from sessionary.eventlog.schemas import EventIn
+from sessionary.ingest import derivations, event_rows
 from sessionary.ingest.projection import READ_COLUMNS, State, apply_events
-from sessionary.notable import service as notable
-from sessionary.search import indexing as search_index
+from sessionary.ingest.schemas import IngestResult
 from sessionary.sessions.models import Session
 
 SessionKey = tuple[str, str]
@@ -75,28 +73,26 @@ def _derive(
     changes: dict[SessionKey, State],
     previous: dict[SessionKey, str | None],
 ) -> None:
-    """What the other domains keep from the batch, in the same transaction: conversations, the analysis
-    queue, notable events and the transcript search index (each one batched statement or a few)."""
-    # A conversation is created when a session first names it (or names another one).
-    named = [key for key, change in changes.items() if "conversation_id" in change]
-    conversations.ensure_conversations(
-        db,
+    """Hand what the transaction stored to the registered derivations (ingest/derivations.py), as one
+    typed value: its events, and each session that got new ones, as it is now and as the batch changed it."""
+    batch = StoredBatch(
         organization_id=organization_id,
-        sessions=[(sessions[key]["conversation_id"], sessions[key]["timestamp"]) for key in named],
+        events=tuple(StoredEvent(item.event, item.row_id) for item in stored),
+        sessions=tuple(
+            SessionChange(
+                key=key,
+                id=sessions[key]["id"],
+                conversation_id=sessions[key]["conversation_id"],
+                previous_conversation_id=previous[key],
+                timestamp=sessions[key]["timestamp"],
+                ended_at=sessions[key]["ended_at"],
+                changed=frozenset(changes.get(key, ())),
+                events=tuple(events),
+            )
+            for key, events in fresh.items()
+        ),
     )
-    conversations.refresh_conversations(
-        db, organization_id=organization_id, sessions=sessions, changes=changes, previous=previous
-    )
-    # An ended session that changed is due for analysis (its first end, or events after it).
-    analysis.mark_due(
-        db,
-        organization_id=organization_id,
-        session_ids=[s["id"] for k, s in sessions.items() if k in changes and s["ended_at"]],
-    )
-    notable.record(db, organization_id=organization_id, sessions=sessions, fresh=fresh)
-    search_index.add_turns(
-        db, organization_id=organization_id, events=[(item.event, item.row_id) for item in stored]
-    )
+    derivations.run(db, batch)
 
 
 def _prepare(events: Sequence[EventIn], *, sqlite: bool) -> list[_Pending]:

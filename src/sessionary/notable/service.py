@@ -1,19 +1,18 @@
-"""Notable events: written from the newly stored ingest events (one INSERT per batch), and listed."""
+"""Notable events: derived from the events each ingest batch stored (one INSERT per batch), and listed."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
 from typing import Any
 
-import orjson
 from sqlalchemy.orm import Session as DBSession
 
 from sessionary import listing
-from sessionary.db_types import sqlite_text
+from sessionary.eventlog.batch import StoredBatch
 from sessionary.eventlog.schemas import EventIn
+from sessionary.fastsql import FastSQL
 from sessionary.listing import Column, Kind, ListParams, Page
 from sessionary.notable import mapping
-from sessionary.notable import rows as notable_rows
+from sessionary.notable.mapping import Notable
 from sessionary.notable.models import NotableEvent
 from sessionary.notable.schemas import EventProperties, EventRead
 
@@ -26,8 +25,14 @@ COLUMNS: dict[str, Column] = {
 }
 assert set(COLUMNS) == {p.value for p in EventProperties}, "every EventProperties value needs a column"
 _ID = Column(NotableEvent.id, Kind.INTEGER)
-# The mapped values in the order of events/rows.py (attributes, JSON, last).
+# The mapped values in the order of _INSERT (attributes, JSON, last).
 _MAPPED = ("source", "source_id", "category", "type", "user_id", "description")
+# A fastsql executemany (SQLAlchemy's per-row parameter handling would cost more than the insert itself);
+# at most one notable event per ingest event.
+_INSERT = (
+    f"INSERT INTO notable_event (organization_id, event_id, session_id, timestamp, {', '.join(_MAPPED)}, "
+    "attributes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?j) ON CONFLICT (organization_id, event_id) DO NOTHING"
+)
 _FIELDS = (
     "conversation_id",
     "source",
@@ -40,36 +45,32 @@ _FIELDS = (
 )
 
 
-def record(
-    db: DBSession,
-    *,
-    organization_id: int,
-    sessions: Mapping[Any, Mapping[str, Any]],
-    fresh: Mapping[Any, Sequence[EventIn]],
-) -> None:
-    """Store the notable events among `fresh` (key -> events stored by this transaction): one INSERT."""
-    sqlite = db.get_bind().dialect.name == "sqlite"
+def derive_from_ingest(db: DBSession, stored: StoredBatch) -> None:
+    """The ingest's derivation: store the notable events among the batch's new events, in one statement."""
+    sql = FastSQL(db)
     rows: list[tuple[Any, ...]] = []
-    for key, events in fresh.items():
-        session_id = sessions[key]["id"]
-        for event in events:
-            if event.type not in mapping.NOTABLE_TYPES:
-                continue
-            found = mapping.notable(event)
-            if found is not None:
-                attributes = found["attributes"]
-                rows.append(
-                    (
-                        organization_id,
-                        event.event_id,
-                        session_id,
-                        sqlite_text(event.timestamp) if sqlite else event.timestamp,
-                        *(found[name] for name in _MAPPED),
-                        None if attributes is None else orjson.dumps(attributes).decode(),
-                    )
-                )
-    if rows:
-        notable_rows.insert(db, rows)
+    for session in stored.sessions:
+        for event in session.events:
+            if event.type in mapping.NOTABLE_TYPES:
+                found = mapping.notable(event)
+                if found is not None:
+                    rows.append(_row(sql, stored.organization_id, session.id, event, found))
+    sql.executemany(_INSERT, rows)
+
+
+def _row(
+    sql: FastSQL, organization_id: int, session_id: int, event: EventIn, found: Notable
+) -> tuple[Any, ...]:
+    """The notable_event row, in the order of `_INSERT`."""
+    attributes = found["attributes"]
+    return (
+        organization_id,
+        event.event_id,
+        session_id,
+        sql.when(event.timestamp),
+        *(found[name] for name in _MAPPED),
+        None if attributes is None else sql.json(attributes),
+    )
 
 
 _LISTING = listing.Listing(NotableEvent, NotableEvent.organization_id, COLUMNS, _ID)

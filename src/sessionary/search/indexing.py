@@ -1,45 +1,56 @@
-"""Keeping the SQLite index current: the ingest adds each batch's new turns in its own transaction."""
+"""Keeping the SQLite index current: each ingest batch adds its new turns in its own transaction.
+
+PostgreSQL needs nothing (its index is a generated column). On SQLite the turns go into the FTS5 table
+under their `event` row ids, with the texts the batch carries: a third of the cost of INSERT ... SELECT
+json_extract(...), and far cheaper than an INSERT trigger (FTS5 flushes its pending terms at every
+trigger statement). The search benchmark indexes its bulk-loaded turns through `index_turns` too.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable
 
-import orjson
 from sqlalchemy.orm import Session as DBSession
 
-from sessionary.eventlog.schemas import EventIn, TranscriptEvent
+from sessionary.eventlog.batch import StoredBatch
+from sessionary.eventlog.schemas import TranscriptEvent
+from sessionary.fastsql import FastSQL, is_sqlite
 from sessionary.search import models
 
-# Public: the search benchmark indexes its bulk-loaded turns with these, exactly as the ingest does.
-# The new rows' ids, by their (organization_id, event_id) key, in one statement per batch ...
-FIND_IDS_SQL = (
+# A turn to index: its event_id, its row id when known (None: looked up by event_id), and its text.
+Turn = tuple[str, int | None, str]
+
+# The row ids of turns the caller could not name, by their (organization_id, event_id) key: one statement.
+_FIND_IDS = (
     "SELECT event_id, id FROM event WHERE organization_id = ? "
-    "AND event_id IN (SELECT value FROM json_each(?))"
+    "AND event_id IN (SELECT value FROM json_each(?j))"
 )
-# ... then the texts, as the batch has them: a third of the cost of INSERT ... SELECT json_extract(...),
-# and far cheaper than an INSERT trigger (FTS5 flushes its pending terms at every trigger statement).
-INSERT_SQL = f"INSERT INTO {models.FTS_TABLE}(rowid, text) VALUES (?, ?)"
+_INSERT = f"INSERT INTO {models.FTS_TABLE}(rowid, text) VALUES (?, ?)"
 
 
-def add_turns(db: DBSession, *, organization_id: int, events: Sequence[tuple[EventIn, int | None]]) -> None:
-    """Index the transcript turns among `events` (each with its row id when the ingest knows it), which
-    this transaction has just stored (duplicates that were not stored are not passed in, so nothing is
-    indexed twice). PostgreSQL needs nothing: its index is a generated column."""
-    if db.get_bind().dialect.name != "sqlite":
+def derive_from_ingest(db: DBSession, stored: StoredBatch) -> None:
+    """The ingest's derivation: index the transcript turns among the batch's new events (only those this
+    transaction stored, so nothing is indexed twice)."""
+    if not is_sqlite(db):
         return
+    turns = [
+        (item.event.event_id, item.row_id, item.event.data.text)
+        for item in stored.events
+        if isinstance(item.event, TranscriptEvent)
+    ]
+    index_turns(FastSQL(db), organization_id=stored.organization_id, turns=turns)
+
+
+def index_turns(sql: FastSQL, *, organization_id: int, turns: Iterable[Turn]) -> None:
+    """SQLite: add these just stored turns of the organization to the FTS5 table, in one executemany."""
     rows: list[tuple[int, str]] = []
-    texts: dict[str, str] = {}  # turns whose id is not known: looked up in one statement
-    for event, row_id in events:
-        if isinstance(event, TranscriptEvent):
-            if row_id is None:
-                texts[event.event_id] = event.data.text
-            else:
-                rows.append((row_id, event.data.text))
-    connection = db.connection()
-    if texts:
-        found = connection.exec_driver_sql(
-            FIND_IDS_SQL, (organization_id, orjson.dumps(list(texts)).decode())
-        )
-        rows.extend((row_id, texts[event_id]) for event_id, row_id in found)
-    if rows:
-        connection.exec_driver_sql(INSERT_SQL, rows)
+    unknown: dict[str, str] = {}  # event_id -> text of the turns whose row id is not known
+    for event_id, row_id, text in turns:
+        if row_id is None:
+            unknown[event_id] = text
+        else:
+            rows.append((row_id, text))
+    if unknown:
+        found = sql.execute(_FIND_IDS, (organization_id, sql.json(list(unknown))))
+        rows.extend((row_id, unknown[event_id]) for event_id, row_id in found)
+    sql.executemany(_INSERT, rows)

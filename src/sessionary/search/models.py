@@ -3,8 +3,8 @@
 
 - SQLite: `transcript_fts`, an FTS5 table over the view `transcript_text` (external content: the text is
   not copied; rowid = event.id). The ingest adds each batch's new turns in its transaction
-  (`indexing.add_turns`); triggers on `event` take a row out should it be deleted (a cascade from its
-  session or organization) or changed.
+  (`indexing.derive_from_ingest`); triggers on `event` take a row out should it be deleted (a cascade from
+  its session or organization) or changed.
 - PostgreSQL: `event.search_vector`, a stored generated tsvector column (NULL except for transcripts),
   with the GIN index `ix_event_search_vector`: the database keeps it, the ingest does nothing.
 
