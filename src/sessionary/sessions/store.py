@@ -162,6 +162,12 @@ def delete(db: DBSession, ids: Sequence[int]) -> None:
         raw.execute(f"DELETE FROM session WHERE id IN ({raw.marks(len(chunk))})", chunk)
 
 
+def set_label(session: Session, label_id: int | None) -> None:
+    """Make `label_id` the session's current label (labels and analysis decide which; the ORM object is
+    loaded already, so the unit of work writes it at the next flush)."""
+    session.session_label_id = label_id
+
+
 def _encoded(converts: Sequence[Any], values: Iterable[Any]) -> tuple[Any, ...]:
     """`values` with each one converted by its column's function (None: as it is)."""
     return tuple(v if c is None else c(v) for c, v in zip(converts, values, strict=True))
