@@ -1,10 +1,11 @@
-"""The one writer of the `session` table: native ingest, journey and recordings all write sessions here.
+"""The one writer of the `session` table: native ingest, journey, recordings and labels write sessions here.
 
 A session is keyed by (organization, channel_manager_service, channel_manager_sid). Native ingest and
 recordings first make an empty placeholder for a new key (one definition, `placeholder`), which events fold
 into later; journey inserts its derived sessions whole. Every statement goes through fastsql: the batches
 are thousands of rows, and SQLAlchemy's per-row work cost more than the database's. Values are passed as
 Python values (aware datetimes, dicts for JSON) and put in the driver's form here, by the columns' types.
+Only `set_label` works on a loaded ORM object instead: its callers hold the session as one already.
 """
 
 from __future__ import annotations
@@ -50,6 +51,10 @@ _NEW = (
     f" VALUES ({', '.join(FastSQL.mark(_TABLE.c[name]) for name in _PLACEHOLDER_COLUMNS)})"
     " ON CONFLICT (organization_id, channel_manager_service, channel_manager_sid) DO NOTHING"
 )
+_ID_OF = (
+    "SELECT id FROM session"
+    " WHERE organization_id = ? AND channel_manager_service = ? AND channel_manager_sid = ?"
+)
 
 
 def create_placeholders(
@@ -65,12 +70,10 @@ def create_placeholders(
 def ensure_placeholder(db: DBSession, *, organization_id: int, key: SessionKey, at: datetime) -> int:
     """The id of the session `key`, created as a placeholder dated `at` if unknown."""
     raw = FastSQL(db)
-    sql = "SELECT id FROM session WHERE organization_id = ? AND channel_manager_service = ? AND"
-    sql += " channel_manager_sid = ?"
-    found = raw.execute(sql, (organization_id, *key))
+    found = raw.execute(_ID_OF, (organization_id, *key))
     if not found:
         create_placeholders(db, organization_id=organization_id, first_seen={key: at}, now=at)
-        found = raw.execute(sql, (organization_id, *key))
+        found = raw.execute(_ID_OF, (organization_id, *key))
     return int(found[0][0])
 
 
