@@ -51,9 +51,18 @@ def is_sqlite(db: DBSession) -> bool:
 def column_when(value: datetime, *, sqlite: bool) -> Any:
     """A timestamp as the column takes it: SQLite text, or the datetime itself for PostgreSQL. A naive
     datetime is refused (ValueError) on both: its zone would be a guess."""
+    return when_encoder(sqlite=sqlite)(value)
+
+
+def when_encoder(*, sqlite: bool) -> Callable[[datetime], Any]:
+    """`column_when` for one database, as one call per value (a batch encodes thousands)."""
+    return sqlite_text if sqlite else _aware
+
+
+def _aware(value: datetime) -> datetime:
     if value.tzinfo is None:
         raise ValueError("fastsql refuses naive datetimes; attach a timezone at the edge")
-    return sqlite_text(value) if sqlite else value
+    return value
 
 
 class FastSQL:
@@ -135,33 +144,11 @@ class FastSQL:
 
     def writers(self, columns: Sequence[Column[Any]]) -> tuple[Convert | None, ...]:
         """Per column, how a Python value goes to the driver (None: as it is), by the column's type."""
-        return tuple(self._writer(column) for column in columns)
-
-    def _writer(self, column: Column[Any]) -> Convert | None:
-        kind = column.type
-        if isinstance(kind, UTCDateTime):
-            return self.when
-        if isinstance(kind, JSON):
-            return self.json
-        if isinstance(kind, Date):
-            return self.day
-        return None
+        return _writers(self.sqlite, tuple(columns))
 
     def readers(self, columns: Sequence[Column[Any]]) -> tuple[Convert | None, ...]:
         """Per column, how the driver's value reads back as SQLAlchemy would give it (None: as it is)."""
-        return tuple(self._reader(column) for column in columns)
-
-    def _reader(self, column: Column[Any]) -> Convert | None:
-        kind = column.type
-        if isinstance(kind, UTCDateTime):
-            return _or_none(self.read_when)
-        if isinstance(kind, JSON):
-            return _or_none(self.read_json)
-        if isinstance(kind, Boolean) and self.sqlite:
-            return _or_none(bool)
-        if isinstance(kind, Date) and self.sqlite:
-            return _or_none(date.fromisoformat)
-        return None
+        return _readers(self.sqlite, tuple(columns))
 
     def pairs_in(self, columns: str, pairs: Sequence[tuple[str, str]]) -> list[tuple[str, list[Any]]]:
         """`columns IN pairs` for a pair of text columns (`columns` is "(a, b)"): as conditions with their
@@ -209,3 +196,35 @@ def _or_none(convert: Convert) -> Convert:
         return None if value is None else convert(value)
 
     return read
+
+
+@lru_cache(maxsize=256)
+def _writers(sqlite: bool, columns: tuple[Column[Any], ...]) -> tuple[Convert | None, ...]:
+    return tuple(_writer(column.type, sqlite) for column in columns)
+
+
+def _writer(kind: Any, sqlite: bool) -> Convert | None:
+    if isinstance(kind, UTCDateTime):
+        return _or_none(when_encoder(sqlite=sqlite))
+    if isinstance(kind, JSON):
+        return FastSQL.json
+    if isinstance(kind, Date) and sqlite:
+        return _or_none(date.isoformat)
+    return None
+
+
+@lru_cache(maxsize=256)
+def _readers(sqlite: bool, columns: tuple[Column[Any], ...]) -> tuple[Convert | None, ...]:
+    return tuple(_reader(column.type, sqlite) for column in columns)
+
+
+def _reader(kind: Any, sqlite: bool) -> Convert | None:
+    if isinstance(kind, UTCDateTime):
+        return _or_none(FastSQL.read_when)
+    if isinstance(kind, JSON):
+        return _or_none(FastSQL.read_json)
+    if isinstance(kind, Boolean) and sqlite:
+        return _or_none(bool)
+    if isinstance(kind, Date) and sqlite:
+        return _or_none(date.fromisoformat)
+    return None

@@ -65,7 +65,7 @@ def write_old_rows(database: Database, org: Org, session_id: str) -> None:
         for n, (kind, data) in enumerate(OLD_ROWS):
             at = utcnow().replace(year=2024, month=6, day=19, hour=10, minute=0, second=10 + n, microsecond=0)
             when = column_when(at, sqlite=sqlite)
-            rows.append(events_store.NewEvent(f"old-{uuid.uuid4().hex}", int(session_id), kind, when, data))
+            rows.append((f"old-{uuid.uuid4().hex}", int(session_id), kind, when, data))
         events_store.insert(db, organization_id=org.id, events=rows)
 
 

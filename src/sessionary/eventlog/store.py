@@ -10,7 +10,7 @@ up front (fastsql.allocate_ids), so the transcript index needs no look-up of the
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, NamedTuple
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session as DBSession
@@ -26,14 +26,10 @@ _INSERT = (
 )
 
 
-class NewEvent(NamedTuple):
-    """An event row to insert, its values as the driver takes them."""
-
-    event_id: str
-    session_id: int
-    type: str
-    timestamp: Any  # fastsql.column_when of the event's time
-    data_json: str  # the `data` object as JSON text
+# An event row to insert, its values as the driver takes them: (event_id, session_id, type, timestamp as
+# fastsql.column_when gives it, the `data` object as JSON text). A plain tuple: a NamedTuple cost 2 ms
+# more per 5,000 events.
+NewEvent = tuple[str, int, str, Any, str]
 
 
 def insert(db: DBSession, *, organization_id: int, events: Sequence[NewEvent]) -> tuple[list[int], int]:
@@ -45,8 +41,8 @@ def insert(db: DBSession, *, organization_id: int, events: Sequence[NewEvent]) -
     received = raw.when(utcnow())
     ids = raw.allocate_ids("event", len(events))
     rows = [
-        (row_id, organization_id, e.event_id, e.session_id, e.type, e.timestamp, e.data_json, received)
-        for row_id, e in zip(ids, events, strict=True)
+        (row_id, organization_id, event_id, session_id, kind, timestamp, data, received)
+        for row_id, (event_id, session_id, kind, timestamp, data) in zip(ids, events, strict=True)
     ]
     return ids, raw.executemany(_INSERT, rows)
 

@@ -20,7 +20,7 @@ from sessionary.conversations import service as conversations
 from sessionary.db_types import utcnow
 from sessionary.eventlog import store as events_store
 from sessionary.eventlog.schemas import EventIn, IngestResult
-from sessionary.fastsql import column_when, is_sqlite
+from sessionary.fastsql import is_sqlite, when_encoder
 from sessionary.ingest.projection import READ_COLUMNS, State, apply_events
 from sessionary.notable import service as notable
 from sessionary.search import indexing as search_index
@@ -95,11 +95,12 @@ def _derive(
 def _prepare(events: Sequence[EventIn], *, sqlite: bool) -> list[_Pending]:
     """One pending event per distinct event_id (the first occurrence in the batch wins)."""
     seen: dict[str, _Pending] = {}
+    when = when_encoder(sqlite=sqlite)
     for event in events:
         if event.event_id not in seen:
             key = (event.channel_manager_service, event.channel_manager_sid)
             data = event.data.model_dump_json(exclude_unset=True)
-            timestamp = column_when(event.timestamp, sqlite=sqlite)
+            timestamp = when(event.timestamp)
             seen[event.event_id] = _Pending(event, key, data, timestamp)
     return list(seen.values())
 
@@ -167,9 +168,7 @@ def _insert(
 ) -> int:
     """Insert the events' rows, each item learning its row's id; how many were inserted (-1: unknown)."""
     rows = [
-        events_store.NewEvent(
-            item.event.event_id, sessions[item.key]["id"], item.event.type, item.timestamp, item.data_json
-        )
+        (item.event.event_id, sessions[item.key]["id"], item.event.type, item.timestamp, item.data_json)
         for item in pending
     ]
     ids, inserted = events_store.insert(db, organization_id=organization_id, events=rows)

@@ -117,11 +117,13 @@ def lock(
 def update(db: DBSession, changes: Iterable[tuple[int, Mapping[str, Any]]], *, now: datetime) -> None:
     """Set each session's changed columns (session id, {column: value}) and its updated_at to `now`: one
     executemany per set of changed columns, its statement built once."""
-    raw = FastSQL(db)
     groups: dict[tuple[str, ...], list[tuple[Any, ...]]] = {}
     for session_id, change in changes:
         names = tuple(sorted(change))
         groups.setdefault(names, []).append((*(change[name] for name in names), now, session_id))
+    if not groups:
+        return
+    raw = FastSQL(db)
     for names, rows in groups.items():
         sql, columns = _update_of(names)
         writers = (*raw.writers(columns), None)  # ..., updated_at, id
@@ -159,6 +161,8 @@ def insert(db: DBSession, rows: Sequence[Mapping[str, Any]]) -> list[int]:
 
 def delete(db: DBSession, ids: Sequence[int]) -> None:
     """Delete these sessions (their events, journey rows, labels... go with them: ON DELETE CASCADE)."""
+    if not ids:
+        return
     raw = FastSQL(db)
     for start in range(0, len(ids), _CHUNK):
         chunk = ids[start : start + _CHUNK]
