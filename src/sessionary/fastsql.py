@@ -6,12 +6,13 @@ work, so hot paths write their statements as text once and pass values in the fo
 
 * **Placeholders.** Statements are written with `?`, and `?j` for a JSON value; `FastSQL.sql` turns them into
   each driver's form (SQLite `?`, psycopg `%s` and `%s::jsonb`).
-* **Timestamps.** `column_when` (and `FastSQL.when`) is the one encoder: SQLite text
+* **Timestamps.** `column_when` (and `FastSQL.when`, `when_encoder`) is the one encoder: SQLite text
   "YYYY-MM-DD HH:MM:SS.ffffff" in UTC (db_types.sqlite_text, what `UTCDateTime` stores) or the aware datetime
-  itself for PostgreSQL. Both refuse a naive datetime, as `UTCDateTime` does.
+  itself for PostgreSQL. Both refuse a naive datetime, as `UTCDateTime` does. Dates: `FastSQL.day`.
 * **JSON.** `FastSQL.json` makes the text for a `?j` placeholder; `read_json` reads a value back.
-* **Columns.** `writers` / `readers` pick the above (and dates, booleans) from a table's column types, so
-  a store that writes any set of columns builds its statement and value forms once (`mark`: `?` or `?j`).
+* **Columns.** `writers` / `readers` pick the above (and booleans) by a table's column types, once per set
+  of columns, so a store that writes any set of columns builds its statement and value forms once (`mark`:
+  `?` or `?j`).
 * **Ids.** `allocate_ids` gives new rows their ids up front, so one executemany inserts them.
 * **Locks and key lists.** `for_update` (PostgreSQL's row locks; a SQLite writer holds the database's) and
   `pairs_in` (a row-value IN list each database plans cheaply).
