@@ -11,6 +11,9 @@ What counts as a name (all inside backticks, except settings):
   word table(s) or into (the `server_secret` table, an FTS5 table `transcript_fts`, inserted into
   `server_secret`); it must be a table of the models (or the search index's FTS5 table or view);
 * a setting: any SESSIONARY_* word (a Settings field, or a variable the test suite reads).
+
+The table of owners ("## Tables and their owners") must give each table of the models the package that
+declares it (the owner tests/test_table_owners.py holds writes to).
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from sessionary import models
 from sessionary.config import Settings
 from sessionary.db import Base
 from sessionary.search import models as search_objects
+from tests.table_writes import owners
 
 ROOT = Path(__file__).resolve().parent.parent
 SRC = ROOT / "src" / "sessionary"
@@ -147,6 +151,19 @@ def undescribed_packages(text: str) -> list[str]:
     return sorted(packages - described)
 
 
+def owners_in(text: str) -> dict[str, str]:
+    """Each table the doc's table of owners names (backticked, second column), with the row's package."""
+    section = text.split("## Tables and their owners", 1)[1].split("\n## ", 1)[0]
+    found: dict[str, str] = {}
+    for package, tables in _OWNER_ROW.findall(section):
+        for table in _CODE.findall(tables):
+            found[table] = f"sessionary.{package}"
+    return found
+
+
+_OWNER_ROW = re.compile(r"^\| `(\w+)/` \| ([^|]*) \|", re.MULTILINE)
+
+
 @pytest.fixture(scope="module")
 def doc() -> str:
     return DOC.read_text()
@@ -172,6 +189,10 @@ def test_every_package_has_a_row_in_the_domains_table(doc: str) -> None:
     assert undescribed_packages(doc) == []
 
 
+def test_the_table_of_owners_gives_each_table_the_package_that_declares_it(doc: str) -> None:
+    assert owners_in(doc) == owners()
+
+
 def test_a_planted_error_of_each_kind_is_caught(doc: str) -> None:
     assert missing_paths("`json_route.py`, `ingest/nothing.py`, `recordings/routes.py::nothing`") == [
         "json_route.py",
@@ -192,3 +213,7 @@ def test_a_planted_error_of_each_kind_is_caught(doc: str) -> None:
     ]
     without_search = re.sub(r"^\| `search/` .*\n", "", doc, flags=re.MULTILINE)
     assert undescribed_packages(without_search) == ["search"]
+    moved = doc.replace("| `labels/` | `session_label` |", "| `labels/` | |").replace(
+        "| `sessions/` | `session` |", "| `sessions/` | `session`, `session_label` |"
+    )
+    assert owners_in(moved)["session_label"] == "sessionary.sessions" != owners()["session_label"]

@@ -16,8 +16,9 @@ from typer.testing import CliRunner
 
 from sessionary.cli import app
 from sessionary.db import Database, session_scope
-from sessionary.db_types import sqlite_text, utcnow
-from sessionary.ingest import event_rows
+from sessionary.db_types import utcnow
+from sessionary.eventlog import store as events_store
+from sessionary.fastsql import column_when, is_sqlite
 from sessionary.transcripts.formatting import usable_ms
 from tests.conftest import Org
 from tests.console.helpers import signed_in
@@ -59,15 +60,13 @@ def good_session(client: httpx.Client, org: Org, sid: str) -> str:
 def write_old_rows(database: Database, org: Org, session_id: str) -> None:
     """OLD_ROWS into the event table of this session, as the ingest wrote them (driver-level insert)."""
     with session_scope(database.writer) as db:
-        sqlite = db.get_bind().dialect.name == "sqlite"
-        first = event_rows.next_ids(db) if sqlite else 0
-        rows: list[tuple[Any, ...]] = []
+        sqlite = is_sqlite(db)
+        rows: list[events_store.NewEvent] = []
         for n, (kind, data) in enumerate(OLD_ROWS):
             at = utcnow().replace(year=2024, month=6, day=19, hour=10, minute=0, second=10 + n, microsecond=0)
-            row = (org.id, f"old-{uuid.uuid4().hex}", int(session_id), kind)
-            row += (sqlite_text(at), data, sqlite_text(utcnow())) if sqlite else (at, data, utcnow())
-            rows.append((first + n, *row) if sqlite else row)
-        event_rows.insert(db, rows)
+            when = column_when(at, sqlite=sqlite)
+            rows.append((f"old-{uuid.uuid4().hex}", int(session_id), kind, when, data))
+        events_store.insert(db, organization_id=org.id, events=rows)
 
 
 @pytest.fixture

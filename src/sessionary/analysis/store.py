@@ -29,6 +29,7 @@ from sessionary.eventlog.batch import StoredBatch
 from sessionary.labels import service as labels
 from sessionary.labels.models import SessionLabel
 from sessionary.labels.schemas import SessionLabelCreate
+from sessionary.sessions import store as sessions_store
 from sessionary.sessions.models import Session
 
 log = logging.getLogger(__name__)
@@ -207,4 +208,4 @@ def _save_label(db: DBSession, session: Session, rating: Rating) -> None:
         SessionLabel.session_id == session.id, SessionLabel.type == "human-rating"
     )
     if db.scalar(human.limit(1)) is not None:
-        session.session_label_id = kept
+        sessions_store.set_label(session, kept)

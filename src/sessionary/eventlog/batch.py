@@ -24,8 +24,8 @@ SessionKey = tuple[str, str]  # (channel_manager_service, channel_manager_sid): 
 
 
 class StoredEvent(NamedTuple):
-    """An event this transaction stored, with the id of its `event` row when the ingest knows it (SQLite
-    allocates them up front; None on PostgreSQL and when a race left the id unproven: look it up)."""
+    """An event this transaction stored, with the id of its `event` row when the ingest knows it (ids are
+    allocated up front, fastsql.allocate_ids; None when a race left the id unproven: look it up)."""
 
     event: EventIn
     row_id: int | None

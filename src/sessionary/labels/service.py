@@ -14,6 +14,7 @@ from sessionary.labels.models import SessionLabel
 from sessionary.labels.schemas import SessionLabelCreate, SessionLabelProperties, SessionLabelRead
 from sessionary.listing import Column, Kind, ListParams, Page
 from sessionary.sessions import service as sessions
+from sessionary.sessions import store as sessions_store
 from sessionary.types import iso_z
 
 COLUMNS: dict[str, Column] = {
@@ -72,7 +73,7 @@ def create_label(
     )
     db.add(label)
     db.flush()
-    session.session_label_id = label.id
+    sessions_store.set_label(session, label.id)
     return label
 
 

@@ -23,8 +23,8 @@ from typing import Any, cast
 from sqlalchemy import Table, delete, select
 from sqlalchemy.orm import Session as DBSession
 
-from sessionary.db_types import sqlite_text
 from sessionary.eventlog.models import Event
+from sessionary.fastsql import FastSQL
 from sessionary.journey.models import JourneySession
 from sessionary.labels.models import SessionLabel
 from sessionary.metrics import contributions as contrib
@@ -229,7 +229,7 @@ def _spread(delta: dict[FamilyKey, Tally]) -> dict[DeltaKey, Tally]:
 
 _UPSERT_ROLLUP = (
     "INSERT INTO metrics_rollup (organization_id, segment_id, day, metric, key, count, errors, total) "
-    "VALUES ({p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
     "ON CONFLICT (organization_id, segment_id, day, metric, key) DO UPDATE SET "
     "count = metrics_rollup.count + excluded.count, errors = metrics_rollup.errors + excluded.errors, "
     "total = metrics_rollup.total + excluded.total"
@@ -250,30 +250,23 @@ _STATE_COLUMNS = (
 )
 _UPSERT_STATE = (
     f"INSERT INTO metrics_session_state ({', '.join(_STATE_COLUMNS)}) "
-    f"VALUES ({', '.join('{p}' for _ in _STATE_COLUMNS)}) ON CONFLICT (session_id) DO UPDATE SET "
+    f"VALUES ({FastSQL.marks(len(_STATE_COLUMNS))}) ON CONFLICT (session_id) DO UPDATE SET "
     + ", ".join(f"{name} = excluded.{name}" for name in _STATE_COLUMNS[1:])
 )
 
 
-def _driver_sql(db: DBSession, template: str) -> tuple[str, bool]:
-    """The statement with the driver's placeholders, and whether values go in SQLite's text forms.
-
-    Like the event insert (ingest/event_rows.py), these upserts hand prepared tuples to the driver's
-    executemany: SQLAlchemy's per-row parameter processing cost more than the database's own work.
-    """
-    sqlite = db.get_bind().dialect.name == "sqlite"
-    return template.format(p="?" if sqlite else "%s"), sqlite
-
-
 def _apply(db: DBSession, organization_id: int, families: dict[FamilyKey, Tally]) -> None:
-    """Add the deltas to the rollup rows (upsert), then drop the rows that fell to zero."""
+    """Add the deltas to the rollup rows (upsert), then drop the rows that fell to zero.
+
+    Like the event insert (eventlog/store.py), the upserts hand prepared tuples to the driver's executemany
+    (fastsql): SQLAlchemy's per-row parameter processing cost more than the database's own work."""
     delta = _spread(families)
-    sql, sqlite = _driver_sql(db, _UPSERT_ROLLUP)
+    raw = FastSQL(db)
     rows = [
         (
             organization_id,
             segment,
-            day.isoformat() if sqlite else day,
+            raw.day(day),
             metric,
             key,
             t.count,
@@ -285,7 +278,7 @@ def _apply(db: DBSession, organization_id: int, families: dict[FamilyKey, Tally]
     ]
     if not rows:
         return
-    db.connection().exec_driver_sql(sql, rows)
+    raw.executemany(_UPSERT_ROLLUP, rows)
     days = sorted({day for day, _, _, _ in delta})
     db.execute(
         delete(_ROLLUP).where(
@@ -301,18 +294,18 @@ def _save_states(
     full_ids: dict[tuple[Any, ...], int],
     events: dict[int, list[tuple[int, str, dict[str, Any]]]],
 ) -> None:
-    sql, sqlite = _driver_sql(db, _UPSERT_STATE)
+    raw = FastSQL(db)
     values = [
         (
             r.id,
             r.id,
             organization_id,
-            r.day.isoformat() if sqlite else r.day,
+            raw.day(r.day),
             full_ids[r.segment],
             r.duration,
             r.label_id,
             max((i for i, _, _ in events.get(r.id, [])), default=0),
-            sqlite_text(r.updated_at) if sqlite else r.updated_at,
+            raw.when(r.updated_at),
             *(
                 (r.journey.pageviews, r.journey.medium, r.journey.campaign)
                 if r.journey is not None
@@ -321,7 +314,7 @@ def _save_states(
         )
         for r in rows
     ]
-    db.connection().exec_driver_sql(sql, values)
+    raw.executemany(_UPSERT_STATE, values)
 
 
 def forget_sessions(db: DBSession, *, organization_id: int, states: Sequence[MetricsSessionState]) -> int:

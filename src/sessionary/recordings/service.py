@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
 from typing import cast
 
 from sqlalchemy import Table, select
@@ -17,9 +16,8 @@ from sessionary.recordings import blobs
 from sessionary.recordings.blobs import BlobStore, StoredBlob
 from sessionary.recordings.models import Recording
 from sessionary.sessions import service as sessions
-from sessionary.sessions.models import Session
+from sessionary.sessions import store as sessions_store
 
-_SESSIONS = cast(Table, Session.__table__)
 _RECORDINGS = cast(Table, Recording.__table__)
 
 
@@ -43,9 +41,9 @@ def attach(
 ) -> Attached:
     """Record `blob` as a recording of the session (service, sid); the same bytes twice are one recording."""
     now = utcnow()
-    session_id = ensure_session(
-        db, organization_id=organization_id, service=channel_manager_service, sid=channel_manager_sid, at=now
-    )
+    # A new session is a placeholder that events arriving later fold into, as ingest makes them.
+    key = (channel_manager_service, channel_manager_sid)
+    session_id = sessions_store.ensure_placeholder(db, organization_id=organization_id, key=key, at=now)
     row = {
         "organization_id": organization_id,
         "session_id": session_id,
@@ -67,33 +65,6 @@ def attach(
     )
     assert existing is not None
     return Attached(existing, duplicate=True)
-
-
-def ensure_session(db: DBSession, *, organization_id: int, service: str, sid: str, at: datetime) -> int:
-    """The id of the session (service, sid), created as an empty placeholder dated `at` if unknown.
-
-    Events that arrive later fold into it as into any session (ingest creates placeholders the same way).
-    """
-    key = (
-        _SESSIONS.c.organization_id == organization_id,
-        _SESSIONS.c.channel_manager_service == service,
-        _SESSIONS.c.channel_manager_sid == sid,
-    )
-    found = db.scalar(select(_SESSIONS.c.id).where(*key))
-    if found is not None:
-        return int(found)
-    placeholder = {
-        "organization_id": organization_id,
-        "channel_manager_service": service,
-        "channel_manager_sid": sid,
-        "timestamp": at,
-        "first_event_at": at,
-        "last_event_at": at,
-        "updated_at": at,
-    }
-    index = ["organization_id", "channel_manager_service", "channel_manager_sid"]
-    db.execute(insert_for(db, _SESSIONS).on_conflict_do_nothing(index_elements=index).values(placeholder))
-    return int(db.execute(select(_SESSIONS.c.id).where(*key)).scalar_one())
 
 
 def store_recording(

@@ -1,4 +1,4 @@
-"""The journey event insert, straight to the driver's executemany (fastsql; as ingest/event_rows.py
+"""The journey event insert, straight to the driver's executemany (fastsql; as eventlog/store.py
 does for native events): SQLAlchemy's per-row parameter processing cost more than the insert itself.
 
 The payload's JSON text and the createdDate's column form can be made ahead (`pack`): the import's helper

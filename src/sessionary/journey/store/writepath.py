@@ -139,13 +139,12 @@ def lock_customers(
     cookies: dict[str, list[str]] = defaultdict(list)
     for deployment_id, cookie in keys:
         cookies[deployment_id].append(cookie)
-    lock = "" if raw.sqlite else " FOR UPDATE"  # SQLite: the transaction holds the write lock already
     found: dict[CustomerKey, CustomerRow] = {}
     # Per deployment, `cookie_id IN (...)`: SQLite scans the whole table for a row-value IN (a, b).
     for deployment_id, names in sorted(cookies.items()):
         for start in range(0, len(names), _CHUNK):
             chunk = names[start : start + _CHUNK]
-            sql = f"{_CUSTOMERS_OF} ({raw.marks(len(chunk))}) ORDER BY cookie_id{lock}"
+            sql = f"{_CUSTOMERS_OF} ({raw.marks(len(chunk))}) ORDER BY cookie_id{raw.for_update}"
             for row in raw.execute(sql, (deployment_id, *chunk)):
                 found[(deployment_id, row[1])] = CustomerRow(row[0], row[2], row[3], row[4])
     return found

@@ -1,26 +1,23 @@
 """Writes derived journey sessions in a few statements per batch: DELETE the replaced ones, INSERT the new
-ones (`session` rows with RETURNING, then their `journey_session` rows), UPDATE the kept ones; each an
-executemany. shortIds are taken (or kept) as sessions are collected."""
+ones (their `session` rows through sessions.store, which gives them their ids, then their `journey_session`
+rows), UPDATE the kept ones; each an executemany. shortIds are taken (or kept) as sessions are collected."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Table, delete
 from sqlalchemy.orm import Session as DBSession
 
 from sessionary.fastsql import FastSQL
 from sessionary.journey import ids
 from sessionary.journey.store import shortids
 from sessionary.journey.store.sessionize import SessionState
-from sessionary.sessions.models import JOURNEY_SERVICE, Session
+from sessionary.sessions import store as sessions_store
+from sessionary.sessions.models import JOURNEY_SERVICE
 
 SERVICE = JOURNEY_SERVICE  # channel_manager_service of every journey session row
-_SESSIONS = cast(Table, Session.__table__)
-_CHUNK = 400
-_JSON_COLUMNS = frozenset({"state", "field_versions"})
 FIGURE_LENGTH = 200  # referrer_medium / campaign_name keep this many characters (the column's length)
 
 
@@ -88,22 +85,19 @@ class SessionWriter:
         self._update()
 
     def _delete(self) -> None:
-        ids = [s.row_id for s in self.deleted if s.row_id is not None]
-        for start in range(0, len(ids), _CHUNK):
-            self.db.execute(delete(_SESSIONS).where(_SESSIONS.c.id.in_(ids[start : start + _CHUNK])))
+        sessions_store.delete(self.db, [s.row_id for s in self.deleted if s.row_id is not None])
         shortids.release(self.db, self.organization_id, [s.uuid for s in self.deleted if s.uuid])
 
-    def _session_columns(self, session: SessionState, start: bool = True) -> dict[str, Any]:
-        """The `session` columns a session decides, in the driver's form (`start`: with its start's)."""
-        when = self.raw.when
-        columns = {"timestamp": when(session.created)} if start else {}
+    @staticmethod
+    def _session_columns(session: SessionState, start: bool = True) -> dict[str, Any]:
+        """The `session` columns a session decides (`start`: with its start's)."""
+        columns: dict[str, Any] = {"timestamp": session.created} if start else {}
         columns["duration"] = float(session.duration)
         if start:
-            columns["started_at"] = columns["first_event_at"] = columns["timestamp"]
-        columns["last_event_at"] = when(session.last_date)
-        columns["ended_at"] = when(session.ended)
+            columns["started_at"] = columns["first_event_at"] = session.created
+        columns["last_event_at"] = session.last_date
+        columns["ended_at"] = session.ended
         columns["event_count"] = session.event_count
-        columns["updated_at"] = when(self.now)
         return columns
 
     def _journey_columns(self, session: SessionState, start: bool = True) -> dict[str, Any]:
@@ -127,12 +121,9 @@ class SessionWriter:
     def _insert(self) -> None:
         if not self.inserts:
             return
-        ids = self.raw.allocate_ids("session", len(self.inserts))
-        rows, journey_rows = [], []
-        for (session, owner), row_id in zip(self.inserts, ids, strict=True):
-            session.row_id = row_id
+        rows = []
+        for session, owner in self.inserts:
             row = {
-                "id": row_id,
                 "organization_id": self.organization_id,
                 "session_type": session.type,
                 "channel_manager_service": SERVICE,
@@ -140,10 +131,15 @@ class SessionWriter:
                 "channel_manager_sid": session.uuid,
                 "source": owner.cookie,
                 "target": owner.deployment_name,
-                "field_versions": "{}",
+                "field_versions": {},
+                "updated_at": self.now,
             }
             row.update(self._session_columns(session))
             rows.append(row)
+        ids = sessions_store.insert(self.db, rows)
+        journey_rows = []
+        for (session, owner), row_id in zip(self.inserts, ids, strict=True):
+            session.row_id = row_id
             journey_row = {
                 "session_id": row_id,
                 "organization_id": self.organization_id,
@@ -154,8 +150,10 @@ class SessionWriter:
             }
             journey_row.update(self._journey_columns(session))
             journey_rows.append(journey_row)
-        self._write_rows("session", rows)
-        self._write_rows("journey_session", journey_rows)
+        names = list(journey_rows[0])
+        columns = ", ".join(f'"{name}"' for name in names)
+        sql = f"INSERT INTO journey_session ({columns}) VALUES ({', '.join(_mark(n) for n in names)})"
+        self.raw.executemany(sql, [tuple(row.values()) for row in journey_rows])
 
     def _update(self) -> None:
         """UPDATE the kept sessions. Those whose start is unchanged (most: new events only extend them) do
@@ -167,22 +165,13 @@ class SessionWriter:
                 self._update_group(group, start)
 
     def _update_group(self, group: list[SessionState], start: bool) -> None:
-        for table, key, columns in (
-            ("session", "id", self._session_columns),
-            ("journey_session", "session_id", self._journey_columns),
-        ):
-            rows = [columns(s, start) for s in group]
-            sets = ", ".join(f'"{name}" = {_mark(name)}' for name in rows[0])
-            sql = f'UPDATE {table} SET {sets} WHERE "{key}" = ?'
-            self.raw.executemany(sql, [(*row.values(), s.row_id) for row, s in zip(rows, group, strict=True)])
-
-    def _write_rows(self, table: str, rows: list[dict[str, Any]]) -> None:
-        """INSERT rows whose values are in the driver's form already (all built with one key order)."""
-        names = list(rows[0])
-        columns = ", ".join(f'"{name}"' for name in names)
-        sql = f"INSERT INTO {table} ({columns}) VALUES ({', '.join(_mark(n) for n in names)})"
-        self.raw.executemany(sql, [tuple(row.values()) for row in rows])
+        changes = [(s.row_id, self._session_columns(s, start)) for s in group if s.row_id is not None]
+        sessions_store.update(self.db, changes, now=self.now)
+        rows = [self._journey_columns(s, start) for s in group]
+        sets = ", ".join(f'"{name}" = {_mark(name)}' for name in rows[0])
+        sql = f'UPDATE journey_session SET {sets} WHERE "session_id" = ?'
+        self.raw.executemany(sql, [(*row.values(), s.row_id) for row, s in zip(rows, group, strict=True)])
 
 
 def _mark(name: str) -> str:
-    return "?j" if name in _JSON_COLUMNS else "?"
+    return "?j" if name == "state" else "?"

@@ -1,0 +1,180 @@
+"""The one writer of the `session` table: native ingest, journey, recordings and labels write sessions here.
+
+A session is keyed by (organization, channel_manager_service, channel_manager_sid). Native ingest and
+recordings first make an empty placeholder for a new key (one definition, `placeholder`), which events fold
+into later; journey inserts its derived sessions whole. Every statement goes through fastsql: the batches
+are thousands of rows, and SQLAlchemy's per-row work cost more than the database's. Values are passed as
+Python values (aware datetimes, dicts for JSON) and put in the driver's form here, by the columns' types.
+Only `set_label` works on a loaded ORM object instead: its callers hold the session as one already.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC, datetime
+from functools import cache
+from typing import Any, cast
+
+from sqlalchemy import Column, Table
+from sqlalchemy.orm import Session as DBSession
+
+from sessionary.fastsql import FastSQL
+from sessionary.sessions.models import Session
+
+SessionKey = tuple[str, str]  # (channel_manager_service, channel_manager_sid)
+State = dict[str, Any]  # a session's columns by name
+_TABLE = cast(Table, Session.__table__)
+_KEY = ("id", "channel_manager_service", "channel_manager_sid")
+_CHUNK = 400  # ids per IN (...) list: well under every database's parameter limit
+
+
+def placeholder(organization_id: int, key: SessionKey, at: datetime, now: datetime) -> State:
+    """The row of a session known only by its key: empty, dated `at` (its first event), written `now`."""
+    return {
+        "organization_id": organization_id,
+        "channel_manager_service": key[0],
+        "channel_manager_sid": key[1],
+        "session_type": "other",
+        "timestamp": at,
+        "first_event_at": at,
+        "last_event_at": at,
+        "event_count": 0,
+        "field_versions": {},
+        "updated_at": now,
+    }
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_PLACEHOLDER_COLUMNS = tuple(placeholder(0, ("", ""), _EPOCH, _EPOCH))
+_NEW = (
+    f"INSERT INTO session ({', '.join(_PLACEHOLDER_COLUMNS)})"
+    f" VALUES ({', '.join(FastSQL.mark(_TABLE.c[name]) for name in _PLACEHOLDER_COLUMNS)})"
+    " ON CONFLICT (organization_id, channel_manager_service, channel_manager_sid) DO NOTHING"
+)
+_ID_OF = (
+    "SELECT id FROM session"
+    " WHERE organization_id = ? AND channel_manager_service = ? AND channel_manager_sid = ?"
+)
+
+
+def create_placeholders(
+    db: DBSession, *, organization_id: int, first_seen: Mapping[SessionKey, datetime], now: datetime
+) -> None:
+    """A placeholder for each key not stored yet (a key stored meanwhile is left as it is)."""
+    raw = FastSQL(db)
+    writers = raw.writers([_TABLE.c[name] for name in _PLACEHOLDER_COLUMNS])
+    rows = (placeholder(organization_id, key, at, now).values() for key, at in first_seen.items())
+    raw.executemany(_NEW, [_encoded(writers, row) for row in rows])
+
+
+def ensure_placeholder(db: DBSession, *, organization_id: int, key: SessionKey, at: datetime) -> int:
+    """The id of the session `key`, created as a placeholder dated `at` if unknown."""
+    raw = FastSQL(db)
+    found = raw.execute(_ID_OF, (organization_id, *key))
+    if not found:
+        create_placeholders(db, organization_id=organization_id, first_seen={key: at}, now=at)
+        found = raw.execute(_ID_OF, (organization_id, *key))
+    return int(found[0][0])
+
+
+def lock_or_create(
+    db: DBSession,
+    *,
+    organization_id: int,
+    first_seen: Mapping[SessionKey, datetime],
+    columns: Sequence[str],
+    now: datetime,
+) -> dict[SessionKey, State]:
+    """Lock the sessions of these keys (in key order: no deadlocks), creating the missing ones first as
+    placeholders dated their first event (`first_seen`). Each comes with its id, key and `columns`."""
+    keys = sorted(first_seen)
+    found = lock(db, organization_id=organization_id, keys=keys, columns=columns)
+    missing = {key: first_seen[key] for key in keys if key not in found}
+    if missing:
+        create_placeholders(db, organization_id=organization_id, first_seen=missing, now=now)
+        found.update(lock(db, organization_id=organization_id, keys=list(missing), columns=columns))
+    return found
+
+
+def lock(
+    db: DBSession, *, organization_id: int, keys: Sequence[SessionKey], columns: Sequence[str]
+) -> dict[SessionKey, State]:
+    """The stored sessions of these keys, locked (SELECT ... FOR UPDATE, in key order), as their id, key
+    and `columns`, read as SQLAlchemy would read them."""
+    raw = FastSQL(db)
+    names = (*_KEY, *columns)
+    readers = raw.readers([_TABLE.c[name] for name in names])
+    select = f"SELECT {', '.join(names)} FROM session WHERE organization_id = ? AND "
+    order = f" ORDER BY channel_manager_service, channel_manager_sid{raw.for_update}"
+    found: dict[SessionKey, State] = {}
+    for condition, params in raw.pairs_in("(channel_manager_service, channel_manager_sid)", keys):
+        for row in raw.execute(select + condition + order, (organization_id, *params)):
+            state = dict(zip(names, _encoded(readers, row), strict=True))
+            found[(row[1], row[2])] = state
+    return found
+
+
+def update(db: DBSession, changes: Iterable[tuple[int, Mapping[str, Any]]], *, now: datetime) -> None:
+    """Set each session's changed columns (session id, {column: value}) and its updated_at to `now`: one
+    executemany per set of changed columns, its statement built once."""
+    groups: dict[tuple[str, ...], list[tuple[Any, ...]]] = {}
+    for session_id, change in changes:
+        names = tuple(sorted(change))
+        groups.setdefault(names, []).append((*(change[name] for name in names), now, session_id))
+    if not groups:
+        return
+    raw = FastSQL(db)
+    for names, rows in groups.items():
+        sql, columns = _update_of(names)
+        writers = (*raw.writers(columns), None)  # ..., updated_at, id
+        raw.executemany(sql, [_encoded(writers, row) for row in rows])
+
+
+@cache
+def _update_of(names: tuple[str, ...]) -> tuple[str, list[Column[Any]]]:
+    """The UPDATE of these columns (then updated_at) by id, and the columns its values go to."""
+    columns = [_TABLE.c[name] for name in (*names, "updated_at")]
+    sets = ", ".join(f'"{column.name}" = {FastSQL.mark(column)}' for column in columns)
+    return f"UPDATE session SET {sets} WHERE id = ?", columns
+
+
+def insert(db: DBSession, rows: Sequence[Mapping[str, Any]]) -> list[int]:
+    """Insert whole sessions (each row the same columns, no id); returns their ids, in order, given up
+    front (fastsql.allocate_ids) so that one executemany inserts them all."""
+    if not rows:
+        return []
+    raw = FastSQL(db)
+    names = tuple(rows[0])
+    columns = [_TABLE.c[name] for name in ("id", *names)]
+    writers = raw.writers(columns)
+    ids = raw.allocate_ids("session", len(rows))
+    values = []
+    for row_id, row in zip(ids, rows, strict=True):
+        if len(row) != len(names):  # (and a missing one is a KeyError)
+            raise ValueError(f"session rows differ in their columns: {sorted(row)} and {sorted(names)}")
+        values.append(_encoded(writers, (row_id, *(row[name] for name in names))))
+    marks = ", ".join(FastSQL.mark(column) for column in columns)
+    quoted = ", ".join(f'"{column.name}"' for column in columns)
+    raw.executemany(f"INSERT INTO session ({quoted}) VALUES ({marks})", values)
+    return ids
+
+
+def delete(db: DBSession, ids: Sequence[int]) -> None:
+    """Delete these sessions (their events, journey rows, labels... go with them: ON DELETE CASCADE)."""
+    if not ids:
+        return
+    raw = FastSQL(db)
+    for start in range(0, len(ids), _CHUNK):
+        chunk = ids[start : start + _CHUNK]
+        raw.execute(f"DELETE FROM session WHERE id IN ({raw.marks(len(chunk))})", chunk)
+
+
+def set_label(session: Session, label_id: int | None) -> None:
+    """Make `label_id` the session's current label (labels and analysis decide which; the ORM object is
+    loaded already, so the unit of work writes it at the next flush)."""
+    session.session_label_id = label_id
+
+
+def _encoded(converts: Sequence[Any], values: Iterable[Any]) -> tuple[Any, ...]:
+    """`values` with each one converted by its column's function (None: as it is)."""
+    return tuple(v if c is None else c(v) for c, v in zip(converts, values, strict=True))

@@ -1,0 +1,116 @@
+"""fastsql, the one driver-level SQL layer: one timestamp encoder that refuses naive datetimes, ids allocated
+up front that the following insert uses, and values written and read back as SQLAlchemy's column types
+write and read them, on every database."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, date, datetime, timedelta, timezone
+from typing import cast
+
+import pytest
+from sqlalchemy import Table, select
+
+from sessionary.db import Database, session_scope
+from sessionary.db_types import sqlite_text
+from sessionary.fastsql import FastSQL, column_when
+from sessionary.metrics.models import MetricsSessionState
+from sessionary.sessions import store as sessions_store
+from sessionary.sessions.models import Session
+from tests.conftest import Org
+
+NAIVE = datetime(2025, 3, 1, 12, 0, tzinfo=UTC).replace(tzinfo=None)
+_SESSIONS = cast(Table, Session.__table__)
+
+
+@pytest.mark.parametrize("sqlite", [True, False])
+def test_column_when_refuses_a_naive_datetime(sqlite: bool) -> None:
+    with pytest.raises(ValueError, match="naive"):
+        column_when(NAIVE, sqlite=sqlite)
+
+
+def test_sqlite_text_refuses_a_naive_datetime_and_stores_other_zones_as_utc() -> None:
+    with pytest.raises(ValueError, match="naive"):
+        sqlite_text(NAIVE)
+    paris = datetime(2025, 3, 1, 13, 0, tzinfo=timezone(timedelta(hours=1)))
+    assert sqlite_text(paris) == "2025-03-01 12:00:00.000000"
+
+
+def test_fastsql_when_refuses_a_naive_datetime_on_each_database(database: Database) -> None:
+    with session_scope(database.reader) as db:
+        raw = FastSQL(db)
+        with pytest.raises(ValueError, match="naive"):
+            raw.when(NAIVE)
+        assert raw.when(None) is None
+
+
+def _row(org: Org, sid: str, at: datetime) -> dict[str, object]:
+    return sessions_store.placeholder(org.id, ("fastsql-test", sid), at, at)
+
+
+def test_allocated_ids_are_the_ids_a_following_insert_stores(database: Database, org: Org) -> None:
+    at = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
+    sids = [f"alloc-{uuid.uuid4().hex[:8]}" for _ in range(3)]
+    with session_scope(database.writer) as db:
+        ids = sessions_store.insert(db, [_row(org, sid, at) for sid in sids])
+        # A row the database numbers itself comes after them.
+        later = sessions_store.ensure_placeholder(
+            db, organization_id=org.id, key=("fastsql-test", "later"), at=at
+        )
+    with session_scope(database.reader) as db:
+        stored = dict(
+            db.execute(select(Session.channel_manager_sid, Session.id).where(Session.id.in_(ids))).all()
+        )
+    assert stored == dict(zip(sids, ids, strict=True))
+    assert ids == sorted(ids)
+    assert len(set(ids)) == 3
+    assert later > max(ids)
+
+
+def test_values_written_through_fastsql_read_back_as_sqlalchemy_reads_them(
+    database: Database, org: Org
+) -> None:
+    at = datetime(2025, 3, 1, 12, 0, 0, 123456, tzinfo=UTC)
+    ended = datetime(2025, 3, 1, 13, 30, tzinfo=timezone(timedelta(hours=2)))  # 11:30 UTC
+    change = {
+        "is_test": True,
+        "user_terminated": False,
+        "field_versions": {"agent_name": "v1", "nested": [1, 2.5, None]},
+        "ended_at": ended,
+        "duration": 12.5,
+        "llm_seed": 2**62,
+        "agent_name": "Zoë",
+    }
+    with session_scope(database.writer) as db:
+        [session_id] = sessions_store.insert(db, [_row(org, f"values-{uuid.uuid4().hex[:8]}", at)])
+        sessions_store.update(db, [(session_id, change)], now=at)
+    with session_scope(database.reader) as db:
+        stored = db.get(Session, session_id)
+        assert stored is not None
+        assert {name: getattr(stored, name) for name in change} == {
+            **change,
+            "ended_at": ended.astimezone(UTC),
+        }
+        assert stored.updated_at == at
+        key = (stored.channel_manager_service, stored.channel_manager_sid)
+        columns = [c.name for c in _SESSIONS.columns if c.name not in ("id", "channel_manager_sid")]
+        locked = sessions_store.lock(db, organization_id=org.id, keys=[key], columns=columns)
+        orm = {name: getattr(stored, name) for name in columns}
+    assert {name: locked[key][name] for name in columns} == orm
+    assert {type(locked[key][name]) for name in ("is_test", "ended_at", "field_versions")} == {
+        bool,
+        datetime,
+        dict,
+    }
+
+
+def test_a_date_column_takes_fastsqls_day_on_each_database(database: Database) -> None:
+    with session_scope(database.reader) as db:
+        raw = FastSQL(db)
+        day_column = cast(Table, MetricsSessionState.__table__).c.day
+        [write] = raw.writers([day_column])
+        [read] = raw.readers([day_column])
+        value = date(2025, 3, 1)
+        stored = write(value) if write else value
+        assert (read(stored) if read else stored) == value
+        assert stored == ("2025-03-01" if raw.sqlite else value)
