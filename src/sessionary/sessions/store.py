@@ -85,9 +85,22 @@ def lock_or_create(
     columns: Sequence[str],
     now: datetime,
 ) -> dict[SessionKey, State]:
-    """Lock the sessions of these keys (in key order: no deadlocks), creating the missing ones first as
-    placeholders dated their first event (`first_seen`). Each comes with its id, key and `columns`."""
+    """Lock the sessions of these keys (in key order), creating the missing ones first as placeholders
+    dated their first event (`first_seen`). Each comes with its id, key and `columns`.
+
+    PostgreSQL: the missing keys are found without locking and created first (ON CONFLICT DO NOTHING, in key
+    order), then all are locked. Locking the stored ones before creating the others could deadlock: a batch
+    holding the lock of a session another batch had just created would wait to create a session that other
+    batch had created but not committed, while that batch waited for the lock (seen with two servers under
+    load). A conflicting insert waits only for the uncommitted insert of the same key and no row lock is
+    held before the inserts, so there is no cycle. SQLite writers are serialized: no deadlock."""
     keys = sorted(first_seen)
+    if not FastSQL(db).sqlite:
+        stored = lock(db, organization_id=organization_id, keys=keys, columns=(), for_update=False)
+        missing = {key: first_seen[key] for key in keys if key not in stored}
+        if missing:
+            create_placeholders(db, organization_id=organization_id, first_seen=missing, now=now)
+        return lock(db, organization_id=organization_id, keys=keys, columns=columns)
     found = lock(db, organization_id=organization_id, keys=keys, columns=columns)
     missing = {key: first_seen[key] for key in keys if key not in found}
     if missing:
@@ -97,15 +110,20 @@ def lock_or_create(
 
 
 def lock(
-    db: DBSession, *, organization_id: int, keys: Sequence[SessionKey], columns: Sequence[str]
+    db: DBSession,
+    *,
+    organization_id: int,
+    keys: Sequence[SessionKey],
+    columns: Sequence[str],
+    for_update: bool = True,
 ) -> dict[SessionKey, State]:
-    """The stored sessions of these keys, locked (SELECT ... FOR UPDATE, in key order), as their id, key
-    and `columns`, read as SQLAlchemy would read them."""
+    """The stored sessions of these keys, locked (SELECT ... FOR UPDATE, in key order; unless not
+    `for_update`), as their id, key and `columns`, read as SQLAlchemy would read them."""
     raw = FastSQL(db)
     names = (*_KEY, *columns)
     readers = raw.readers([_TABLE.c[name] for name in names])
     select = f"SELECT {', '.join(names)} FROM session WHERE organization_id = ? AND "
-    order = f" ORDER BY channel_manager_service, channel_manager_sid{raw.for_update}"
+    order = " ORDER BY channel_manager_service, channel_manager_sid" + (raw.for_update if for_update else "")
     found: dict[SessionKey, State] = {}
     for condition, params in raw.pairs_in("(channel_manager_service, channel_manager_sid)", keys):
         for row in raw.execute(select + condition + order, (organization_id, *params)):
