@@ -52,7 +52,7 @@ def is_sqlite(db: DBSession) -> bool:
 def column_when(value: datetime, *, sqlite: bool) -> Any:
     """A timestamp as the column takes it: SQLite text, or the datetime itself for PostgreSQL. A naive
     datetime is refused (ValueError) on both: its zone would be a guess."""
-    return when_encoder(sqlite=sqlite)(value)
+    return sqlite_text(value) if sqlite else _aware(value)
 
 
 def when_encoder(*, sqlite: bool) -> Callable[[datetime], Any]:
@@ -133,10 +133,10 @@ class FastSQL:
     def read_json(value: Any) -> Any:
         return orjson.loads(value) if isinstance(value, str | bytes) else value
 
-    def day(self, value: date) -> Any:
+    def day(self, value: date | None) -> Any:
         """A date as the column takes it: SQLite text "YYYY-MM-DD" (what SQLAlchemy's Date stores), or the
         date itself for PostgreSQL."""
-        return value.isoformat() if self.sqlite else value
+        return value.isoformat() if self.sqlite and value is not None else value
 
     @staticmethod
     def mark(column: Column[Any]) -> str:
@@ -145,7 +145,8 @@ class FastSQL:
 
     def writers(self, columns: Sequence[Column[Any]]) -> tuple[Convert | None, ...]:
         """Per column, how a Python value goes to the driver (None: as it is), by the column's type."""
-        return _writers(self.sqlite, tuple(columns))
+        convert = {"when": self.when, "json": self.json, "day": self.day if self.sqlite else None, None: None}
+        return tuple([convert[kind] for kind in _kinds(tuple(columns))])
 
     def readers(self, columns: Sequence[Column[Any]]) -> tuple[Convert | None, ...]:
         """Per column, how the driver's value reads back as SQLAlchemy would give it (None: as it is)."""
@@ -200,17 +201,18 @@ def _or_none(convert: Convert) -> Convert:
 
 
 @lru_cache(maxsize=256)
-def _writers(sqlite: bool, columns: tuple[Column[Any], ...]) -> tuple[Convert | None, ...]:
-    return tuple(_writer(column.type, sqlite) for column in columns)
+def _kinds(columns: tuple[Column[Any], ...]) -> tuple[str | None, ...]:
+    """Per column, the kind of value form it takes: "when", "json", "day" or None (as it is)."""
+    return tuple(_kind(column.type) for column in columns)
 
 
-def _writer(kind: Any, sqlite: bool) -> Convert | None:
-    if isinstance(kind, UTCDateTime):
-        return _or_none(when_encoder(sqlite=sqlite))
-    if isinstance(kind, JSON):
-        return FastSQL.json
-    if isinstance(kind, Date) and sqlite:
-        return _or_none(date.isoformat)
+def _kind(type_: Any) -> str | None:
+    if isinstance(type_, UTCDateTime):
+        return "when"
+    if isinstance(type_, JSON):
+        return "json"
+    if isinstance(type_, Date):
+        return "day"
     return None
 
 

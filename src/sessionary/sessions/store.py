@@ -138,7 +138,7 @@ def update(db: DBSession, changes: Iterable[tuple[int, Mapping[str, Any]]], *, n
     groups: dict[tuple[str, ...], list[tuple[Any, ...]]] = {}
     for session_id, change in changes:
         names = tuple(sorted(change))
-        groups.setdefault(names, []).append((*(change[name] for name in names), now, session_id))
+        groups.setdefault(names, []).append((*[change[name] for name in names], now, session_id))
     if not groups:
         return
     raw = FastSQL(db)
@@ -163,18 +163,25 @@ def insert(db: DBSession, rows: Sequence[Mapping[str, Any]]) -> list[int]:
         return []
     raw = FastSQL(db)
     names = tuple(rows[0])
-    columns = [_TABLE.c[name] for name in ("id", *names)]
+    sql, columns = _insert_of(names)
     writers = raw.writers(columns)
     ids = raw.allocate_ids("session", len(rows))
     values = []
     for row_id, row in zip(ids, rows, strict=True):
         if len(row) != len(names):  # (and a missing one is a KeyError)
             raise ValueError(f"session rows differ in their columns: {sorted(row)} and {sorted(names)}")
-        values.append(_encoded(writers, (row_id, *(row[name] for name in names))))
+        values.append(_encoded(writers, (row_id, *[row[name] for name in names])))
+    raw.executemany(sql, values)
+    return ids
+
+
+@cache
+def _insert_of(names: tuple[str, ...]) -> tuple[str, list[Column[Any]]]:
+    """The INSERT of a session with its id and these columns, and the columns its values go to."""
+    columns = [_TABLE.c[name] for name in ("id", *names)]
     marks = ", ".join(FastSQL.mark(column) for column in columns)
     quoted = ", ".join(f'"{column.name}"' for column in columns)
-    raw.executemany(f"INSERT INTO session ({quoted}) VALUES ({marks})", values)
-    return ids
+    return f"INSERT INTO session ({quoted}) VALUES ({marks})", columns
 
 
 def delete(db: DBSession, ids: Sequence[int]) -> None:
@@ -195,4 +202,4 @@ def set_label(session: Session, label_id: int | None) -> None:
 
 def _encoded(converts: Sequence[Any], values: Iterable[Any]) -> tuple[Any, ...]:
     """`values` with each one converted by its column's function (None: as it is)."""
-    return tuple(v if c is None else c(v) for c, v in zip(converts, values, strict=True))
+    return tuple([v if c is None else c(v) for c, v in zip(converts, values, strict=True)])
