@@ -19,8 +19,7 @@ from typing import NamedTuple
 from sqlalchemy.orm import Session as DBSession
 
 from sessionary.eventlog.schemas import EventIn
-
-SessionKey = tuple[str, str]  # (channel_manager_service, channel_manager_sid): a native session's identity
+from sessionary.sessions.store import SessionKey
 
 
 class StoredEvent(NamedTuple):

@@ -25,7 +25,7 @@ from sessionary.ingest.projection import READ_COLUMNS, State, apply_events
 from sessionary.ingest.schemas import IngestResult
 from sessionary.sessions import store as sessions_store
 
-SessionKey = tuple[str, str]
+SessionKey = sessions_store.SessionKey
 
 
 @dataclass

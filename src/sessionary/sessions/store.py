@@ -18,7 +18,7 @@ from typing import Any, cast
 from sqlalchemy import Column, Table
 from sqlalchemy.orm import Session as DBSession
 
-from sessionary.fastsql import FastSQL
+from sessionary.fastsql import FastSQL, is_sqlite
 from sessionary.sessions.models import Session
 
 SessionKey = tuple[str, str]  # (channel_manager_service, channel_manager_sid)
@@ -95,7 +95,7 @@ def lock_or_create(
     load). A conflicting insert waits only for the uncommitted insert of the same key and no row lock is
     held before the inserts, so there is no cycle. SQLite writers are serialized: no deadlock."""
     keys = sorted(first_seen)
-    if not FastSQL(db).sqlite:
+    if not is_sqlite(db):
         stored = lock(db, organization_id=organization_id, keys=keys, columns=(), for_update=False)
         missing = {key: first_seen[key] for key in keys if key not in stored}
         if missing:
