@@ -35,6 +35,8 @@ from sessionary.labels import routes as labels_routes
 from sessionary.labels.schemas import SessionLabelCreate
 from sessionary.metrics import routes as metrics_routes
 from sessionary.notable import routes as events_routes
+from sessionary.otel import routes as otel_routes
+from sessionary.otel.sweeper import PendingSweeper
 from sessionary.paths import ControlCharacterPathMiddleware
 from sessionary.recordings import routes as recordings_routes
 from sessionary.search import routes as search_routes
@@ -63,11 +65,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             poll_seconds=settings.analysis_poll_seconds,
             busy_share=settings.analysis_busy_share,
         )
+        sweeper = PendingSweeper(
+            app.state.db,
+            after_seconds=settings.otel_pending_seconds,
+            poll_seconds=min(30.0, settings.otel_pending_seconds / 4),
+        )
         if settings.analysis_worker:
             worker.start()
+            sweeper.start()
         try:
             yield
         finally:
+            sweeper.stop()
             worker.stop()
             app.state.journey.close()
             app.state.analyzer.close()
@@ -79,6 +88,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         max_events=settings.ingest_max_events, concurrency=settings.ingest_concurrency
     )
     app.include_router(ingest_router)
+    app.include_router(
+        otel_routes.build_router(
+            max_bytes=settings.otel_max_bytes,
+            max_spans=settings.otel_max_spans,
+            concurrency=settings.ingest_concurrency,
+            max_waiting=settings.otel_max_waiting,
+        )
+    )
     app.include_router(transcripts_routes.router)
     app.include_router(debug_routes.router)
     app.include_router(analysis_routes.router)
@@ -96,6 +113,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         BodyLimitMiddleware,
         limits={
             ingest_routes.EVENTS_PATH: settings.ingest_max_bytes,
+            otel_routes.TRACES_PATH: settings.otel_max_bytes,
             recordings_routes.RECORDINGS_PATH: None,  # streamed, bounded by its route (recordings/upload.py)
         },
         default=settings.body_max_bytes,
@@ -105,12 +123,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     add_component_schemas(app, IngestBatch, SessionLabelCreate, WebEventRequest, AppEventRequest)
     document_ingest(app)
     # /api/v2 answers errors as Genesys ErrorBody, the rest of the API as Syllable {"detail": ...}.
-    app.add_exception_handler(SessionaryError, genesys.per_face(syllable.domain_error, genesys.domain_error))
+    # /otel/ answers errors as an OTLP google.rpc.Status.
+    otel_face = otel_routes.per_face
     app.add_exception_handler(
-        RequestValidationError, genesys.per_face(syllable.validation_error, genesys.validation_error)
+        SessionaryError, otel_face(genesys.per_face(syllable.domain_error, genesys.domain_error))
     )
     app.add_exception_handler(
-        StarletteHTTPException, genesys.per_face(http_exception_handler, genesys.http_error)
+        RequestValidationError,
+        otel_face(genesys.per_face(syllable.validation_error, genesys.validation_error)),
+    )
+    app.add_exception_handler(
+        StarletteHTTPException, otel_face(genesys.per_face(http_exception_handler, genesys.http_error))
     )
     mount_console(app, settings)
     # In front of every layer: the browser-facing journey ingest paths skip the rest (journey/api/fastpath).

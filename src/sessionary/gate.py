@@ -16,17 +16,34 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 
+from sessionary.errors import Unavailable
+
 
 class Gate:
-    """At most `limit` requests hold the gate at once in this process; the rest queue, in order."""
+    """At most `limit` requests hold the gate at once in this process; the rest queue, in order. With
+    `max_waiting`, a request that finds that many already queued is shed: 503 with Retry-After (for clients
+    that retry, such as OpenTelemetry exporters, rather than hold a connection open)."""
 
-    def __init__(self, limit: int) -> None:
+    def __init__(self, limit: int, *, max_waiting: int | None = None) -> None:
         self.limit = limit
+        self.max_waiting = max_waiting
         self._semaphore: asyncio.Semaphore | None = None
+        self._waiting = 0
 
     async def hold(self) -> AsyncIterator[None]:
         """A dependency (with `scope="function"`): held while the route runs, released when it returns."""
         if self._semaphore is None:
             self._semaphore = asyncio.Semaphore(self.limit)
-        async with self._semaphore:
+        if self.max_waiting is not None and self._semaphore.locked() and self._waiting >= self.max_waiting:
+            raise Unavailable(
+                f"Busy: {self._waiting} requests are already waiting; retry later", retry_after=1
+            )
+        self._waiting += 1
+        try:
+            await self._semaphore.acquire()
+        finally:
+            self._waiting -= 1
+        try:
             yield
+        finally:
+            self._semaphore.release()

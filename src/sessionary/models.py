@@ -17,6 +17,7 @@ from sessionary.journey.models import (
 from sessionary.labels.models import SessionLabel
 from sessionary.metrics.models import MetricsOrgState, MetricsRollup, MetricsSegment, MetricsSessionState
 from sessionary.notable.models import NotableEvent
+from sessionary.otel.models import OtelPendingSpan, OtelTrace
 from sessionary.recordings.models import Recording, ServerSecret
 from sessionary.sessions.models import Session
 from sessionary.tenancy.models import ApiKey, AuthFailureCounter, Organization
@@ -38,6 +39,8 @@ __all__ = [
     "MetricsSegment",
     "MetricsSessionState",
     "NotableEvent",
+    "OtelPendingSpan",
+    "OtelTrace",
     "Organization",
     "Recording",
     "Rule",

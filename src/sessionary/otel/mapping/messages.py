@@ -1,0 +1,113 @@
+"""Chat messages as runtimes record them on LLM spans, read into one shape.
+
+Three layouts: OpenAI's (`tool_calls` on assistant messages, `tool` messages with `tool_call_id`; Pipecat's
+OpenAI-compatible services and realtime spans), Anthropic's (`tool_use` / `tool_result` content blocks) and
+the OpenTelemetry GenAI convention's `gen_ai.input.messages` (`parts` of type `text`, `tool_call`,
+`tool_call_response`).
+
+An LLM call's input repeats the whole conversation so far, so each span reports only what is new to it:
+the tool calls whose results it sends back (the last assistant message's calls, followed only by their
+results) and, for the GenAI convention, the user's message when the input ends with one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+
+
+@dataclass(slots=True)
+class Call:
+    id: str
+    name: str
+    arguments: Any
+
+
+@dataclass(slots=True)
+class Message:
+    role: str  # user | assistant | tool | system
+    texts: list[str] = field(default_factory=list)
+    calls: list[Call] = field(default_factory=list)
+    results: dict[str, Any] = field(default_factory=dict)  # tool call id -> result
+
+
+def parse(value: Any) -> list[Message]:
+    """The messages of a JSON-text (or already decoded) list; [] when it is not one."""
+    if isinstance(value, str):
+        try:
+            value = orjson.loads(value)
+        except orjson.JSONDecodeError:
+            return []
+    if not isinstance(value, list):
+        return []
+    return [_message(item) for item in value if isinstance(item, dict)]
+
+
+def answered_calls(messages: list[Message]) -> list[tuple[Call, Any]]:
+    """The tool calls this input answers: the last assistant message's, with the results after it."""
+    results: dict[str, Any] = {}
+    for message in reversed(messages):
+        if message.role == "tool" or (message.results and not message.texts and not message.calls):
+            results.update(message.results)
+            continue
+        if message.role == "assistant" and message.calls and results:
+            return [(call, results.get(call.id)) for call in message.calls]
+        return []
+    return []
+
+
+def last_user_text(messages: list[Message]) -> str | None:
+    """The user's words when the input ends with a user message (the turn this call answers)."""
+    if messages and messages[-1].role == "user" and messages[-1].texts and not messages[-1].results:
+        return "\n".join(messages[-1].texts)
+    return None
+
+
+def assistant_text(messages: list[Message]) -> str | None:
+    texts = [text for message in messages if message.role == "assistant" for text in message.texts]
+    return "\n".join(texts) if texts else None
+
+
+def _message(item: dict[str, Any]) -> Message:
+    role = str(item.get("role") or "")
+    message = Message(role="assistant" if role == "model" else role)
+    _content(message, item.get("content"))
+    _content(message, item.get("parts"))
+    for call in item.get("tool_calls") or []:
+        if isinstance(call, dict):
+            function = call.get("function") or {}
+            message.calls.append(
+                Call(str(call.get("id", "")), str(function.get("name", "")), function.get("arguments"))
+            )
+    if role == "tool" and "tool_call_id" in item:
+        message.results[str(item["tool_call_id"])] = item.get("content")
+    return message
+
+
+def _content(message: Message, content: Any) -> None:
+    if isinstance(content, str):
+        if message.role != "tool":
+            message.texts.append(content)
+        return
+    if not isinstance(content, list):
+        return
+    for block in content:
+        if isinstance(block, dict):
+            _block(message, block)
+
+
+def _block(message: Message, block: dict[str, Any]) -> None:
+    kind = block.get("type")
+    if kind == "text":
+        text = block.get("text", block.get("content"))
+        if isinstance(text, str):
+            message.texts.append(text)
+    elif kind in ("tool_use", "tool_call"):
+        arguments = block.get("input", block.get("arguments"))
+        message.calls.append(Call(str(block.get("id", "")), str(block.get("name", "")), arguments))
+    elif kind == "tool_result":
+        message.results[str(block.get("tool_use_id", ""))] = block.get("content")
+    elif kind == "tool_call_response":
+        message.results[str(block.get("id", ""))] = block.get("response", block.get("result"))
