@@ -5,9 +5,12 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
+from google.protobuf import json_format
 from opentelemetry import trace
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
@@ -177,3 +180,13 @@ def test_each_run_exports_only_its_own_spans_under_its_own_service_name(traced: 
 def test_a_run_writes_nothing_to_stdout_or_stderr(capfd: pytest.CaptureFixture[str]) -> None:
     run_pipecat_conversation(InMemorySpanExporter(), conversation_id="pipecat-quiet")
     assert capfd.readouterr() == ("", "")
+
+
+def test_committed_capture_pb_and_json_hold_the_same_pipecat_request() -> None:
+    captures = Path(__file__).parent / "captures"
+    from_pb = ExportTraceServiceRequest.FromString((captures / "pipecat-1.14.0.pb").read_bytes())
+    from_json = json_format.Parse((captures / "pipecat-1.14.0.json").read_text(), ExportTraceServiceRequest())
+    assert from_pb == from_json
+    names = [span.name for rs in from_pb.resource_spans for ss in rs.scope_spans for span in ss.spans]
+    assert sorted(set(names)) == ["conversation", "llm", "stt", "tts", "turn"]
+    assert names.count("turn") == len(DEFAULT_TURNS)
