@@ -22,12 +22,14 @@ from __future__ import annotations
 import base64
 import json
 import sys
+from collections.abc import Callable
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
-from google.protobuf.json_format import MessageToDict
+from google.protobuf.json_format import MessageToDict, ParseDict
 from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from tests.otel.runtimes.livekit_bot import run_livekit_session
@@ -39,20 +41,36 @@ HEX_ID_KEYS = frozenset({"traceId", "spanId", "parentSpanId"})
 def otlp_json(exporter: InMemorySpanExporter) -> dict[str, Any]:
     """The exporter's spans as OTLP/JSON: protobuf JSON mapping, integer enums, hex trace and span ids."""
     request = encode_spans(exporter.get_finished_spans())
-    body: dict[str, Any] = MessageToDict(request, use_integers_for_enums=True)
-    return _hex_ids(body)
+    hexed: dict[str, Any] = _hex_ids(MessageToDict(request, use_integers_for_enums=True))
+    return hexed
+
+
+def read_otlp_json(path: Path) -> ExportTraceServiceRequest:
+    """Parse an OTLP/JSON file back into the protobuf message, validating it against the OTLP schema."""
+    body = _ids(json.loads(path.read_text()), _base64_id)
+    return ParseDict(body, ExportTraceServiceRequest())
 
 
 def _hex_ids(value: Any) -> Any:
+    return _ids(value, _hex_id)
+
+
+def _ids(value: Any, convert: Callable[[str], str]) -> Any:
     if isinstance(value, dict):
-        return {key: _hex_id(item) if key in HEX_ID_KEYS else _hex_ids(item) for key, item in value.items()}
+        return {
+            key: convert(item) if key in HEX_ID_KEYS else _ids(item, convert) for key, item in value.items()
+        }
     if isinstance(value, list):
-        return [_hex_ids(item) for item in value]
+        return [_ids(item, convert) for item in value]
     return value
 
 
 def _hex_id(encoded: str) -> str:
     return base64.b64decode(encoded).hex()
+
+
+def _base64_id(hexed: str) -> str:
+    return base64.b64encode(bytes.fromhex(hexed)).decode()
 
 
 def main() -> None:

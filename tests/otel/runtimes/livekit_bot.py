@@ -125,12 +125,16 @@ async def _run(turns: Sequence[LiveKitTurn], *, room_name: str, job_id: str) -> 
     script = {turn.user: ScriptedReply(text=turn.reply, city=turn.weather_city) for turn in turns}
     session = _make_session(stt, ScriptedLLM(script))
     recorder = _Recorder(session, conversation)
-    with fake_job_context(room=OfflineRoom(room_name), job_id=job_id):
-        await session.start(WeatherAgent(), record=False)
-        for turn in turns:
-            await recorder.exchange(stt, turn.user)
-        await session.drain()
-        await session.aclose()
+    with fake_job_context(room=OfflineRoom(room_name), job_id=job_id) as job_ctx:
+        try:
+            await session.start(WeatherAgent(), record=False)
+            for turn in turns:
+                await recorder.exchange(stt, turn.user)
+            await session.drain()
+            await session.aclose()
+        finally:
+            # the job runner removes a job's temp directory at its end; a fake job has no runner
+            job_ctx._tempdir.cleanup()
     return conversation
 
 
