@@ -23,7 +23,9 @@ def map_span(span: Span) -> list[Draft | None]:
         return _turn(span)
     if name == "stt":
         return [
-            transcript(span, "user", "user", "transcript", span.attributes.get("transcript"), span.start),
+            # at the end: the words are final then (the span opens when the caller starts speaking, which
+            # may be before the bot has finished its previous reply)
+            transcript(span, "user", "user", "transcript", span.attributes.get("transcript"), span.end),
             latency(span, "stt", "stt_ttfb", "metrics.ttfb", span.attributes.get("metrics.ttfb")),
         ]
     if name == "tts":
