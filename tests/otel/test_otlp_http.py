@@ -75,7 +75,8 @@ def read_back(url: str, org: Org) -> dict[str, object]:
     """What the official client reads of the organization's one session."""
     with SyllableSDK(server_url=url, api_key_header=org.read) as sdk:
         page = sdk.sessions.list(limit=10)
-        assert page.items is not None and len(page.items) == 1
+        assert page.items is not None
+        assert len(page.items) == 1
         session = page.items[0]
         sid = str(session.session_id)
         conversations = sdk.conversations.list(limit=10).items or []
@@ -109,12 +110,16 @@ def test_genai_spans_from_the_sdk_exporter_become_a_session_the_official_client_
     assert seen["agent"] == "Support"
     assert seen["llm"] == ("openai", "gpt-4o", 0.2)
     root = next(span for span in spans if span.parent is None)
-    assert root.end_time is not None and root.start_time is not None
+    assert root.end_time is not None
+    assert root.start_time is not None
     assert seen["duration"] == pytest.approx((root.end_time - root.start_time) / 1e9, abs=1e-3)
     assert seen["turns"] == [("user", "Where is my order A1?"), ("agent", "It shipped yesterday.")]
     tools = seen["tools"]
-    assert isinstance(tools, list) and len(tools) == 1 and tools[0][0] == "get_order"
-    assert orjson.loads(tools[0][1]) == {"id": "A1"} and orjson.loads(tools[0][2]) == {"status": "shipped"}
+    assert isinstance(tools, list)
+    assert len(tools) == 1
+    assert tools[0][0] == "get_order"
+    assert orjson.loads(tools[0][1]) == {"id": "A1"}
+    assert orjson.loads(tools[0][2]) == {"status": "shipped"}
     llm = [entry for entry in seen["latencies"] if entry[0] == "llm"]  # type: ignore[union-attr]
     assert ("llm", "llm_request", ("model=gpt-4o", "input_tokens=52", "output_tokens=9")) in llm
 
@@ -196,7 +201,8 @@ def test_a_span_with_an_invalid_value_is_named_in_partial_success_and_the_rest_s
         assert f"span {span.context.span_id:016x}" in answer.partial_success.error_message
     assert "attribute gen_ai.request.temperature" in answer.partial_success.error_message
     seen = read_back(server.url, org)
-    assert seen["agent"] == "Support" and seen["turns"] == []  # the turns were on the refused spans
+    assert seen["agent"] == "Support"
+    assert seen["turns"] == []
     assert [tool[0] for tool in seen["tools"]] == ["get_order"]  # type: ignore[union-attr]
 
 
@@ -214,7 +220,8 @@ def test_a_span_without_valid_ids_is_refused_and_the_rest_stored(org: Org, clien
     response = post(client, org.ingest, orjson.dumps(document), JSON)
     assert response.status_code == 200
     partial = response.json()["partialSuccess"]
-    assert partial["rejectedSpans"] == "1" and "spanId" in partial["errorMessage"]
+    assert partial["rejectedSpans"] == "1"
+    assert "spanId" in partial["errorMessage"]
 
 
 @pytest.mark.parametrize(
@@ -244,7 +251,8 @@ def test_a_corrupt_or_unknown_content_encoding_is_refused(org: Org, client: http
     assert client.post("/otel/v1/traces", content=b"not gzip", headers=headers).status_code == 400
     headers["Content-Encoding"] = "br"
     response = client.post("/otel/v1/traces", content=b"x", headers=headers)
-    assert response.status_code == 415 and "Content-Encoding" in Status.FromString(response.content).message
+    assert response.status_code == 415
+    assert "Content-Encoding" in Status.FromString(response.content).message
 
 
 def test_keys_are_checked_before_the_body(org: Org, client: httpx.Client) -> None:
@@ -280,8 +288,10 @@ def test_bodies_and_batches_over_the_limits_get_413(small_server: LiveServer, or
     spans = agent_conversation()
     with httpx.Client(base_url=small_server.url, timeout=60) as client:
         many = post(client, org.ingest, protobuf_body(spans), PROTOBUF)
-        assert many.status_code == 413 and "spans: 4" in Status.FromString(many.content).message
+        assert many.status_code == 413
+        assert "spans: 4" in Status.FromString(many.content).message
         big = post(client, org.ingest, b"\x00" * 5000, PROTOBUF)
         assert big.status_code == 413
         bomb = post(client, org.ingest, b"\x00" * 100_000, PROTOBUF, gzipped=True)
-        assert bomb.status_code == 413 and "inflated" in Status.FromString(bomb.content).message
+        assert bomb.status_code == 413
+        assert "inflated" in Status.FromString(bomb.content).message

@@ -69,7 +69,9 @@ def interleaved(users: list[str], agents: list[str]) -> list[tuple[str, str]]:
 # --- Pipecat -------------------------------------------------------------------------------------------
 
 
-def test_a_pipecat_call_exported_by_its_own_tracing_is_a_complete_session(server: LiveServer, org: Org) -> None:
+def test_a_pipecat_call_exported_by_its_own_tracing_is_a_complete_session(
+    server: LiveServer, org: Org
+) -> None:
     conversation_id = f"pc-{uuid.uuid4().hex[:12]}"
     run = run_pipecat_conversation(
         exporter(server.url, org.ingest), conversation_id=conversation_id, service_name="weather-line"
@@ -80,7 +82,8 @@ def test_a_pipecat_call_exported_by_its_own_tracing_is_a_complete_session(server
     assert seen["turns"] == interleaved(run.user_texts, run.agent_texts)
     assert seen["tools"] == [(call.name, dict(call.arguments), dict(call.result)) for call in run.tool_calls]
     assert seen["llm"] == ("openai", "gpt-4.1-mini")
-    assert seen["duration"] is not None and seen["duration"] > 0
+    assert seen["duration"] is not None
+    assert seen["duration"] > 0
     labels = {(category, label) for category, label, _ in seen["latency"]}
     assert {("llm", "llm_ttfb"), ("tts", "tts_ttfb"), ("llm", "user_bot_latency")} <= labels
     usage = [meta for category, label, meta in seen["latency"] if label == "llm_ttfb"]
@@ -106,7 +109,9 @@ def test_reexporting_a_pipecat_calls_spans_in_any_order_changes_nothing(
 # --- LiveKit Agents ------------------------------------------------------------------------------------
 
 
-def test_a_livekit_session_exported_by_its_own_tracing_is_a_complete_session(server: LiveServer, org: Org) -> None:
+def test_a_livekit_session_exported_by_its_own_tracing_is_a_complete_session(
+    server: LiveServer, org: Org
+) -> None:
     room = f"room-{uuid.uuid4().hex[:10]}"
     memory = InMemorySpanExporter()
     run = run_livekit_session(memory, room_name=room, metadata={"langfuse.session.id": room})
