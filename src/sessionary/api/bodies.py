@@ -100,13 +100,14 @@ def add_component_schemas(app: FastAPI, *models: type[BaseModel]) -> None:
 
 def refuse_nul(value: Any) -> None:
     """422 naming the first string (or key) holding U+0000: PostgreSQL cannot store it in text or JSONB."""
-    path = _nul_path(value, ("body",))
+    path = nul_path(value, ("body",))
     if path is not None:
         msg = "must not contain the NUL character (\\u0000)"
         raise HTTPException(status_code=422, detail=[{"loc": list(path), "msg": msg, "type": "string_nul"}])
 
 
-def _nul_path(value: Any, path: tuple[str | int, ...]) -> tuple[str | int, ...] | None:
+def nul_path(value: Any, path: tuple[str | int, ...]) -> tuple[str | int, ...] | None:
+    """Where in a JSON value the first string (or key) holding U+0000 is, under `path` (None: nowhere)."""
     if isinstance(value, str):
         return path if "\x00" in value else None
     items: Any = ()
@@ -117,7 +118,7 @@ def _nul_path(value: Any, path: tuple[str | int, ...]) -> tuple[str | int, ...] 
     for key, item in items:
         if isinstance(key, str) and "\x00" in key:
             return (*path, key)
-        found = _nul_path(item, (*path, key))
+        found = nul_path(item, (*path, key))
         if found is not None:
             return found
     return None

@@ -69,7 +69,7 @@ def ingest_spans(
             if key is not None:
                 events += [_keyed(draft.model, key) for draft in item.drafts]
             elif item.drafts:
-                waiting.append((trace, item.service, [draft.wire() for draft in item.drafts]))
+                waiting.append((trace, item.service, [draft.kept() for draft in item.drafts]))
     released = store.take_pending(db, organization_id=organization_id, trace_ids=new_keys)
     events += _revive(released, known)
     store.park(db, organization_id=organization_id, spans=waiting, now=now)

@@ -11,10 +11,12 @@ from typing import Any
 import orjson
 from pydantic import TypeAdapter, ValidationError
 
+from sessionary.api.bodies import nul_path
 from sessionary.eventlog.schemas import EventIn
 from sessionary.otel.spans import Span
 
 EVENT: TypeAdapter[Any] = TypeAdapter(EventIn)
+_KEY_FIELDS = {"channel_manager_service", "channel_manager_sid"}
 _PLACEHOLDER = {"channel_manager_service": "otel", "channel_manager_sid": "pending"}
 # Session fields any span may set with attributes of their own name (README "Connect your agent").
 OVERRIDES = {
@@ -53,13 +55,17 @@ class Draft:
     model: Any = None  # the validated native event (with a placeholder session key), once checked
 
     def wire(self) -> dict[str, Any]:
-        """The event as JSON-able native event fields, less the session key (kept while a span waits)."""
+        """The event's native fields as drafted, less the session key."""
         return {
             "event_id": self.event_id,
             "type": self.type,
             "timestamp": self.timestamp.isoformat(),
             "data": self.data,
         }
+
+    def kept(self) -> dict[str, Any]:
+        """The checked event as JSON, less the session key: what a span waiting for its key keeps."""
+        return dict(self.model.model_dump(mode="json", exclude_unset=True, exclude=_KEY_FIELDS))
 
 
 def event_id(span: Span, kind: str) -> str:
@@ -76,14 +82,19 @@ def trace_event_id(span: Span, kind: str, name: str) -> str:
 
 def check(span: Span, draft: Draft) -> Draft:
     """The draft if the native event model takes it, else Refused naming the attribute at fault."""
+    fields = draft.wire()
     try:
-        draft.model = EVENT.validate_python({**draft.wire(), **_PLACEHOLDER})
+        draft.model = EVENT.validate_python({**fields, **_PLACEHOLDER})
     except ValidationError as exc:
         error = exc.errors()[0]
         where = [str(part) for part in error["loc"][2:]]  # (type, "data", field, ...)
         name = where[0] if where else "data"
         attribute = draft.origin.get(name, name)
         raise Refused(span, attribute, error["msg"]) from None
+    where = nul_path(fields, ())
+    if where:  # PostgreSQL cannot store U+0000 in text or JSONB
+        field = str(where[1]) if where[0] == "data" and len(where) > 1 else "tool_call_id"
+        raise Refused(span, draft.origin.get(field, field), "must not contain the NUL character (\\u0000)")
     return draft
 
 

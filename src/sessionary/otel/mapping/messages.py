@@ -75,9 +75,10 @@ def _message(item: dict[str, Any]) -> Message:
     message = Message(role="assistant" if role == "model" else role)
     _content(message, item.get("content"))
     _content(message, item.get("parts"))
-    for call in item.get("tool_calls") or []:
-        if isinstance(call, dict):
-            function = call.get("function") or {}
+    calls = item.get("tool_calls")
+    for call in calls if isinstance(calls, list) else []:
+        function = call.get("function") if isinstance(call, dict) else None
+        if isinstance(function, dict):
             message.calls.append(
                 Call(str(call.get("id", "")), str(function.get("name", "")), function.get("arguments"))
             )
