@@ -279,6 +279,7 @@ def small_server(database_url: str, tmp_path_factory: pytest.TempPathFactory) ->
         analysis_worker=False,
         otel_max_bytes=4096,
         otel_max_spans=3,
+        auth_failure_limit=2,
     )
     with LiveServer.start(settings) as live:
         yield live
@@ -295,3 +296,11 @@ def test_bodies_and_batches_over_the_limits_get_413(small_server: LiveServer, or
         bomb = post(client, org.ingest, b"\x00" * 100_000, PROTOBUF, gzipped=True)
         assert bomb.status_code == 413
         assert "inflated" in Status.FromString(bomb.content).message
+
+
+def test_too_many_failed_keys_get_429_with_retry_after_as_an_otlp_status(small_server: LiveServer) -> None:
+    with httpx.Client(base_url=small_server.url, timeout=60) as client:
+        answers = [post(client, "sk_wrong", b"", PROTOBUF) for _ in range(3)]
+    assert [answer.status_code for answer in answers] == [401, 401, 429]
+    assert int(answers[-1].headers["Retry-After"]) >= 1
+    assert "Too many failed" in Status.FromString(answers[-1].content).message

@@ -33,6 +33,27 @@ async def _whole_body(request: Request) -> bytes:
 Body = Annotated[bytes, Depends(_whole_body)]
 
 
+_OTLP_CONTENT = {
+    "application/x-protobuf": {"schema": {"type": "string", "format": "binary"}},
+    "application/json": {"schema": {"type": "object"}},
+}
+_ANSWERS = {
+    200: "ExportTraceServiceResponse; its partial_success counts and names the refused spans",
+    400: "google.rpc.Status: the body cannot be decoded",
+    401: "google.rpc.Status: no API key, or an unknown one",
+    403: "google.rpc.Status: the key lacks the ingest scope",
+    408: "google.rpc.Status: the body arrived too slowly",
+    413: "google.rpc.Status: over the size or span limit",
+    415: "google.rpc.Status: neither application/x-protobuf nor application/json, or not gzip",
+    429: "google.rpc.Status: too many failed authentications from this address (see Retry-After)",
+    503: "google.rpc.Status: busy, retry after Retry-After",
+}
+
+
+def _answer(description: str) -> dict[str, Any]:
+    return {"description": description, "content": _OTLP_CONTENT}
+
+
 def build_router(*, max_bytes: int, max_spans: int, concurrency: int, max_waiting: int) -> APIRouter:
     router = APIRouter(tags=["otel"])
     gated = Depends(Gate(concurrency, max_waiting=max_waiting).hold, scope="function")
@@ -41,13 +62,8 @@ def build_router(*, max_bytes: int, max_spans: int, concurrency: int, max_waitin
         TRACES_PATH,
         operation_id="otlp_export_traces",
         response_class=Response,
-        responses={
-            200: {"description": "ExportTraceServiceResponse (partial_success names refused spans)"},
-            400: {"description": "The body cannot be decoded"},
-            413: {"description": "Over the size or span limit"},
-            415: {"description": "Neither application/x-protobuf nor application/json"},
-            503: {"description": "Busy: retry after Retry-After"},
-        },
+        responses={status: _answer(text) for status, text in _ANSWERS.items()},
+        openapi_extra={"requestBody": {"required": True, "content": _OTLP_CONTENT}},
     )
     def export_traces(
         request: Request, principal: Ingester, body: Body, _gate: Annotated[None, gated], db: WriteDB

@@ -1,0 +1,65 @@
+"""Spans whose trace never names its session (no key attribute, root never exported) wait, then are stored
+under their trace id: by `release_overdue` once SESSIONARY_OTEL_PENDING_SECONDS have passed, and by the
+sweeper thread of a running server. A trace keyed that way keeps that key for its later spans."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from datetime import timedelta
+
+import httpx
+import pytest
+
+from sessionary.config import Settings
+from sessionary.db import Database, session_scope
+from sessionary.db_types import utcnow
+from sessionary.otel.service import release_overdue
+from tests.conftest import Org
+from tests.helpers import LiveServer, list_sessions
+from tests.otel.otlp import export
+from tests.otel.test_otlp_http import agent_conversation
+
+
+def test_waiting_spans_are_stored_under_their_trace_id_once_overdue(
+    server: LiveServer, database: Database, org: Org, client: httpx.Client
+) -> None:
+    spans = agent_conversation()
+    children = [span for span in spans if span.parent is not None]
+    export(server.url, org.ingest, children)
+    with session_scope(database.writer) as db:
+        assert release_overdue(db, now=utcnow(), after_seconds=3600, limit=100) == 0  # not overdue yet
+    with session_scope(database.writer) as db:
+        released = release_overdue(db, now=utcnow() + timedelta(hours=2), after_seconds=3600, limit=1000)
+    assert released >= len(children)
+    items = list_sessions(client, org.read)["items"]
+    trace_id = f"{children[0].context.trace_id:032x}"  # type: ignore[union-attr]
+    assert [(s["channel_manager_service"], s["channel_manager_sid"]) for s in items] == [
+        ("support-bot", trace_id)
+    ]
+    export(server.url, org.ingest, [span for span in spans if span.parent is None])  # the root, late
+    after = list_sessions(client, org.read)["items"]
+    assert [(s["channel_manager_sid"], s["agent_name"]) for s in after] == [(trace_id, "Support")]
+
+
+@pytest.fixture
+def sweeping_server(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    settings = Settings(
+        database_url=database_url,
+        blob_dir=tmp_path_factory.mktemp("blobs"),
+        analysis_worker=True,
+        otel_pending_seconds=1,
+    )
+    with LiveServer.start(settings) as live:
+        yield live
+
+
+def test_a_running_servers_sweeper_stores_overdue_spans(sweeping_server: LiveServer, org: Org) -> None:
+    children = [span for span in agent_conversation() if span.parent is not None]
+    export(sweeping_server.url, org.ingest, children)
+    trace_id = f"{children[0].context.trace_id:032x}"  # type: ignore[union-attr]
+    with httpx.Client(base_url=sweeping_server.url, timeout=60) as client:
+        deadline = time.monotonic() + 60
+        while not (items := list_sessions(client, org.read)["items"]) and time.monotonic() < deadline:
+            time.sleep(0.2)
+    assert [s["channel_manager_sid"] for s in items] == [trace_id]
