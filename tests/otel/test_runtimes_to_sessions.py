@@ -15,6 +15,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from syllable_sdk import SyllableSDK
 
 from tests.conftest import Org
+from tests.console.helpers import signed_in
 from tests.helpers import LiveServer, list_sessions
 from tests.otel.otlp import export, exporter
 from tests.otel.runtimes.livekit_bot import run_livekit_session
@@ -114,7 +115,7 @@ def test_a_livekit_session_exported_by_its_own_tracing_is_a_complete_session(
 ) -> None:
     room = f"room-{uuid.uuid4().hex[:10]}"
     memory = InMemorySpanExporter()
-    run = run_livekit_session(memory, room_name=room, metadata={"langfuse.session.id": room})
+    run = run_livekit_session(memory, room_name=room, metadata={"session.id": room})  # as the README says
     export(server.url, org.ingest, memory.get_finished_spans())
     seen = read_session(server.url, org)
     assert seen["sid"] == room
@@ -142,3 +143,19 @@ def test_livekit_spans_before_and_after_the_pii_rename_make_the_same_transcript(
         ["Hi! How can I help you today?", "It is sunny and 21 degrees in Paris.", "You're welcome, goodbye!"],
     )
     assert [(name, args) for name, args, _ in seen["tools"]] == [("get_weather", {"city": "Paris"})]
+
+
+def test_the_console_shows_a_traced_calls_llm_token_usage(server: LiveServer, org: Org) -> None:
+    memory = InMemorySpanExporter()
+    run_pipecat_conversation(memory, conversation_id=f"pc-{uuid.uuid4().hex[:12]}")
+    spans = memory.get_finished_spans()
+    export(server.url, org.ingest, spans)
+    usage = [span.attributes or {} for span in spans if span.name == "llm"]
+    tokens_in = sum(int(a.get("gen_ai.usage.input_tokens", 0)) for a in usage)  # type: ignore[arg-type]
+    tokens_out = sum(int(a.get("gen_ai.usage.output_tokens", 0)) for a in usage)  # type: ignore[arg-type]
+    assert tokens_in > 0
+    with httpx.Client(base_url=server.url, timeout=60) as client:
+        sid = list_sessions(client, org.read)["items"][0]["session_id"]
+    with signed_in(server.url, org.read) as http:
+        page = http.get(f"/sessions/{sid}").text
+    assert f'<dd id="llm-tokens">{tokens_in:,} in · {tokens_out:,} out</dd>' in page

@@ -21,7 +21,6 @@ from tests.conftest import Org, make_org
 from tests.helpers import LiveServer, event, ingest_ok, list_sessions, post_events
 
 
-
 @schemathesis.serializer("application/x-protobuf")
 def _protobuf_bytes(ctx: object, value: object) -> bytes:
     """The OTLP face's binary body: what the schema generates (a string) as bytes (decoded or refused 400)."""

@@ -117,6 +117,7 @@ class SessionView:
     labels: list[labels.LabelRow]
     conversation_size: int
     extras: dict[str, Any]
+    tokens: dict[str, int] = field(default_factory=dict)  # LLM token usage, summed from latency metadata
 
 
 def session_view(
@@ -138,10 +139,28 @@ def session_view(
         max_latency_ms=max((t.latency_total for t in turns), default=0.0),
         labels=session_labels(db, organization_id=organization_id, session_id=session.id),
         conversation_size=size,
+        tokens=token_usage(timeline.events),
         extras=sources.session_extras(
             db, organization_id=organization_id, session=session, signer=signer, phone_region=phone_region
         ),
     )
+
+
+USAGE_KEYS = ("input_tokens", "output_tokens")
+
+
+def token_usage(events: list[TimelineEvent]) -> dict[str, int]:
+    """LLM tokens of the session, summed from its latency entries' `input_tokens=N` / `output_tokens=N`
+    metadata (what traced runtimes report per LLM call; README "Connect your agent")."""
+    totals: dict[str, int] = {}
+    for event in events:
+        if event.kind != "latency":
+            continue
+        for item in event.metadata or ():
+            name, _, value = item.partition("=")
+            if name in USAGE_KEYS and value.isdigit():
+                totals[name] = totals.get(name, 0) + int(value)
+    return totals
 
 
 def build_turns(events: list[TimelineEvent]) -> list[Turn]:

@@ -36,8 +36,10 @@ _DERIVED = (
 )
 # Every column the projection writes.
 STATE_COLUMNS = (*SESSION_FIELDS.values(), *ENDED_FIELDS.values(), *_DERIVED)
-# The columns it reads: the rest it only overwrites, deciding by field_versions alone.
-READ_COLUMNS = (*_DERIVED, "reported_duration", "channel_manager_type", "conversation_id")
+# The columns it reads: the rest it only overwrites, deciding by field_versions alone. Every session field
+# is read, so a value sent again unchanged (a traced agent repeats its LLM fields on every LLM call) is no
+# change: neither written again nor re-deriving the session's conversation.
+READ_COLUMNS = (*_DERIVED, "reported_duration", *SESSION_FIELDS.values())
 
 State = dict[str, Any]
 

@@ -6,6 +6,7 @@ Session key: the first of KEY_ATTRIBUTES a span (or its resource) carries, with 
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
@@ -45,10 +46,20 @@ def service_of(span: Span) -> str:
     value = span.resource.get("service.name")
     if value is None or value == "":
         return DEFAULT_SERVICE
+    problem = _service_problem(str(value))
+    if problem:
+        raise Refused(span, "service.name (resource)", problem)
+    return str(value)
+
+
+@lru_cache(maxsize=1024)
+def _service_problem(value: str) -> str | None:
+    """Why the native model refuses this service name (None: it takes it); a process sees few of them."""
     try:
-        return str(_SERVICE.validate_python(str(value)))
+        _SERVICE.validate_python(value)
     except ValidationError as exc:
-        raise Refused(span, "service.name (resource)", exc.errors()[0]["msg"]) from None
+        return str(exc.errors()[0]["msg"])
+    return None
 
 
 def own_key(span: Span, runtime: str) -> Key | None:
@@ -61,9 +72,18 @@ def own_key(span: Span, runtime: str) -> Key | None:
             value = span.resource.get(attribute)
         if value is None or value == "" or isinstance(value, list | dict | bytes | bool):
             continue
-        try:
-            sid = _SID.validate_python(str(value))
-        except ValidationError as exc:
-            raise Refused(span, attribute, exc.errors()[0]["msg"]) from None
-        return service_of(span), str(sid)
+        problem = _sid_problem(str(value))
+        if problem:
+            raise Refused(span, attribute, problem)
+        return service_of(span), str(value)
+    return None
+
+
+@lru_cache(maxsize=4096)
+def _sid_problem(value: str) -> str | None:
+    """Why the native model refuses this id (None: it takes it); a trace's spans repeat theirs."""
+    try:
+        _SID.validate_python(value)
+    except ValidationError as exc:
+        return str(exc.errors()[0]["msg"])
     return None

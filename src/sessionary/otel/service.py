@@ -18,7 +18,7 @@ from sessionary.eventlog.schemas import EventIn
 from sessionary.ingest.service import ingest_events
 from sessionary.otel import keys, store
 from sessionary.otel.mapping import Draft, drafts_of
-from sessionary.otel.mapping.common import EVENT, Refused
+from sessionary.otel.mapping.common import Refused, revive
 from sessionary.otel.spans import BadSpan, Span
 
 log = logging.getLogger(__name__)
@@ -67,7 +67,7 @@ def ingest_spans(
         key = known.get(trace)
         for item in items:
             if key is not None:
-                events += [_keyed(draft.model, key) for draft in item.drafts]
+                events += [draft.event(*key) for draft in item.drafts]
             elif item.drafts:
                 waiting.append((trace, item.service, [draft.kept() for draft in item.drafts]))
     released = store.take_pending(db, organization_id=organization_id, trace_ids=new_keys)
@@ -134,26 +134,10 @@ def _key_of(items: Sequence[_Mapped]) -> Key | None:
     return min(named, key=lambda item: (item.span.start, item.span.span_id)).key
 
 
-_SESSION_TYPES = frozenset({"session.started", "session.updated"})
-
-
-def _keyed(model: Any, key: Key) -> EventIn:
-    """The event under its session's key; a session event also names the key as the session's
-    conversation (so its LLM fields show on /api/v1/conversations), unless a span named one."""
-    service, sid = key
-    update: dict[str, Any] = {"channel_manager_service": service, "channel_manager_sid": sid}
-    if model.type in _SESSION_TYPES and "conversation_id" not in model.data.model_fields_set:
-        update["data"] = model.data.model_copy(update={"conversation_id": sid[:200]})
-    event: EventIn = model.model_copy(update=update)
-    return event
-
-
 def _revive(pending: Sequence[tuple[str, str, list[dict[str, Any]]]], known: dict[str, Key]) -> list[EventIn]:
     """Waiting spans' events, given their trace's key (validated again: they were stored as JSON)."""
     events: list[EventIn] = []
     for trace_id, _service, drafts in pending:
         service, sid = known[trace_id]
-        for draft in drafts:
-            fields = {**draft, "channel_manager_service": service, "channel_manager_sid": sid}
-            events.append(_keyed(EVENT.validate_python(fields), (service, sid)))
+        events += [revive(draft, service, sid) for draft in drafts]
     return events

@@ -9,15 +9,26 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from pydantic import TypeAdapter, ValidationError
+from pydantic import BaseModel, ValidationError
 
 from sessionary.api.bodies import nul_path
+from sessionary.eventlog import schemas
 from sessionary.eventlog.schemas import EventIn
 from sessionary.otel.spans import Span
 
-EVENT: TypeAdapter[Any] = TypeAdapter(EventIn)
-_KEY_FIELDS = {"channel_manager_service", "channel_manager_sid"}
-_PLACEHOLDER = {"channel_manager_service": "otel", "channel_manager_sid": "pending"}
+# event type -> (its event model, its data model): a span's untrusted values are all in `data`, validated by
+# the data model; the event around it (id, type, time, key) is made here and built without validating again.
+_MODELS: dict[str, tuple[type[BaseModel], type[BaseModel]]] = {
+    "session.started": (schemas.SessionStartedEvent, schemas.SessionFields),
+    "session.updated": (schemas.SessionUpdatedEvent, schemas.SessionFields),
+    "transcript": (schemas.TranscriptEvent, schemas.TranscriptData),
+    "tool_call": (schemas.ToolCallEvent, schemas.ToolCallData),
+    "latency": (schemas.LatencyEvent, schemas.LatencyData),
+    "session.ended": (schemas.SessionEndedEvent, schemas.SessionEndedData),
+    "custom": (schemas.CustomEvent, schemas.CustomData),
+}
+_SESSION_TYPES = frozenset({"session.started", "session.updated"})
+_NUL = b"\\u0000"  # how orjson writes U+0000
 # Session fields any span may set with attributes of their own name (README "Connect your agent").
 OVERRIDES = {
     "sessionary.channel_manager_type": "channel_manager_type",
@@ -52,20 +63,43 @@ class Draft:
     timestamp: datetime
     data: dict[str, Any]
     origin: dict[str, str] = field(default_factory=dict)  # data field -> span attribute it came from
-    model: Any = None  # the validated native event (with a placeholder session key), once checked
+    checked: Any = None  # the validated data model, once `check` took it
 
-    def wire(self) -> dict[str, Any]:
-        """The event's native fields as drafted, less the session key."""
+    def kept(self) -> dict[str, Any]:
+        """The checked event as JSON, less the session key: what a span waiting for its key keeps."""
         return {
             "event_id": self.event_id,
             "type": self.type,
             "timestamp": self.timestamp.isoformat(),
-            "data": self.data,
+            "data": self.checked.model_dump(mode="json", exclude_unset=True),
         }
 
-    def kept(self) -> dict[str, Any]:
-        """The checked event as JSON, less the session key: what a span waiting for its key keeps."""
-        return dict(self.model.model_dump(mode="json", exclude_unset=True, exclude=_KEY_FIELDS))
+    def event(self, service: str, sid: str) -> EventIn:
+        """The native event under its session's key (`check`ed first)."""
+        return build(self.type, self.event_id, self.timestamp, self.checked, service, sid)
+
+
+def build(type_: str, event_id: str, timestamp: datetime, data: Any, service: str, sid: str) -> EventIn:
+    """A native event from its validated data; a session event also names the key as the session's
+    conversation (so its LLM fields show on /api/v1/conversations), unless a span named one."""
+    if type_ in _SESSION_TYPES and "conversation_id" not in data.model_fields_set:
+        data.conversation_id = sid[:200]
+    event: EventIn = _MODELS[type_][0].model_construct(  # type: ignore[assignment]
+        event_id=event_id,
+        timestamp=timestamp,
+        channel_manager_service=service,
+        channel_manager_sid=sid,
+        type=type_,
+        data=data,
+    )
+    return event
+
+
+def revive(kept: dict[str, Any], service: str, sid: str) -> EventIn:
+    """A waiting span's event (`Draft.kept`), validated again (it was stored as JSON), under its key."""
+    data = _MODELS[kept["type"]][1].model_validate(kept["data"])
+    when = datetime.fromisoformat(kept["timestamp"])
+    return build(kept["type"], kept["event_id"], when, data, service, sid)
 
 
 def event_id(span: Span, kind: str) -> str:
@@ -81,21 +115,27 @@ def trace_event_id(span: Span, kind: str, name: str) -> str:
 
 
 def check(span: Span, draft: Draft) -> Draft:
-    """The draft if the native event model takes it, else Refused naming the attribute at fault."""
-    fields = draft.wire()
+    """The draft with its data validated by the native model, else Refused naming the attribute at fault."""
     try:
-        draft.model = EVENT.validate_python({**fields, **_PLACEHOLDER})
+        draft.checked = _MODELS[draft.type][1].model_validate(draft.data)
     except ValidationError as exc:
         error = exc.errors()[0]
-        where = [str(part) for part in error["loc"][2:]]  # (type, "data", field, ...)
-        name = where[0] if where else "data"
-        attribute = draft.origin.get(name, name)
-        raise Refused(span, attribute, error["msg"]) from None
-    where = nul_path(fields, ())
-    if where:  # PostgreSQL cannot store U+0000 in text or JSONB
-        field = str(where[1]) if where[0] == "data" and len(where) > 1 else "tool_call_id"
-        raise Refused(span, draft.origin.get(field, field), "must not contain the NUL character (\\u0000)")
+        name = str(error["loc"][0]) if error["loc"] else "data"
+        raise Refused(span, draft.origin.get(name, name), error["msg"]) from None
+    if _holds_nul(draft):  # PostgreSQL cannot store U+0000 in text or JSONB
+        where = nul_path(draft.data, ())
+        name = str(where[0]) if where else "tool_call_id"
+        raise Refused(span, draft.origin.get(name, name), "must not contain the NUL character (\\u0000)")
     return draft
+
+
+def _holds_nul(draft: Draft) -> bool:
+    if "\x00" in draft.event_id:
+        return True
+    try:
+        return _NUL in orjson.dumps(draft.data)
+    except TypeError:  # a value orjson does not write (validated as something else): look closer
+        return nul_path(draft.data, ()) is not None
 
 
 def session_fields(span: Span, fields: dict[str, Any], origin: dict[str, str]) -> None:

@@ -62,7 +62,7 @@ def chat(
 
 
 def answered_tool_calls(
-    span: Span, inputs: list[messages.Message], attribute: str = "gen_ai.input.messages"
+    span: Span, inputs: messages.Raw, attribute: str = "gen_ai.input.messages"
 ) -> list[Draft | None]:
     """The tool calls (with their results) that this LLM call's input sends back to the model."""
     return [

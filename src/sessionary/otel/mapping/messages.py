@@ -33,8 +33,12 @@ class Message:
     results: dict[str, Any] = field(default_factory=dict)  # tool call id -> result
 
 
-def parse(value: Any) -> list[Message]:
-    """The messages of a JSON-text (or already decoded) list; [] when it is not one."""
+Raw = list[dict[str, Any]]
+
+
+def parse(value: Any) -> Raw:
+    """The message objects of a JSON-text (or already decoded) list; [] when it is not one. They are read
+    into `Message`s only as needed: an LLM call's input holds the whole conversation, only its end is new."""
     if isinstance(value, str):
         try:
             value = orjson.loads(value)
@@ -42,13 +46,13 @@ def parse(value: Any) -> list[Message]:
             return []
     if not isinstance(value, list):
         return []
-    return [_message(item) for item in value if isinstance(item, dict)]
+    return [item for item in value if isinstance(item, dict)]
 
 
-def answered_calls(messages: list[Message]) -> list[tuple[Call, Any]]:
+def answered_calls(items: Raw) -> list[tuple[Call, Any]]:
     """The tool calls this input answers: the last assistant message's, with the results after it."""
     results: dict[str, Any] = {}
-    for message in reversed(messages):
+    for message in map(_message, reversed(items)):
         if message.role == "tool" or (message.results and not message.texts and not message.calls):
             results.update(message.results)
             continue
@@ -58,15 +62,18 @@ def answered_calls(messages: list[Message]) -> list[tuple[Call, Any]]:
     return []
 
 
-def last_user_text(messages: list[Message]) -> str | None:
+def last_user_text(items: Raw) -> str | None:
     """The user's words when the input ends with a user message (the turn this call answers)."""
-    if messages and messages[-1].role == "user" and messages[-1].texts and not messages[-1].results:
-        return "\n".join(messages[-1].texts)
+    last = _message(items[-1]) if items else None
+    if last is not None and last.role == "user" and last.texts and not last.results:
+        return "\n".join(last.texts)
     return None
 
 
-def assistant_text(messages: list[Message]) -> str | None:
-    texts = [text for message in messages if message.role == "assistant" for text in message.texts]
+def assistant_text(items: Raw) -> str | None:
+    texts = [
+        text for message in map(_message, items) if message.role == "assistant" for text in message.texts
+    ]
     return "\n".join(texts) if texts else None
 
 
