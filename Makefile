@@ -40,6 +40,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/list.py
 	$(BIN)/python bench/metrics.py
 	$(BIN)/python bench/journey.py
+	$(BIN)/python bench/otlp.py
 
 clean:
 	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache test-artifacts

@@ -86,7 +86,11 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--open", type=int, default=64, help="conversations running at once (over all bots)")
     parser.add_argument("--batch", type=int, default=512, help="spans per export (the SDK's default batch)")
     parser.add_argument(
-        "--clients", type=int, default=4, help="bots, each exporting its own conversations' spans in order"
+        "--clients",
+        type=int,
+        default=8,
+        help="bots, each exporting its own conversations' spans in order (a fleet: 8 spread over the "
+        "server's worker processes as their connections land)",
     )
     parser.add_argument("--workers", type=int, default=2, help="sessionary serve --workers")
     parser.add_argument(
@@ -309,7 +313,10 @@ def post_all(url: str, path: str, headers: dict[str, str], queues: list[list[byt
     result = Posted()
 
     def poster(queue: list[bytes]) -> None:
-        with httpx.Client(base_url=url, timeout=600, headers=headers) as client:
+        # A connection per request, so requests spread over the server's worker processes evenly (a kept-alive
+        # connection stays with the worker that accepted it: with few clients, one worker can get most).
+        unkept = httpx.Limits(max_keepalive_connections=0)
+        with httpx.Client(base_url=url, timeout=600, headers=headers, limits=unkept) as client:
             for index, body in enumerate(queue):
                 response = client.post(path, content=body)
                 if response.status_code != 200 or result.errors:
@@ -350,6 +357,8 @@ def run(
             posted = post_all(server.url, path, headers, queues)
             if posted.errors:
                 raise SystemExit(f"{posted.errors[:3]}\n{server.tail()}")
+        cpu = ", ".join(f"{seconds:.0f}" for seconds in rss.cpu_seconds)
+        print(f"{name}: {posted.seconds:.1f} s; server CPU seconds per process: {cpu}")
         return posted, stored_counts(target), rss.peak_mb
 
 

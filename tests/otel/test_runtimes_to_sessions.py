@@ -18,7 +18,7 @@ from tests.conftest import Org
 from tests.console.helpers import signed_in
 from tests.helpers import LiveServer, list_sessions
 from tests.otel.otlp import export, exporter
-from tests.otel.runtimes.livekit_bot import run_livekit_session
+from tests.otel.runtimes.livekit_bot import DEFAULT_TURNS, run_livekit_session, run_livekit_text_session
 from tests.otel.runtimes.pipecat_bot import run_pipecat_conversation
 
 CAPTURES = Path(__file__).parent / "captures"
@@ -159,3 +159,11 @@ def test_the_console_shows_a_traced_calls_llm_token_usage(server: LiveServer, or
     with signed_in(server.url, org.read) as http:
         page = http.get(f"/sessions/{sid}").text
     assert f'<dd id="llm-tokens">{tokens_in:,} in · {tokens_out:,} out</dd>' in page
+
+
+def test_a_livekit_text_mode_session_keeps_the_typed_user_turns(server: LiveServer, org: Org) -> None:
+    memory = InMemorySpanExporter()
+    replies = run_livekit_text_session(memory, session_id=f"chat-{uuid.uuid4().hex[:10]}")
+    export(server.url, org.ingest, memory.get_finished_spans())
+    seen = read_session(server.url, org)
+    assert seen["turns"] == interleaved([turn.user for turn in DEFAULT_TURNS], replies)

@@ -193,3 +193,32 @@ class _Recorder:
     def _on_state(self, event: events.AgentStateChangedEvent) -> None:
         self._state = event.new_state
         self._state_changed.set()
+
+
+def run_livekit_text_session(
+    exporter: SpanExporter, *, turns: Sequence[LiveKitTurn] = DEFAULT_TURNS, session_id: str
+) -> list[str]:
+    """Run the agent in LiveKit's text mode (`AgentSession.run(user_input=...)`, no STT, no room), its spans
+    to ``exporter`` with ``session.id`` metadata; returns the agent's replies in order."""
+    provider = TracerProvider(resource=Resource.create({"service.name": "livekit-agents"}))
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    telemetry.set_tracer_provider(provider, metadata={"session.id": session_id})
+    try:
+        return asyncio.run(_run_text(turns))
+    finally:
+        provider.shutdown()
+
+
+async def _run_text(turns: Sequence[LiveKitTurn]) -> list[str]:
+    script = {turn.user: ScriptedReply(text=turn.reply, city=turn.weather_city) for turn in turns}
+    replies: list[str] = []
+    async with AgentSession[None](llm=ScriptedLLM(script)) as session:
+        await session.start(WeatherAgent())
+        for turn in turns:
+            result = await session.run(user_input=turn.user)
+            replies += [
+                event.item.text_content or ""
+                for event in result.events
+                if event.type == "message" and event.item.role == "assistant"
+            ]
+    return replies

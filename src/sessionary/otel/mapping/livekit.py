@@ -21,6 +21,11 @@ from sessionary.otel.spans import Span
 SOURCE = "livekit"
 USER_TRANSCRIPT = ("lk.pii.user_transcript", "lk.user_transcript")
 RESPONSE_TEXT = ("lk.pii.response.text", "lk.response.text")
+USER_INPUT = ("lk.pii.user_input", "lk.user_input")
+# On an agent_turn, what only a spoken turn has: a turn that replied without them answered typed text
+# (text mode, or text sent into a voice session), which no user_turn span carries. (Before 1.7 a reply
+# after a tool call is a second agent_turn; the first, holding the user input, has no reply: not mapped.)
+_SPOKEN = ("lk.e2e_latency", "lk.end_of_turn_delay", "lk.transcription_delay")
 TOOL_ARGUMENTS = ("lk.pii.function_tool.arguments", "lk.function_tool.arguments")
 TOOL_OUTPUT = ("lk.pii.function_tool.output", "lk.function_tool.output")
 AGENT_NAME = ("lk.agent_name", "gen_ai.agent.name", "lk.agent_label")
@@ -43,6 +48,9 @@ def map_span(span: Span) -> list[Draft | None]:
     user = _first(span, USER_TRANSCRIPT)
     if user:
         out.append(transcript(span, "user", "user", user[0], user[1], span.start))
+    typed = _first(span, USER_INPUT) if span.name == "agent_turn" else None
+    if typed and _first(span, RESPONSE_TEXT) and not any(key in span.attributes for key in _SPOKEN):
+        out.append(transcript(span, "user", "user", typed[0], typed[1], span.start))
     reply = _first(span, RESPONSE_TEXT)
     if reply and span.name in _REPLY_SPANS:
         out.append(transcript(span, "agent", "agent", reply[0], reply[1], span.start))
