@@ -63,3 +63,28 @@ def test_a_running_servers_sweeper_stores_overdue_spans(sweeping_server: LiveSer
         while not (items := list_sessions(client, org.read)["items"]) and time.monotonic() < deadline:
             time.sleep(0.2)
     assert [s["channel_manager_sid"] for s in items] == [trace_id]
+
+
+def test_a_plan_made_on_a_stale_key_is_built_again_under_the_locked_one(
+    server: LiveServer, database: Database, org: Org, client: httpx.Client
+) -> None:
+    from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+
+    from sessionary.otel.service import ingest_spans
+    from sessionary.otel.spans import spans_of
+    from tests.otel.otlp import protobuf_body
+
+    spans = agent_conversation()
+    export(server.url, org.ingest, [span for span in spans if span.parent is None])  # keys the trace
+    children = ExportTraceServiceRequest.FromString(protobuf_body([s for s in spans if s.parent is not None]))
+
+    def stale(trace_ids: list[str]) -> dict[str, tuple[str, str] | None]:
+        return dict.fromkeys(trace_ids, ("elsewhere", "not-this-session"))
+
+    with session_scope(database.writer) as db:
+        outcome = ingest_spans(db, organization_id=org.id, spans=spans_of(children), now=utcnow(), peek=stale)
+    assert outcome.inserted > 0
+    items = list_sessions(client, org.read)["items"]
+    assert [(s["channel_manager_service"], s["channel_manager_sid"]) for s in items] == [
+        ("support-bot", "conv-42")
+    ]

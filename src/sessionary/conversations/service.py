@@ -13,7 +13,19 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Table, delete, exists, func, select, update
+from sqlalchemy import (
+    ARRAY,
+    ColumnElement,
+    String,
+    Table,
+    any_,
+    bindparam,
+    delete,
+    exists,
+    func,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session as DBSession
 
 from sessionary import listing
@@ -21,6 +33,7 @@ from sessionary.conversations.models import Conversation
 from sessionary.conversations.schemas import ConversationProperties, ConversationRead
 from sessionary.db import insert_for
 from sessionary.eventlog.batch import StoredBatch
+from sessionary.fastsql import is_sqlite
 from sessionary.listing import Column, Kind, ListParams, Page
 from sessionary.sessions.models import Session
 
@@ -110,8 +123,8 @@ def derive(db: DBSession, *, organization_id: int, conversation_ids: list[str]) 
     concurrent writer deleted, UPDATE them in one statement per chunk, delete those without sessions."""
     for start in range(0, len(conversation_ids), _CHUNK):
         chunk = conversation_ids[start : start + _CHUNK]
-        wanted = (_CONVERSATIONS.c.organization_id == organization_id) & _CONVERSATIONS.c.conversation_id.in_(
-            chunk
+        wanted = (_CONVERSATIONS.c.organization_id == organization_id) & _one_of(
+            db, _CONVERSATIONS.c.conversation_id, chunk
         )
         locked = (
             select(_CONVERSATIONS.c.conversation_id).where(wanted).order_by(_CONVERSATIONS.c.conversation_id)
@@ -123,6 +136,15 @@ def derive(db: DBSession, *, organization_id: int, conversation_ids: list[str]) 
             update(_CONVERSATIONS).where(wanted, has_sessions).values(_derived_values(organization_id))
         )
         db.execute(delete(_CONVERSATIONS).where(wanted, ~has_sessions))
+
+
+def _one_of(db: DBSession, column: Any, values: list[str]) -> ColumnElement[bool]:
+    """`column IN values`; on PostgreSQL as `= ANY(array)`, one statement text whatever the count, so the
+    driver prepares it once per connection instead of the server planning each text anew (this UPDATE's
+    correlated subqueries make planning its largest cost on small batches)."""
+    if is_sqlite(db):
+        return cast(ColumnElement[bool], column.in_(values))
+    return cast(ColumnElement[bool], column == any_(bindparam("ids", values, type_=ARRAY(String))))
 
 
 def _recreate(db: DBSession, organization_id: int, conversation_ids: list[str]) -> None:

@@ -39,9 +39,30 @@ class _Pending:
     row_id: int | None = None  # the id this transaction gave the event's row, once known stored
 
 
+@dataclass(frozen=True)
+class Prepared:
+    """A batch made ready for the write (`prepare`): the work that needs no database, done before any lock."""
+
+    pending: list[_Pending]
+    count: int  # events in the batch, repeats included
+
+
+def prepare(events: Sequence[EventIn], *, sqlite: bool) -> Prepared:
+    """The batch's rows in the driver's form (a producer face may call this before its transaction
+    begins, so that SQLite's write lock is held for the writes only)."""
+    return Prepared(_prepare(events, sqlite=sqlite), len(events))
+
+
 def ingest_events(db: DBSession, *, organization_id: int, events: Sequence[EventIn]) -> IngestResult:
     """Store the events not stored before and fold them into their sessions; duplicates are counted."""
-    pending = _prepare(events, sqlite=is_sqlite(db))
+    return ingest_prepared(
+        db, organization_id=organization_id, prepared=prepare(events, sqlite=is_sqlite(db))
+    )
+
+
+def ingest_prepared(db: DBSession, *, organization_id: int, prepared: Prepared) -> IngestResult:
+    """`ingest_events` of a batch `prepare`d for this database."""
+    pending = prepared.pending
     sessions = _lock_sessions(db, organization_id=organization_id, pending=pending)
     stored = _insert_new(db, organization_id=organization_id, pending=pending, sessions=sessions)
     fresh: dict[SessionKey, list[EventIn]] = {}
@@ -54,7 +75,7 @@ def ingest_events(db: DBSession, *, organization_id: int, events: Sequence[Event
     _derive(
         db, organization_id, stored=stored, fresh=fresh, sessions=sessions, changes=changes, previous=previous
     )
-    return IngestResult(inserted=len(stored), duplicates=len(events) - len(stored))
+    return IngestResult(inserted=len(stored), duplicates=prepared.count - len(stored))
 
 
 def _derive(

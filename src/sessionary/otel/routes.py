@@ -16,7 +16,7 @@ from sessionary.errors import error_headers
 from sessionary.gate import Gate
 from sessionary.otel import wire
 from sessionary.otel.decode import OtlpError, decode, encoding_of, inflate
-from sessionary.otel.service import ingest_spans
+from sessionary.otel.service import ingest_spans, peeker
 from sessionary.otel.spans import spans_of
 from sessionary.tenancy.deps import Ingester, WriteDB
 
@@ -82,8 +82,10 @@ def build_router(*, max_bytes: int, max_spans: int, concurrency: int, max_waitin
                 )
         except OtlpError as error:
             return wire.failure(error.status, error.message, encoding)
+        organization_id = principal.organization_id
+        peek = peeker(request.app.state.db, organization_id=organization_id)
         outcome = ingest_spans(
-            db, organization_id=principal.organization_id, spans=spans_of(message), now=utcnow()
+            db, organization_id=organization_id, spans=spans_of(message), now=utcnow(), peek=peek
         )
         log.info(
             "otel: %d spans: %d events stored (%d already), %d spans waiting for their session, "

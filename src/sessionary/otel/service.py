@@ -7,15 +7,17 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.orm import Session as DBSession
 
+from sessionary.db import Database, session_scope
 from sessionary.eventlog.schemas import EventIn
-from sessionary.ingest.service import ingest_events
+from sessionary.fastsql import is_sqlite
+from sessionary.ingest.service import ingest_events, ingest_prepared, prepare
 from sessionary.otel import keys, store
 from sessionary.otel.mapping import Draft, drafts_of
 from sessionary.otel.mapping.common import Refused, revive
@@ -23,6 +25,8 @@ from sessionary.otel.spans import BadSpan, Span
 
 log = logging.getLogger(__name__)
 Key = keys.Key
+# Reads traces' keys without locking them (the route's read session): planning, checked under the lock.
+Peek = Callable[[list[str]], dict[str, "Key | None"]]
 
 
 @dataclass(slots=True)
@@ -46,9 +50,20 @@ class Outcome:
 
 
 def ingest_spans(
-    db: DBSession, *, organization_id: int, spans: Iterable[Span | BadSpan], now: datetime
+    db: DBSession,
+    *,
+    organization_id: int,
+    spans: Iterable[Span | BadSpan],
+    now: datetime,
+    peek: Peek | None = None,
 ) -> Outcome:
-    """Store what the spans say, all in the caller's transaction."""
+    """Store what the spans say, all in the caller's transaction.
+
+    Everything that needs no lock comes first: mapping, the keys this request names, the keys `peek` reads
+    without locking (the route's read session), and the events built and prepared under them. Then, in the
+    write transaction, the traces are locked and their keys read again: a trace whose key turned out other
+    than planned (another request keyed it meanwhile) is built again there, as are released waiting spans.
+    On SQLite, whose writer holds the whole database, the lock is then held for the writes alone."""
     outcome = Outcome()
     mapped = _map_all(spans, outcome)
     if not mapped:
@@ -56,27 +71,53 @@ def ingest_spans(
     by_trace: dict[str, list[_Mapped]] = defaultdict(list)
     for item in mapped:
         by_trace[item.span.trace_id].append(item)
+    named = {trace: _key_of(items) for trace, items in by_trace.items()}
+    seen = peek(sorted(by_trace)) if peek is not None else {}
+    planned = {trace: seen.get(trace) or named[trace] for trace in by_trace}
+    built = {trace: _events(by_trace[trace], key) for trace, key in planned.items() if key is not None}
+    sqlite = is_sqlite(db)
+    prepared = prepare([event for events in built.values() for event in events], sqlite=sqlite)
+    # the write transaction begins with the first statement
     stored = store.lock_traces(db, organization_id=organization_id, trace_ids=by_trace, now=now)
-    found = {trace: _key_of(items) for trace, items in by_trace.items() if stored.get(trace) is None}
-    new_keys = {trace: key for trace, key in found.items() if key is not None}
+    new_keys = {t: key for t, key in named.items() if stored.get(t) is None and key is not None}
     store.set_keys(db, organization_id=organization_id, keys=new_keys)
-    known = {**{t: k for t, k in stored.items() if k is not None}, **new_keys}
-    events: list[EventIn] = []
-    waiting: list[tuple[str, str, list[dict[str, Any]]]] = []
-    for trace, items in by_trace.items():
-        key = known.get(trace)
-        for item in items:
-            if key is not None:
-                events += [draft.event(*key) for draft in item.drafts]
-            elif item.drafts:
-                waiting.append((trace, item.service, [draft.kept() for draft in item.drafts]))
+    final = {trace: stored.get(trace) or named[trace] for trace in by_trace}
+    moved = [trace for trace in by_trace if final[trace] != planned[trace]]
     released = store.take_pending(db, organization_id=organization_id, trace_ids=new_keys)
-    events += _revive(released, known)
+    if moved or released:
+        kept = [event for trace, events in built.items() if trace not in moved for event in events]
+        rebuilt = [
+            event for trace in moved if final[trace] for event in _events(by_trace[trace], final[trace])
+        ]
+        prepared = prepare(kept + rebuilt + _revive(released, final), sqlite=sqlite)
+    waiting = [
+        (trace, item.service, [draft.kept() for draft in item.drafts])
+        for trace, items in by_trace.items()
+        if final[trace] is None
+        for item in items
+        if item.drafts
+    ]
     store.park(db, organization_id=organization_id, spans=waiting, now=now)
     outcome.waiting = len(waiting)
-    result = ingest_events(db, organization_id=organization_id, events=events)
+    result = ingest_prepared(db, organization_id=organization_id, prepared=prepared)
     outcome.inserted, outcome.duplicates = result.inserted, result.duplicates
     return outcome
+
+
+def peeker(database: Database, *, organization_id: int) -> Peek:
+    """A `Peek` through the database's read sessions (no write lock, no row lock)."""
+
+    def peek(trace_ids: list[str]) -> dict[str, Key | None]:
+        with session_scope(database.reader) as reader:
+            return store.read_keys(reader, organization_id=organization_id, trace_ids=trace_ids)
+
+    return peek
+
+
+def _events(items: Sequence[_Mapped], key: Key | None) -> list[EventIn]:
+    """The trace's spans' events under its key."""
+    assert key is not None
+    return [draft.event(*key) for item in items for draft in item.drafts]
 
 
 def release_overdue(db: DBSession, *, now: datetime, after_seconds: float, limit: int) -> int:
@@ -134,10 +175,13 @@ def _key_of(items: Sequence[_Mapped]) -> Key | None:
     return min(named, key=lambda item: (item.span.start, item.span.span_id)).key
 
 
-def _revive(pending: Sequence[tuple[str, str, list[dict[str, Any]]]], known: dict[str, Key]) -> list[EventIn]:
+def _revive(
+    pending: Sequence[tuple[str, str, list[dict[str, Any]]]], known: Mapping[str, Key | None]
+) -> list[EventIn]:
     """Waiting spans' events, given their trace's key (validated again: they were stored as JSON)."""
     events: list[EventIn] = []
     for trace_id, _service, drafts in pending:
-        service, sid = known[trace_id]
-        events += [revive(draft, service, sid) for draft in drafts]
+        key = known[trace_id]
+        assert key is not None  # released only once keyed
+        events += [revive(draft, *key) for draft in drafts]
     return events

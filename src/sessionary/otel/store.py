@@ -40,13 +40,22 @@ def lock_traces(
     ordered = sorted(set(trace_ids))
     stamp = sql.when(now)
     sql.executemany(_CREATE, [(organization_id, trace_id, stamp) for trace_id in ordered])
+    return _keys(sql, organization_id, ordered, sql.for_update)
+
+
+def read_keys(db: DBSession, *, organization_id: int, trace_ids: Iterable[str]) -> dict[str, Key | None]:
+    """The traces' session keys as stored now, without locking (a plan: `lock_traces` reads them again)."""
+    return _keys(FastSQL(db), organization_id, sorted(set(trace_ids)), "")
+
+
+def _keys(sql: FastSQL, organization_id: int, ordered: list[str], lock: str) -> dict[str, Key | None]:
     keys: dict[str, Key | None] = {}
     for start in range(0, len(ordered), _CHUNK):
         chunk = ordered[start : start + _CHUNK]
         rows = sql.execute(
             "SELECT trace_id, channel_manager_service, channel_manager_sid FROM otel_trace "
             f"WHERE organization_id = ? AND trace_id IN ({sql.marks(len(chunk))}) "
-            f"ORDER BY trace_id{sql.for_update}",
+            f"ORDER BY trace_id{lock}",
             (organization_id, *chunk),
         )
         for trace_id, service, sid in rows:

@@ -83,7 +83,7 @@ def build(type_: str, event_id: str, timestamp: datetime, data: Any, service: st
     """A native event from its validated data; a session event also names the key as the session's
     conversation (so its LLM fields show on /api/v1/conversations), unless a span named one."""
     if type_ in _SESSION_TYPES and "conversation_id" not in data.model_fields_set:
-        data.conversation_id = sid[:200]
+        data = data.model_copy(update={"conversation_id": sid[:200]})  # a copy: a draft may be keyed again
     event: EventIn = _MODELS[type_][0].model_construct(  # type: ignore[assignment]
         event_id=event_id,
         timestamp=timestamp,
