@@ -92,7 +92,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         otel_routes.build_router(
             max_bytes=settings.otel_max_bytes,
             max_spans=settings.otel_max_spans,
-            concurrency=settings.ingest_concurrency,
+            concurrency=settings.otel_concurrency,
             max_waiting=settings.otel_max_waiting,
         )
     )

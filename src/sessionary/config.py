@@ -34,10 +34,12 @@ class Settings(BaseSettings):
     ingest_max_events: int = Field(default=10_000, ge=1)
     ingest_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
     ingest_concurrency: int = Field(default=1, ge=1)
-    # OTLP trace ingest (otel/): body size (compressed, and again once inflated), spans per request, requests
-    # queued per process before 503 + Retry-After, and how long spans wait for their trace's session key.
+    # OTLP trace ingest (otel/): body size (compressed, and again once inflated), spans per request, exports
+    # one process decodes and maps at once (their writes are merged: otel/combiner.py), exports queued
+    # beyond those before 503 + Retry-After, and how long spans wait for their trace's session key.
     otel_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
     otel_max_spans: int = Field(default=10_000, ge=1, le=1_000_000)
+    otel_concurrency: int = Field(default=4, ge=1, le=64)
     otel_max_waiting: int = Field(default=16, ge=0, le=10_000)
     otel_pending_seconds: float = Field(default=300.0, ge=1, le=86_400)
     # Request bodies (body_limit.py): the size of a body to any path without a limit of its own (413 past

@@ -11,14 +11,14 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
 
-from sessionary.db_types import utcnow
 from sessionary.errors import error_headers
 from sessionary.gate import Gate
 from sessionary.otel import wire
+from sessionary.otel.combiner import WriteCombiner
 from sessionary.otel.decode import OtlpError, decode, encoding_of, inflate
-from sessionary.otel.service import ingest_spans, peeker
+from sessionary.otel.service import map_spans
 from sessionary.otel.spans import spans_of
-from sessionary.tenancy.deps import Ingester, WriteDB
+from sessionary.tenancy.deps import Ingester
 
 TRACES_PATH = "/otel/v1/traces"
 PREFIX = "/otel/"
@@ -57,6 +57,7 @@ def _answer(description: str) -> dict[str, Any]:
 def build_router(*, max_bytes: int, max_spans: int, concurrency: int, max_waiting: int) -> APIRouter:
     router = APIRouter(tags=["otel"])
     gated = Depends(Gate(concurrency, max_waiting=max_waiting).hold, scope="function")
+    combiner = WriteCombiner()  # this process's group commit (combiner.py)
 
     @router.post(
         TRACES_PATH,
@@ -66,7 +67,7 @@ def build_router(*, max_bytes: int, max_spans: int, concurrency: int, max_waitin
         openapi_extra={"requestBody": {"required": True, "content": _OTLP_CONTENT}},
     )
     def export_traces(
-        request: Request, principal: Ingester, body: Body, _gate: Annotated[None, gated], db: WriteDB
+        request: Request, principal: Ingester, body: Body, _gate: Annotated[None, gated]
     ) -> Response:
         """Store the spans of an OTLP export (binary protobuf or OTLP/JSON, gzip or not) as sessions."""
         encoding = encoding_of(request.headers.get("content-type"))
@@ -82,13 +83,12 @@ def build_router(*, max_bytes: int, max_spans: int, concurrency: int, max_waitin
                 )
         except OtlpError as error:
             return wire.failure(error.status, error.message, encoding)
-        organization_id = principal.organization_id
-        peek = peeker(request.app.state.db, organization_id=organization_id)
-        outcome = ingest_spans(
-            db, organization_id=organization_id, spans=spans_of(message), now=utcnow(), peek=peek
-        )
+        mapped, outcome = map_spans(spans_of(message))
+        if mapped:
+            outcome.record(combiner.store(request.app.state.db, principal.organization_id, mapped))
         log.info(
-            "otel: %d spans: %d events stored (%d already), %d spans waiting for their session, "
+            "otel: %d spans: %d events stored (%d already; with the exports merged into its transaction), "
+            "%d spans waiting for their session, "
             "%d ignored (no mapping), %d refused",
             outcome.spans,
             outcome.inserted,

@@ -30,7 +30,9 @@ Peek = Callable[[list[str]], dict[str, "Key | None"]]
 
 
 @dataclass(slots=True)
-class _Mapped:
+class Mapped:
+    """A span's checked native events, before its session key is known."""
+
     span: Span
     service: str
     drafts: list[Draft]
@@ -48,6 +50,10 @@ class Outcome:
     inserted: int = 0
     duplicates: int = 0
 
+    def record(self, stored: Outcome) -> None:
+        """Take what `store_mapped` reports (of this request's transaction, merged or not)."""
+        self.waiting, self.inserted, self.duplicates = stored.waiting, stored.inserted, stored.duplicates
+
 
 def ingest_spans(
     db: DBSession,
@@ -57,18 +63,32 @@ def ingest_spans(
     now: datetime,
     peek: Peek | None = None,
 ) -> Outcome:
-    """Store what the spans say, all in the caller's transaction.
+    """Store what the spans say, all in the caller's transaction (`map_spans`, then `store_mapped`)."""
+    mapped, outcome = map_spans(spans)
+    outcome.record(store_mapped(db, organization_id=organization_id, mapped=mapped, now=now, peek=peek))
+    return outcome
 
-    Everything that needs no lock comes first: mapping, the keys this request names, the keys `peek` reads
-    without locking (the route's read session), and the events built and prepared under them. Then, in the
-    write transaction, the traces are locked and their keys read again: a trace whose key turned out other
-    than planned (another request keyed it meanwhile) is built again there, as are released waiting spans.
-    On SQLite, whose writer holds the whole database, the lock is then held for the writes alone."""
+
+def map_spans(spans: Iterable[Span | BadSpan]) -> tuple[list[Mapped], Outcome]:
+    """Each span's checked native events (no database): what to store, and what became of each span."""
     outcome = Outcome()
-    mapped = _map_all(spans, outcome)
+    return _map_all(spans, outcome), outcome
+
+
+def store_mapped(
+    db: DBSession, *, organization_id: int, mapped: Sequence[Mapped], now: datetime, peek: Peek | None = None
+) -> Outcome:
+    """Store mapped spans (of one request, or of several merged) in the caller's transaction.
+
+    Everything that needs no lock comes first: the keys these spans name, the keys `peek` reads without
+    locking (a read session), and the events built and prepared under them. Then, in the write
+    transaction, the traces are locked and their keys read again: a trace whose key turned out other than
+    planned (another request keyed it meanwhile) is built again there, as are released waiting spans. On
+    SQLite, whose writer holds the whole database, the lock is then held for the writes alone."""
+    outcome = Outcome()
     if not mapped:
         return outcome
-    by_trace: dict[str, list[_Mapped]] = defaultdict(list)
+    by_trace: dict[str, list[Mapped]] = defaultdict(list)
     for item in mapped:
         by_trace[item.span.trace_id].append(item)
     named = {trace: _key_of(items) for trace, items in by_trace.items()}
@@ -114,7 +134,7 @@ def peeker(database: Database, *, organization_id: int) -> Peek:
     return peek
 
 
-def _events(items: Sequence[_Mapped], key: Key | None) -> list[EventIn]:
+def _events(items: Sequence[Mapped], key: Key | None) -> list[EventIn]:
     """The trace's spans' events under its key."""
     assert key is not None
     return [draft.event(*key) for item in items for draft in item.drafts]
@@ -142,8 +162,8 @@ def release_overdue(db: DBSession, *, now: datetime, after_seconds: float, limit
     return released
 
 
-def _map_all(spans: Iterable[Span | BadSpan], outcome: Outcome) -> list[_Mapped]:
-    out: list[_Mapped] = []
+def _map_all(spans: Iterable[Span | BadSpan], outcome: Outcome) -> list[Mapped]:
+    out: list[Mapped] = []
     for span in spans:
         outcome.spans += 1
         if isinstance(span, BadSpan):
@@ -151,7 +171,7 @@ def _map_all(spans: Iterable[Span | BadSpan], outcome: Outcome) -> list[_Mapped]
             continue
         try:
             runtime = keys.runtime_of(span)
-            item = _Mapped(span, keys.service_of(span), drafts_of(span, runtime), keys.own_key(span, runtime))
+            item = Mapped(span, keys.service_of(span), drafts_of(span, runtime), keys.own_key(span, runtime))
         except Refused as refused:
             outcome.rejected.append(str(refused))
             continue
@@ -163,7 +183,7 @@ def _map_all(spans: Iterable[Span | BadSpan], outcome: Outcome) -> list[_Mapped]
     return out
 
 
-def _key_of(items: Sequence[_Mapped]) -> Key | None:
+def _key_of(items: Sequence[Mapped]) -> Key | None:
     """The key a trace's spans of this request settle: its root's (or the trace id when the root names
     none), else the key named by its earliest-starting span that names one; None when none does."""
     for item in items:

@@ -3,9 +3,9 @@ values, each span with its resource's attributes and its instrumentation scope's
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
@@ -13,7 +13,7 @@ from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
 from opentelemetry.proto.trace.v1.trace_pb2 import Span as SpanMessage
 from opentelemetry.proto.trace.v1.trace_pb2 import Status
 
-_NS = 1_000_000_000
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 Attributes = Mapping[str, Any]
 
 
@@ -93,18 +93,19 @@ def _span(message: SpanMessage, resource: Attributes, scope: str) -> Span:
 
 
 def _when(nanoseconds: int) -> datetime:
-    seconds, rest = divmod(nanoseconds, _NS)
-    return datetime.fromtimestamp(seconds, UTC).replace(microsecond=rest // 1000)
+    return _EPOCH + timedelta(microseconds=nanoseconds // 1000)
 
 
-def attributes_of(pairs: Any) -> dict[str, Any]:
+def attributes_of(pairs: Iterable[KeyValue]) -> dict[str, Any]:
     """OTLP key-value pairs as a dict (the last of a repeated key wins, as the SDKs do)."""
-    return {pair.key: value_of(pair.value) for pair in pairs if isinstance(pair, KeyValue)}
+    return {pair.key: value_of(pair.value) for pair in pairs}
 
 
 def value_of(value: AnyValue) -> Any:
     """An AnyValue as str, bool, int, float, bytes, list or dict (None when unset)."""
     kind = value.WhichOneof("value")
+    if kind == "string_value":  # most attributes
+        return value.string_value
     if kind is None:
         return None
     if kind == "array_value":

@@ -36,10 +36,17 @@ class Message:
 Raw = list[dict[str, Any]]
 
 
-def parse(value: Any) -> Raw:
-    """The message objects of a JSON-text (or already decoded) list; [] when it is not one. They are read
-    into `Message`s only as needed: an LLM call's input holds the whole conversation, only its end is new."""
+# Text that a message list holding a tool's result has, in each layout (a list without it answers no call).
+_RESULT_MARKS = ('"tool_call_id"', '"tool_result"', '"tool_call_response"')
+
+
+def parse(value: Any, *, only_with_tools: bool = False) -> Raw:
+    """The message objects of a JSON-text (or already decoded) list; [] when it is not one (or, with
+    `only_with_tools`, when the text holds no tool result). They are read into `Message`s only as needed:
+    an LLM call's input holds the whole conversation, only its end is new."""
     if isinstance(value, str):
+        if only_with_tools and not any(mark in value for mark in _RESULT_MARKS):
+            return []  # the whole context need not be read to find no tool call in it
         try:
             value = orjson.loads(value)
         except orjson.JSONDecodeError:

@@ -66,7 +66,7 @@ def _llm(span: Span) -> list[Draft | None]:
     out: list[Draft | None] = []
     if span.name == "llm":
         out += genai.chat(span, with_turns=False, first_token="metrics.ttfb")
-    inputs = messages.parse(attrs.get("input"))
+    inputs = messages.parse(attrs.get("input"), only_with_tools=True)
     out += genai.answered_tool_calls(span, inputs, "input")
     if span.name != "llm":  # speech-to-speech: the model's own words and what it heard
         out.append(transcript(span, "agent", "agent", "output", attrs.get("output"), span.start))
