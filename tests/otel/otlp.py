@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import base64
 import gzip
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -18,6 +20,9 @@ from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExportResult
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import Tracer
+
+from sessionary.config import Settings
+from tests.helpers import LiveServer
 
 TRACES = "/otel/v1/traces"
 
@@ -80,3 +85,14 @@ def post(
         body = gzip.compress(body)
         headers["Content-Encoding"] = "gzip"
     return client.post(TRACES, content=body, headers=headers)
+
+
+@contextmanager
+def server_with(database_url: str, blob_dir: Path, **overrides: Any) -> Iterator[LiveServer]:
+    """A live server on the session's database with some settings of its own (analysis worker off unless
+    `overrides` turn it on)."""
+    settings = Settings(
+        **{"database_url": database_url, "blob_dir": blob_dir, "analysis_worker": False, **overrides}
+    )
+    with LiveServer.start(settings) as live:
+        yield live

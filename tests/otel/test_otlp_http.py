@@ -16,10 +16,9 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTrace
 from opentelemetry.sdk.trace import ReadableSpan
 from syllable_sdk import SyllableSDK
 
-from sessionary.config import Settings
 from tests.conftest import Org
 from tests.helpers import LiveServer, list_sessions
-from tests.otel.otlp import Recorder, export, json_body, post, protobuf_body
+from tests.otel.otlp import Recorder, export, json_body, post, protobuf_body, server_with
 
 PROTOBUF, JSON = "application/x-protobuf", "application/json"
 
@@ -273,15 +272,8 @@ def test_one_organizations_spans_never_reach_another(
 
 @pytest.fixture
 def small_server(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    settings = Settings(
-        database_url=database_url,
-        blob_dir=tmp_path_factory.mktemp("blobs"),
-        analysis_worker=False,
-        otel_max_bytes=4096,
-        otel_max_spans=3,
-        auth_failure_limit=2,
-    )
-    with LiveServer.start(settings) as live:
+    limits = {"otel_max_bytes": 4096, "otel_max_spans": 3, "auth_failure_limit": 2}
+    with server_with(database_url, tmp_path_factory.mktemp("blobs"), **limits) as live:
         yield live
 
 

@@ -11,13 +11,12 @@ from datetime import timedelta
 import httpx
 import pytest
 
-from sessionary.config import Settings
 from sessionary.db import Database, session_scope
 from sessionary.db_types import utcnow
 from sessionary.otel.service import release_overdue
 from tests.conftest import Org
 from tests.helpers import LiveServer, list_sessions
-from tests.otel.otlp import export
+from tests.otel.otlp import export, server_with
 from tests.otel.test_otlp_http import agent_conversation
 
 
@@ -44,13 +43,8 @@ def test_waiting_spans_are_stored_under_their_trace_id_once_overdue(
 
 @pytest.fixture
 def sweeping_server(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    settings = Settings(
-        database_url=database_url,
-        blob_dir=tmp_path_factory.mktemp("blobs"),
-        analysis_worker=True,
-        otel_pending_seconds=1,
-    )
-    with LiveServer.start(settings) as live:
+    blobs = tmp_path_factory.mktemp("blobs")
+    with server_with(database_url, blobs, analysis_worker=True, otel_pending_seconds=1) as live:
         yield live
 
 

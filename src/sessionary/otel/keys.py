@@ -26,8 +26,7 @@ KEY_ATTRIBUTES = (
     "lk.job_id",
 )
 DEFAULT_SERVICE = "unknown_service"
-_SID: TypeAdapter[Any] = TypeAdapter(PathId)
-_SERVICE: TypeAdapter[Any] = TypeAdapter(Service)
+_CHECKS: dict[str, TypeAdapter[Any]] = {"sid": TypeAdapter(PathId), "service": TypeAdapter(Service)}
 
 Key = tuple[str, str]
 
@@ -46,20 +45,10 @@ def service_of(span: Span) -> str:
     value = span.resource.get("service.name")
     if value is None or value == "":
         return DEFAULT_SERVICE
-    problem = _service_problem(str(value))
+    problem = _problem("service", str(value))
     if problem:
         raise Refused(span, "service.name (resource)", problem)
     return str(value)
-
-
-@lru_cache(maxsize=1024)
-def _service_problem(value: str) -> str | None:
-    """Why the native model refuses this service name (None: it takes it); a process sees few of them."""
-    try:
-        _SERVICE.validate_python(value)
-    except ValidationError as exc:
-        return str(exc.errors()[0]["msg"])
-    return None
 
 
 def own_key(span: Span, runtime: str) -> Key | None:
@@ -72,7 +61,7 @@ def own_key(span: Span, runtime: str) -> Key | None:
             value = span.resource.get(attribute)
         if value is None or value == "" or isinstance(value, list | dict | bytes | bool):
             continue
-        problem = _sid_problem(str(value))
+        problem = _problem("sid", str(value))
         if problem:
             raise Refused(span, attribute, problem)
         return service_of(span), str(value)
@@ -80,10 +69,11 @@ def own_key(span: Span, runtime: str) -> Key | None:
 
 
 @lru_cache(maxsize=4096)
-def _sid_problem(value: str) -> str | None:
-    """Why the native model refuses this id (None: it takes it); a trace's spans repeat theirs."""
+def _problem(kind: str, value: str) -> str | None:
+    """Why the native model refuses this `service` name or `sid` (None: it takes it); cached, since a
+    process sees few services and a trace's spans repeat their key."""
     try:
-        _SID.validate_python(value)
+        _CHECKS[kind].validate_python(value)
     except ValidationError as exc:
         return str(exc.errors()[0]["msg"])
     return None
