@@ -296,3 +296,19 @@ def test_too_many_failed_keys_get_429_with_retry_after_as_an_otlp_status(small_s
     assert [answer.status_code for answer in answers] == [401, 401, 429]
     assert int(answers[-1].headers["Retry-After"]) >= 1
     assert "Too many failed" in Status.FromString(answers[-1].content).message
+
+
+def test_the_exporter_configured_only_by_the_readmes_two_variables_reaches_the_server(
+    server: LiveServer, org: Org, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+    from opentelemetry.sdk.trace.export import SpanExportResult
+
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", f"{server.url}/otel")
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_HEADERS", f"Authorization=Bearer {org.ingest}")
+    exporter = OTLPSpanExporter()
+    try:
+        assert exporter.export(agent_conversation()) == SpanExportResult.SUCCESS
+    finally:
+        exporter.shutdown()
+    assert read_back(server.url, org)["key"] == ("support-bot", "conv-42")
