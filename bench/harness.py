@@ -6,6 +6,7 @@ PostgreSQL schema of its own (dropped at the end); the server is a child process
 
 from __future__ import annotations
 
+import argparse
 import importlib.util
 import os
 import secrets
@@ -317,6 +318,24 @@ class AutoAnalyze:
                 for (table,) in conn.execute(AUTOANALYZE_DUE).fetchall():
                     conn.execute(f'ANALYZE "{table}"')
                     self.runs += 1
+
+
+def add_pg_analyze_option(parser: argparse.ArgumentParser) -> None:
+    """`--pg-analyze-interval`: how often `analyzer_for` stands in for autovacuum's analyze."""
+    parser.add_argument(
+        "--pg-analyze-interval",
+        type=float,
+        default=60,
+        help="PostgreSQL with autovacuum off: every so many seconds, ANALYZE the tables past autovacuum's "
+        "threshold, as autovacuum (naptime 60 s) would; 0: never",
+    )
+
+
+def analyzer_for(target: Target, interval: float) -> AutoAnalyze:
+    """On PostgreSQL without autovacuum, a stand-in for its analyze every `interval` s (else one that does
+    nothing)."""
+    needed = target.kind == "postgresql" and not autovacuum_enabled(target)
+    return AutoAnalyze(target, interval if needed else 0)
 
 
 def percentile(values: Sequence[float], q: float) -> float:

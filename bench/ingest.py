@@ -33,10 +33,10 @@ import orjson
 from harness import (
     DEFAULT_PG_URL,
     SEED,
-    AutoAnalyze,
     RssSampler,
     Target,
-    autovacuum_enabled,
+    add_pg_analyze_option,
+    analyzer_for,
     cli,
     create_key,
     fresh_database,
@@ -153,13 +153,7 @@ def parse_args() -> argparse.Namespace:
         default=500,
         help="sessions running at once; their events interleave in time (1: one session after another)",
     )
-    parser.add_argument(
-        "--pg-analyze-interval",
-        type=float,
-        default=60,
-        help="PostgreSQL with autovacuum off: every so many seconds, ANALYZE the tables past autovacuum's "
-        "threshold, as autovacuum (naptime 60 s) would; 0: never",
-    )
+    add_pg_analyze_option(parser)
     parser.add_argument("--seed", type=int, default=SEED)
     parser.add_argument("--keep", action="store_true", help="keep the SQLite files and server logs")
     return parser.parse_args()
@@ -460,19 +454,13 @@ class Outcome:
     raw_seconds: float = 0.0
 
 
-def _analyzer(args: argparse.Namespace, target: Target) -> AutoAnalyze:
-    """On PostgreSQL without autovacuum, a stand-in for its analyze (else one that does nothing)."""
-    needed = target.kind == "postgresql" and not autovacuum_enabled(target)
-    return AutoAnalyze(target, args.pg_analyze_interval if needed else 0)
-
-
 def run_http(args: argparse.Namespace, workload: Workload, workdir: Path) -> Outcome:
     with fresh_database(args.db, workdir, "http", args.pg_url) as target:
         key = create_key(target, "bench-ingest", "ingest")
         with (
             serve(target, workdir, workers=args.workers) as server,
             RssSampler(server.process.pid) as rss,
-            _analyzer(args, target) as analyzer,
+            analyzer_for(target, args.pg_analyze_interval) as analyzer,
         ):
             print(
                 f"server {server.url} (pid {server.process.pid}) up; posting {len(workload.bodies)} batches"

@@ -41,9 +41,9 @@ from opentelemetry.sdk.trace import ReadableSpan, SpanProcessor, TracerProvider
 from harness import (
     DEFAULT_PG_URL,
     SEED,
-    AutoAnalyze,
     RssSampler,
-    autovacuum_enabled,
+    add_pg_analyze_option,
+    analyzer_for,
     create_key,
     fresh_database,
     print_block,
@@ -93,13 +93,7 @@ def parse_args() -> argparse.Namespace:
         "server's worker processes as their connections land)",
     )
     parser.add_argument("--workers", type=int, default=2, help="sessionary serve --workers")
-    parser.add_argument(
-        "--pg-analyze-interval",
-        type=float,
-        default=60,
-        help="PostgreSQL with autovacuum off (as here): ANALYZE the tables past autovacuum's threshold every "
-        "so many seconds, as autovacuum would (bench/ingest.py does the same); 0: never",
-    )
+    add_pg_analyze_option(parser)
     parser.add_argument("--seed", type=int, default=SEED)
     parser.add_argument("--keep", action="store_true")
     return parser.parse_args()
@@ -347,11 +341,10 @@ def run(
     with fresh_database(args.db, workdir, name, args.pg_url) as target:
         key = create_key(target, f"bench-{name}", "ingest")
         headers = {"Authorization": f"Bearer {key}", "Content-Type": content_type}
-        analyze = target.kind == "postgresql" and not autovacuum_enabled(target)
         with (
             serve(target, workdir, workers=args.workers) as server,
             RssSampler(server.process.pid) as rss,
-            AutoAnalyze(target, args.pg_analyze_interval if analyze else 0),
+            analyzer_for(target, args.pg_analyze_interval),
         ):
             print(f"{name}: posting {sum(map(len, queues)):,} bodies to {server.url}{path} ...")
             posted = post_all(server.url, path, headers, queues)
