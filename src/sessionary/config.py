@@ -69,6 +69,15 @@ class Settings(BaseSettings):
     s3_access_key_id: str | None = None
     s3_secret_access_key: SecretStr | None = None
 
+    # The server's address as voice platforms reach it (`https://sessions.example.com`): webhook URLs are
+    # built on it, and it is the URL Twilio signs (so behind a proxy it is the proxy's public address).
+    public_url: str = "http://localhost:8000"
+    # Voice platform webhooks (webhooks/): body size (413 past it), deliveries one process stores at once,
+    # and deliveries queued beyond those before 503 + Retry-After.
+    webhook_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
+    webhook_concurrency: int = Field(default=4, ge=1, le=64)
+    webhook_max_waiting: int = Field(default=32, ge=0, le=10_000)
+
     # Session analysis (auto-rating and summary), run in the background when a session ends.
     analysis_worker: bool = True
     analysis_poll_seconds: float = Field(default=2.0, ge=0.01, le=3600)

@@ -4,6 +4,7 @@ from sessionary.analysis.models import SessionAnalysis, SessionSummary
 from sessionary.console.models import ConsoleSession
 from sessionary.conversations.models import Conversation
 from sessionary.eventlog.models import Event
+from sessionary.integrations.models import Integration
 from sessionary.journey.models import (
     Contact,
     ContactIdentifier,
@@ -18,7 +19,7 @@ from sessionary.labels.models import SessionLabel
 from sessionary.metrics.models import MetricsOrgState, MetricsRollup, MetricsSegment, MetricsSessionState
 from sessionary.notable.models import NotableEvent
 from sessionary.otel.models import OtelPendingSpan, OtelTrace
-from sessionary.recordings.models import Recording, ServerSecret
+from sessionary.recordings.models import Recording, RecordingFetch, ServerSecret
 from sessionary.sessions.models import Session
 from sessionary.tenancy.models import ApiKey, AuthFailureCounter, Organization
 
@@ -32,6 +33,7 @@ __all__ = [
     "Customer",
     "Deployment",
     "Event",
+    "Integration",
     "JourneyEvent",
     "JourneySession",
     "MetricsOrgState",
@@ -43,6 +45,7 @@ __all__ = [
     "OtelTrace",
     "Organization",
     "Recording",
+    "RecordingFetch",
     "Rule",
     "ServerSecret",
     "Session",

@@ -1,0 +1,139 @@
+"""What every provider's mapping shares: a delivery's native events (each knowing the provider field it
+came from), their validation by the native event model, and what a delivery yields besides events
+(the provider's verdict as a label, recordings to fetch).
+
+Event ids are `{provider}:{call id}:{kind}`, made from the provider's own ids, so the same delivery twice,
+or two deliveries reporting the same thing, store each event once (the ingest is idempotent by id).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+from pydantic import TypeAdapter, ValidationError
+
+from sessionary.api.bodies import nul_path
+from sessionary.eventlog.schemas import EventIn, PathId
+from sessionary.labels.schemas import LabelCode
+
+_EVENT = TypeAdapter(EventIn)
+_SID = TypeAdapter(PathId)
+_NUL = b"\\u0000"  # how orjson writes U+0000
+# Verdict labels: `auto-rating` labels whose user_email names the provider (README "Connect a voice
+# platform"): the Syllable label contract allows only the auto-rating and human-rating types.
+VERDICT_EMAIL = "{provider}@providers.sessionary"
+
+
+class Refused(Exception):
+    """A delivery that cannot be stored as it is: 422 naming the provider's field at fault."""
+
+    def __init__(self, field_name: str, reason: str) -> None:
+        super().__init__(f"{field_name}: {reason}")
+        self.field_name, self.reason = field_name, reason
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What the provider concluded about the call, stored as a label of the session (once per content)."""
+
+    code: LabelCode
+    comments: str | None = None
+    categories: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class RecordingRef:
+    """A recording the provider reported by URL, to be fetched by the recordings worker.
+
+    `source_key` names it among the session's recordings (the provider's recording id, or its kind), so
+    the same recording reported twice is fetched once; `auth_user` is the HTTP basic-auth user (Twilio's
+    AccountSid), whose password is the integration's secret.
+    """
+
+    source_key: str
+    url: str
+    filename: str | None = None
+    content_type: str | None = None
+    auth_user: str | None = None
+
+
+@dataclass
+class Mapped:
+    """One delivery, mapped: native events of one session, and what goes with them."""
+
+    provider: str
+    service: str  # channel_manager_service of the session
+    sid: str  # channel_manager_sid: the provider's call id
+    events: list[EventIn] = field(default_factory=list)
+    verdict: Verdict | None = None
+    recordings: list[RecordingRef] = field(default_factory=list)
+
+
+class Builder:
+    """Collects a delivery's events for one session, validating each (Refused names the field)."""
+
+    def __init__(self, provider: str, service: str, sid: Any, sid_field: str) -> None:
+        if not isinstance(sid, str):
+            raise Refused(sid_field, "is required and must be a string")
+        try:
+            _SID.validate_python(sid)
+        except ValidationError as exc:
+            raise Refused(sid_field, exc.errors()[0]["msg"]) from None
+        self.mapped = Mapped(provider=provider, service=service, sid=sid)
+
+    def event_id(self, kind: str) -> str:
+        """`{provider}:{call id}:{kind}`, at most 200 characters (a long call id is hashed)."""
+        sid = self.mapped.sid
+        if len(sid) > 100:
+            sid = hashlib.sha256(sid.encode()).hexdigest()[:40]
+        return f"{self.mapped.provider}:{sid}:{kind}"[:200]
+
+    def add(self, kind: str, type_: str, at: datetime, data: dict[str, Any], origin: str) -> None:
+        """Add the event `kind` (unique in the delivery) of `type_`; `origin` is the provider field its
+        values come from, named when they are refused."""
+        event = {
+            "event_id": self.event_id(kind),
+            "timestamp": at,
+            "channel_manager_service": self.mapped.service,
+            "channel_manager_sid": self.mapped.sid,
+            "type": type_,
+            "data": data,
+        }
+        try:
+            checked = _EVENT.validate_python(event)
+        except ValidationError as exc:
+            error = exc.errors()[0]
+            where = ".".join(str(part) for part in error["loc"][2:])  # past the union tag and `data`
+            raise Refused(origin, f"{where + ': ' if where else ''}{error['msg']}") from None
+        if _NUL in orjson.dumps(data, default=str):  # PostgreSQL cannot store U+0000 in text or JSONB
+            raise Refused(origin, f"{nul_path(data, ())}: must not contain the NUL character (\\u0000)")
+        self.mapped.events.append(checked)
+
+
+def from_epoch_ms(value: Any, field_name: str) -> datetime:
+    """A provider's epoch-milliseconds timestamp as a UTC datetime (Refused when it is not one)."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value < 253402300800000:
+        raise Refused(field_name, "must be epoch milliseconds between 1970 and 9999")
+    return datetime.fromtimestamp(value / 1000, UTC)
+
+
+def from_iso(value: Any, field_name: str) -> datetime:
+    """A provider's ISO 8601 timestamp as a UTC datetime (a naive one is taken as UTC)."""
+    if not isinstance(value, str) or len(value) > 64:
+        raise Refused(field_name, "must be an ISO 8601 date-time")
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise Refused(field_name, "must be an ISO 8601 date-time") from None
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+
+def text(value: Any, limit: int) -> str | None:
+    """A string value cut to `limit` characters with an ellipsis (for previews, never for stored turns)."""
+    if not isinstance(value, str) or not value.strip():
+        return None
+    return value if len(value) <= limit else value[: limit - 1] + "…"
