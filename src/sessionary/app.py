@@ -43,6 +43,7 @@ from sessionary.search import routes as search_routes
 from sessionary.security_headers import secure_everything
 from sessionary.sessions import routes as sessions_routes
 from sessionary.transcripts import routes as transcripts_routes
+from sessionary.webhooks import routes as webhooks_routes
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -108,6 +109,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(events_routes.build_router(max_limit=settings.list_max_limit))
     app.include_router(metrics_routes.router)
     app.include_router(journey_routes.build_router())
+    app.include_router(webhooks_routes.build_router(settings))
     read_rule = ReadRule(timeout=settings.body_read_timeout_seconds, min_rate=settings.body_read_min_rate)
     app.add_middleware(
         BodyLimitMiddleware,
@@ -116,6 +118,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             otel_routes.TRACES_PATH: settings.otel_max_bytes,
             recordings_routes.RECORDINGS_PATH: None,  # streamed, bounded by its route (recordings/upload.py)
         },
+        prefixes={webhooks_routes.PREFIX: settings.webhook_max_bytes},
         default=settings.body_max_bytes,
         rule=read_rule,
     )

@@ -96,19 +96,31 @@ class BodyLimitMiddleware:
     longer than its limit, to any other path than `default`; every body is read under `rule`."""
 
     def __init__(
-        self, app: ASGIApp, *, limits: Mapping[str, int | None], default: int, rule: ReadRule
+        self,
+        app: ASGIApp,
+        *,
+        limits: Mapping[str, int | None],
+        default: int,
+        rule: ReadRule,
+        prefixes: Mapping[str, int] | None = None,
     ) -> None:
         self.app = app
         self.limits = dict(limits)
+        self.prefixes = dict(prefixes or {})  # path prefix -> bytes, for paths holding ids (webhooks)
         self.default = default
         self.rule = rule
+
+    def limit_of(self, path: str) -> int | None:
+        if path in self.limits:
+            return self.limits[path]
+        return next((n for prefix, n in self.prefixes.items() if path.startswith(prefix)), self.default)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         path = scope.get("path", "")
-        limit = self.limits.get(path, self.default)
+        limit = self.limit_of(path)
         declared = content_length(scope)
         if limit is not None and declared is not None and declared > limit:
             await too_large(path, limit)(scope, receive, send)

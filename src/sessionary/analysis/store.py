@@ -27,9 +27,7 @@ from sessionary.db import insert_for
 from sessionary.db_types import JSONType, UTCDateTime, utcnow
 from sessionary.eventlog.batch import StoredBatch
 from sessionary.labels import service as labels
-from sessionary.labels.models import SessionLabel
 from sessionary.labels.schemas import SessionLabelCreate
-from sessionary.sessions import store as sessions_store
 from sessionary.sessions.models import Session
 
 log = logging.getLogger(__name__)
@@ -181,20 +179,7 @@ def finish(db: DBSession, *, facts: SessionFacts, generation: int | None, now: d
 
 
 def _save_label(db: DBSession, session: Session, rating: Rating) -> None:
-    """A new auto-rating label when code or categories changed; it becomes the session's label unless a
-    human rated the session (a human's rating is never displaced by the machine's)."""
-    latest = db.scalar(
-        select(SessionLabel)
-        .where(SessionLabel.session_id == session.id, SessionLabel.type == "auto-rating")
-        .order_by(SessionLabel.timestamp.desc(), SessionLabel.id.desc())
-        .limit(1)
-    )
-    if latest is not None and (latest.code, list(latest.issue_categories)) == (
-        rating.code,
-        rating.categories,
-    ):
-        return
-    kept = session.session_label_id
+    """A new auto-rating label when code or categories changed (labels.service.add_machine_label)."""
     body = SessionLabelCreate(
         session_id=session.id,
         type="auto-rating",
@@ -203,9 +188,4 @@ def _save_label(db: DBSession, session: Session, rating: Rating) -> None:
         comments=rating.comments,
         issue_categories=rating.categories,
     )
-    labels.create_label(db, organization_id=session.organization_id, body=body, trusted=True)
-    human = select(SessionLabel.id).where(
-        SessionLabel.session_id == session.id, SessionLabel.type == "human-rating"
-    )
-    if db.scalar(human.limit(1)) is not None:
-        sessions_store.set_label(session, kept)
+    labels.add_machine_label(db, organization_id=session.organization_id, body=body)

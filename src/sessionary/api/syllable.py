@@ -37,6 +37,7 @@ def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
         401: "Missing or unknown API key",
         403: "The API key lacks the scope this operation needs",
         404: "No such object in this organization",
+        408: "The body arrived too slowly (see the README's Limits)",
         409: "The request clashes with the object's state",
         413: "More events or bytes than one request may carry",
         429: "Too many failed authentications from this address (see Retry-After)",

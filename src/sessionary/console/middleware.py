@@ -12,7 +12,7 @@ from sessionary.recordings.tokens import secret_cache
 
 COOKIE = "sessionary_console"
 # Paths that are not console pages: API faces, their documentation, health checks and static files.
-NOT_CONSOLE = ("/api/", "/otel/", "/docs", "/redoc", "/openapi.json", "/healthz", "/static/")
+NOT_CONSOLE = ("/api/", "/otel/", "/webhooks/", "/docs", "/redoc", "/openapi.json", "/healthz", "/static/")
 
 
 def is_console_path(path: str) -> bool:

@@ -77,6 +77,33 @@ def create_label(
     return label
 
 
+def add_machine_label(
+    db: DBSession, *, organization_id: int, body: SessionLabelCreate
+) -> SessionLabel | None:
+    """A label sessionary or a provider concluded (auto-rating): added unless the author's latest label on
+    the session says the same (code and categories), so a re-analysis or a replayed webhook adds nothing.
+    It becomes the session's label unless a human rated the session (a human's rating is never displaced
+    by a machine's)."""
+    session = sessions.get_session(db, organization_id=organization_id, session_id=str(body.session_id))
+    latest = db.scalar(
+        select(SessionLabel)
+        .where(SessionLabel.session_id == session.id, SessionLabel.user_email == body.user_email)
+        .order_by(SessionLabel.timestamp.desc(), SessionLabel.id.desc())
+        .limit(1)
+    )
+    same = (body.code, list(body.issue_categories or []))
+    if latest is not None and (latest.code, list(latest.issue_categories)) == same:
+        return None
+    kept = session.session_label_id
+    label = create_label(db, organization_id=organization_id, body=body, trusted=True)
+    human = select(SessionLabel.id).where(
+        SessionLabel.session_id == session.id, SessionLabel.type == "human-rating"
+    )
+    if db.scalar(human.limit(1)) is not None:
+        sessions_store.set_label(session, kept)
+    return label
+
+
 def get_label(db: DBSession, *, organization_id: int, label_id: int) -> SessionLabel:
     """The organization's label with this id; NotFound for an unknown id or another organization's."""
     label = db.get(SessionLabel, label_id) if 0 < label_id < 2**63 else None

@@ -40,15 +40,17 @@ def client_address(request: Request) -> str:
 
 
 @contextmanager
-def failures_limited(request: Request, *, key: str | None) -> Iterator[None]:
+def failures_limited(
+    request: Request, *, key: str | None, counted: tuple[type[Exception], ...] = (Unauthorized,)
+) -> Iterator[None]:
     """Around a key check: a blocked client address gets 429 whatever key it sends, and a wrong key
-    (Unauthorized) is counted; a missing key is not (it guesses nothing)."""
+    (`counted`: Unauthorized) is counted; a missing key is not (it guesses nothing)."""
     limiter = auth_limiter(request)
     if limiter.blocking:  # the client's address is worked out only when some address is blocked here
         limiter.check(client_address(request))
     try:
         yield
-    except Unauthorized:
+    except counted:
         if key:
             limiter.failed(client_address(request))
         raise

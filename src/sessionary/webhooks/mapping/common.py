@@ -20,7 +20,7 @@ from sessionary.api.bodies import nul_path
 from sessionary.eventlog.schemas import EventIn, PathId
 from sessionary.labels.schemas import LabelCode
 
-_EVENT = TypeAdapter(EventIn)
+_EVENT: TypeAdapter[EventIn] = TypeAdapter(EventIn)
 _SID = TypeAdapter(PathId)
 _NUL = b"\\u0000"  # how orjson writes U+0000
 # Verdict labels: `auto-rating` labels whose user_email names the provider (README "Connect a voice
@@ -137,3 +137,64 @@ def text(value: Any, limit: int) -> str | None:
     if not isinstance(value, str) or not value.strip():
         return None
     return value if len(value) <= limit else value[: limit - 1] + "…"
+
+
+# A provider value kept as an attribute of its report (custom analysis data, metadata) past this many bytes
+# of JSON is replaced by a note: the report as a whole must stay under the native 64 KiB.
+ATTRIBUTE_MAX_BYTES = 16_384
+DESCRIPTION_MAX_CHARS = 2000
+_AUDIO = {".wav": "audio/wav", ".mp3": "audio/mpeg", ".ogg": "audio/ogg", ".m4a": "audio/mp4"}
+
+
+def bounded(value: Any) -> Any:
+    """`value`, or a note of its size when its JSON is over ATTRIBUTE_MAX_BYTES."""
+    if value is None:
+        return None
+    size = len(orjson.dumps(value, default=str))
+    if size > ATTRIBUTE_MAX_BYTES:
+        return {"omitted": f"{size} bytes, over the {ATTRIBUTE_MAX_BYTES // 1024} KiB limit"}
+    return value
+
+
+def json_or_text(value: Any) -> Any:
+    """A provider's JSON-in-a-string (tool arguments, results) parsed when it is JSON, else as given."""
+    if isinstance(value, str) and value[:1] in ("{", "["):
+        try:
+            return orjson.loads(value)
+        except orjson.JSONDecodeError:
+            return value
+    return value
+
+
+def short(identifier: str) -> str:
+    """An id part of at most 64 characters (longer ones hashed), for event ids."""
+    return identifier if len(identifier) <= 64 else hashlib.sha256(identifier.encode()).hexdigest()[:32]
+
+
+def audio_type(url: str) -> str | None:
+    """The content type a recording URL's extension names (None when it names none we know)."""
+    path = url.split("?", 1)[0].lower()
+    return next((kind for ext, kind in _AUDIO.items() if path.endswith(ext)), None)
+
+
+def report(
+    builder: Builder, at: datetime, attributes: dict[str, Any], *, description: Any, field: str
+) -> None:
+    """The provider's conclusions as one `provider.report` custom event (its empty values dropped).
+
+    Its id holds a hash of its content: a replay is one event, and a later delivery that knows more (Retell's
+    call_analyzed after call_ended) adds a report; readers merge a session's reports in time order.
+    """
+    kept = {name: value for name, value in attributes.items() if value is not None}
+    if not kept:
+        return
+    digest = hashlib.sha256(orjson.dumps(kept, option=orjson.OPT_SORT_KEYS, default=str)).hexdigest()[:16]
+    data = {
+        "type": "provider.report",
+        "source": builder.mapped.provider,
+        "source_id": builder.mapped.sid[:200],
+        "category": "provider",
+        "description": text(description, DESCRIPTION_MAX_CHARS),
+        "attributes": kept,
+    }
+    builder.add(f"report:{digest}", "custom", at, data, field)

@@ -1,0 +1,63 @@
+"""Each provider's proof that a delivery is theirs, checked with the provider's own library before anything
+in the body is read into a session. No proof: Unauthorized (401); a wrong one: Forbidden (403).
+
+- Twilio: `X-Twilio-Signature`, HMAC of the URL Twilio requested (SESSIONARY_PUBLIC_URL + the path and
+  query: behind a proxy, the public address) and the sorted form parameters, under the auth token; checked
+  by `twilio.request_validator.RequestValidator` (the algorithm named by X-Twilio-Webhooks-Signature-Settings
+  when present). It holds no time, so a replay verifies: it is harmless (the same event ids).
+- Retell: `x-retell-signature` (`v=<ms>,d=<hex>`, HMAC-SHA256 of the body and the time under the API key),
+  checked by retell-sdk's `retell.lib.webhook_auth.verify`, which also refuses a time over 5 minutes away.
+- Vapi: the server URL secret, sent by Vapi as `X-Vapi-Secret` (or as a bearer token by a Bearer
+  credential), compared in constant time.
+"""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Mapping
+
+from retell.lib.webhook_auth import verify as retell_verify
+from twilio.request_validator import RequestValidator, get_signature_algorithm
+
+from sessionary.errors import Forbidden, Unauthorized
+
+TWILIO_SIGNATURE = "x-twilio-signature"
+RETELL_SIGNATURE = "x-retell-signature"
+VAPI_SECRET = "x-vapi-secret"
+
+
+class Form(dict[str, list[str]]):
+    """Form parameters with every value of a name, as RequestValidator reads them (`getlist`)."""
+
+    def getlist(self, name: str) -> list[str]:
+        return self[name]
+
+
+def twilio(headers: Mapping[str, str], *, url: str, form: Form, auth_token: str) -> None:
+    signature = headers.get(TWILIO_SIGNATURE)
+    if not signature:
+        raise Unauthorized("Not authenticated: X-Twilio-Signature is missing")
+    algorithm = get_signature_algorithm(headers.get("x-twilio-webhooks-signature-settings"))
+    if not RequestValidator(auth_token).validate(url, form, signature, algorithm):
+        raise Forbidden(
+            f"X-Twilio-Signature does not match this request to {url} (is SESSIONARY_PUBLIC_URL right?)"
+        )
+
+
+def retell(headers: Mapping[str, str], *, body: str, api_key: str) -> None:
+    signature = headers.get(RETELL_SIGNATURE)
+    if not signature:
+        raise Unauthorized("Not authenticated: x-retell-signature is missing")
+    if not retell_verify(body, api_key, signature):
+        raise Forbidden("x-retell-signature does not match this body, or is over 5 minutes old")
+
+
+def vapi(headers: Mapping[str, str], *, secret: str) -> None:
+    sent = headers.get(VAPI_SECRET)
+    if sent is None:
+        scheme, _, token = headers.get("authorization", "").partition(" ")
+        sent = token if scheme.lower() == "bearer" and token else None
+    if not sent:
+        raise Unauthorized("Not authenticated: X-Vapi-Secret is missing")
+    if not hmac.compare_digest(sent.encode(), secret.encode()):
+        raise Forbidden("X-Vapi-Secret is not this integration's secret")
