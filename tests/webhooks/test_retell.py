@@ -12,6 +12,7 @@ from retell.lib.webhook_auth import symmetric
 from sessionary.db import Database, session_scope
 from sessionary.integrations import service as integrations
 from tests.conftest import Org, make_org
+from tests.console.helpers import signed_in
 from tests.helpers import LiveServer
 from tests.webhooks import retell_payloads as payloads
 from tests.webhooks.helpers import connect, retell_body, retell_post
@@ -128,3 +129,17 @@ def test_an_unknown_or_removed_webhook_url_is_404(hooks: LiveServer, database: D
     with session_scope(database.writer) as db:
         integrations.remove(db, organization_id=org.id, integration_id=hook.integration_id)
     assert retell_post(hooks.url, hook, payloads.started()).status_code == 404
+
+
+def test_the_console_shows_retells_report_next_to_the_sessionary_summary(
+    hooks: LiveServer, database: Database, org: Org
+) -> None:
+    _deliver(hooks, database, org, payloads.ended(), payloads.analyzed())
+    session_id = read_session(hooks.url, org, payloads.CALL_ID)["session_id"]
+    with signed_in(hooks.url, org.read) as http:
+        page = http.get(f"/sessions/{session_id}")
+    assert page.status_code == 200
+    assert "Retell&#39;s report" in page.text or "Retell's report" in page.text
+    assert "The caller booked a cleaning for tomorrow at 10:00." in page.text
+    assert "<dt>disconnection reason</dt><dd>user_hangup</dd>" in page.text
+    assert 'id="summary-h"' in page.text  # sessionary's own summary block stays

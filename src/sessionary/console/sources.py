@@ -5,8 +5,9 @@ no other package's tables itself) and shaped here for the templates: one functio
   - LIST_COLUMNS / list_extras: extra columns of the sessions list: for journey (web/app) sessions pages,
     referrer, campaign and device (journey/read/details.py)
   - session_extras: "summary" (the stored one, analysis/), "recording" (signed stream URLs,
-    recordings/links.py), "journey" (journey/read/details.py: facts and page trail) and
+    recordings/links.py), "journey" (journey/read/details.py: facts and page trail),
     "customer_sessions" (journey/read/contacts.py: the same customer's other web visits and calls)
+    and "provider" (transcripts/reports.py: a voice platform's own summary, verdict, cost, outcome)
 A block with nothing to show is left out of `session_extras`, and the page leaves it out.
 """
 
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
 from sqlalchemy import ColumnElement
 from sqlalchemy.orm import Session as DBSession
 
@@ -24,6 +26,7 @@ from sessionary.recordings import links
 from sessionary.recordings.tokens import TokenSigner
 from sessionary.search import service as search
 from sessionary.sessions.service import SessionRow
+from sessionary.transcripts import reports
 
 _SEARCH_MAX_TURNS = (
     5_000  # matching turns looked at, newest first (the API's SESSIONARY_SEARCH_MAX_TURNS default)
@@ -68,6 +71,9 @@ def session_extras(
     """Blocks of the session page that come from other domains, by name; a missing name is not shown.
     `phone_region` reads national phone numbers in a call's `source` (SESSIONARY_JOURNEY_PHONE_REGION)."""
     extras: dict[str, Any] = {"summary": summary_block(db, session=session)}
+    report = reports.provider_report(db, organization_id=organization_id, session_id=session.id)
+    if report is not None:
+        extras["provider"] = provider_block(report)
     recordings = links.stream_links(db, organization_id=organization_id, session_id=session.id, signer=signer)
     if recordings:
         extras["recording"] = recordings
@@ -80,6 +86,20 @@ def session_extras(
     if others:
         extras["customer_sessions"] = {"url": None, "sessions": others}
     return extras
+
+
+def provider_block(report: reports.ProviderReport) -> dict[str, Any]:
+    """The voice platform's own conclusions, shown next to sessionary's summary: its summary, and its
+    other findings (verdict, sentiment, cost, how the call ended) as label/value rows."""
+    rows = [
+        (
+            name.replace("_", " "),
+            value if isinstance(value, str | int | float | bool) else orjson.dumps(value).decode(),
+        )
+        for name, value in report.attributes.items()
+        if name != "summary"
+    ]
+    return {"provider": report.provider.capitalize(), "summary": report.summary, "rows": rows}
 
 
 def summary_block(db: DBSession, *, session: SessionRow) -> dict[str, Any]:
