@@ -116,8 +116,9 @@ class Builder:
 
 def from_epoch_ms(value: Any, field_name: str) -> datetime:
     """A provider's epoch-milliseconds timestamp as a UTC datetime (Refused when it is not one)."""
-    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value < 253402300800000:
-        raise Refused(field_name, "must be epoch milliseconds between 1970 and 9999")
+    # Up to the year 9000: a mapping adds offsets (a turn's seconds from the start) without leaving 9999.
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value < 221_845_392_000_000:
+        raise Refused(field_name, "must be epoch milliseconds between 1970 and 9000")
     return datetime.fromtimestamp(value / 1000, UTC)
 
 
