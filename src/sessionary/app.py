@@ -71,16 +71,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             after_seconds=settings.otel_pending_seconds,
             poll_seconds=min(30.0, settings.otel_pending_seconds / 4),
         )
-        fetch_worker = RecordingFetchWorker.from_settings(app.state.db, settings)
+        fetch_worker = None
+        if settings.recording_fetch_worker:
+            fetch_worker = RecordingFetchWorker.from_settings(app.state.db, settings)
         if settings.analysis_worker:
             worker.start()
             sweeper.start()
-        if settings.recording_fetch_worker:
+        if fetch_worker is not None:
             fetch_worker.start()
         try:
             yield
         finally:
-            fetch_worker.stop()
+            if fetch_worker is not None:
+                fetch_worker.stop()
             sweeper.stop()
             worker.stop()
             app.state.journey.close()

@@ -19,6 +19,8 @@ from sessionary.recordings.blobs import LocalBlobStore
 from sessionary.recordings.egress import HostRules
 from sessionary.recordings.fetcher import MAX_REDIRECTS, Failed, Fetched
 from sessionary.recordings.fetchjobs import MAX_ATTEMPTS, backoff
+from sessionary.recordings.fetchworker import Sealers, fetch_next
+from sessionary.recordings.tokens import SecretCache
 from tests.conftest import Org
 from tests.recordings.fake_provider import FakeProvider, Route, make_certificates
 from tests.recordings.fetching import (
@@ -364,3 +366,28 @@ def test_https_names_the_host_in_sni_and_checks_the_certificate_against_it(
     assert isinstance(refused, Failed)
     assert not refused.permanent
     assert "certificate is not valid for 'impostor.test'" in refused.error
+
+
+def test_a_fetch_under_way_when_the_worker_stops_is_given_back_due_at_once(
+    database: Database, org: Org, store: LocalBlobStore, blob_dir: Path, fake: FakeProvider
+) -> None:
+    fake.routes["/RE1.wav"] = Route(body=audio(5000))
+    sid = new_sid()
+    enqueue(database, org, fake.url("/RE1.wav"), sid=sid)
+    fetcher = make_fetcher(store)
+    sealers = Sealers(SecretCache(database, None))
+    began = utcnow()
+    assert fetch_next(
+        database,
+        fetcher,
+        sealers,
+        lease=timedelta(minutes=5),
+        organization_id=org.id,
+        should_stop=lambda: True,
+    )
+    [job] = jobs_of(database, org, sid)
+    assert (job.state, job.attempts, job.last_error) == ("pending", 0, None)
+    assert job.due_at is not None
+    assert began <= job.due_at <= utcnow()
+    assert len(fake.requests_to("/RE1.wav")) == 1
+    assert stored_files(blob_dir) == []
