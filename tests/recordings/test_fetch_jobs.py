@@ -14,7 +14,7 @@ from sessionary.errors import InvalidRequest, NotFound
 from sessionary.recordings import fetchjobs
 from sessionary.recordings.fetchjobs import MAX_ATTEMPTS, backoff
 from tests.conftest import Org
-from tests.recordings.fetching import enqueue, jobs_of, new_sid, session_id_of
+from tests.recordings.fetching import connect_twilio, enqueue, jobs_of, new_sid, session_id_of
 
 URL = "http://127.0.0.1:9/recordings/RE1.wav"
 LEASE = timedelta(minutes=5)
@@ -77,6 +77,22 @@ def test_enqueue_refuses_a_field_out_of_bounds_naming_it(
     options: dict[str, Any] = {"sid": new_sid(), **overrides}
     with pytest.raises(InvalidRequest, match=f"^{field}: "):
         enqueue(database, org, URL, **options)
+
+
+def test_enqueue_refuses_an_integration_of_another_organization_or_provider(
+    database: Database, org: Org, other_org: Org
+) -> None:
+    theirs = connect_twilio(database, other_org, "their-token")
+    ours = connect_twilio(database, org, "our-token")
+    with pytest.raises(InvalidRequest, match="^integration_id: no twilio integration"):
+        enqueue(database, org, URL, sid=new_sid(), auth_user="AC1", integration_id=theirs)
+    with pytest.raises(InvalidRequest, match="^integration_id: no vapi integration"):
+        enqueue(database, org, URL, sid=new_sid(), provider="vapi", integration_id=ours)
+    with pytest.raises(InvalidRequest, match="^integration_id: "):
+        enqueue(database, org, URL, sid=new_sid(), integration_id=2**62)
+    sid = new_sid()
+    enqueue(database, org, URL, sid=sid, auth_user="AC1", integration_id=ours)
+    assert [job.state for job in jobs_of(database, org, sid)] == ["pending"]
 
 
 def test_a_claimed_job_is_claimed_again_only_once_its_lease_runs_out(database: Database, org: Org) -> None:

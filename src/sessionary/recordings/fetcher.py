@@ -3,7 +3,8 @@
 Written by hand on httpx because no well-kept SSRF guard exists for it: `advocate` wraps requests and is
 unmaintained since 2020; `safehttpx` (gradio) is async-only, follows no redirect, asks dns.google over the
 network when the system resolver gives no public address, and connects to the first public address even when
-the name also resolves to a private one; the other httpx wrappers on PyPI are months old, single-author.
+the name also resolves to a private one; the other httpx wrappers on PyPI (drawbridge, egressweave,
+ssrfguard, httpx-secure: async only) are a few months old and little used.
 
 For the first URL and each redirect (at most MAX_REDIRECTS, followed here, never by httpx):
 1. egress.parse_url, HostRules.check and egress.addresses (recordings/egress.py): an allowed host whose every

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session as DBSession
 from sessionary.db import insert_for
 from sessionary.db_types import utcnow
 from sessionary.errors import InvalidRequest
+from sessionary.integrations.models import Integration
 from sessionary.integrations.providers import PROVIDERS
 from sessionary.recordings import egress
 from sessionary.recordings.models import RecordingFetch
@@ -102,6 +103,8 @@ def enqueue(
         checked = egress.parse_url(url)
     except egress.BadURL as exc:
         raise InvalidRequest(f"url: {exc}") from None
+    if integration_id is not None:
+        _check_integration(db, integration_id, organization_id=organization_id, provider=provider)
     now = utcnow()
     key = (channel_manager_service, channel_manager_sid)
     session_id = sessions_store.ensure_placeholder(db, organization_id=organization_id, key=key, at=now)
@@ -128,6 +131,15 @@ def _check_session_key(service: str, sid: str) -> None:
     except ValidationError as exc:
         error = exc.errors()[0]
         raise InvalidRequest(f"{error['loc'][0]}: {error['msg']}") from None
+
+
+def _check_integration(db: DBSession, integration_id: int, *, organization_id: int, provider: str) -> None:
+    """The integration whose secret authenticates the fetch must be the organization's, for `provider`."""
+    found = db.execute(
+        select(Integration.organization_id, Integration.provider).where(Integration.id == integration_id)
+    ).first()
+    if found is None or tuple(found) != (organization_id, provider):
+        raise InvalidRequest(f"integration_id: no {provider} integration {integration_id} in this organization")
 
 
 def _check_text(name: str, value: str | None) -> None:
