@@ -25,6 +25,9 @@ POSTGRES_ENV = "SESSIONARY_TEST_POSTGRES_URL"
 # Every server of the suite (in-process or `sessionary serve`) sees the suite's many deliberate wrong keys
 # from 127.0.0.1, counted in the shared database; tests/tenancy sets its own limit to test the limit itself.
 os.environ.setdefault("SESSIONARY_AUTH_FAILURE_LIMIT", "100000")
+# The suite's servers share databases: a recording fetch worker in each would take other tests' jobs.
+# tests/recordings/test_fetch_live.py starts servers with it on, on databases of their own.
+os.environ.setdefault("SESSIONARY_RECORDING_FETCH_WORKER", "false")
 
 
 def _postgres_schema_url(base: str, schema: str) -> str:

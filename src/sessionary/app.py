@@ -39,6 +39,7 @@ from sessionary.otel import routes as otel_routes
 from sessionary.otel.sweeper import PendingSweeper
 from sessionary.paths import ControlCharacterPathMiddleware
 from sessionary.recordings import routes as recordings_routes
+from sessionary.recordings.fetchworker import RecordingFetchWorker
 from sessionary.search import routes as search_routes
 from sessionary.security_headers import secure_everything
 from sessionary.sessions import routes as sessions_routes
@@ -71,12 +72,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             after_seconds=settings.otel_pending_seconds,
             poll_seconds=min(30.0, settings.otel_pending_seconds / 4),
         )
+        fetch_worker = None
+        if settings.recording_fetch_worker:
+            fetch_worker = RecordingFetchWorker.from_settings(app.state.db, settings)
         if settings.analysis_worker:
             worker.start()
             sweeper.start()
+        if fetch_worker is not None:
+            fetch_worker.start()
         try:
             yield
         finally:
+            if fetch_worker is not None:
+                fetch_worker.stop()
             sweeper.stop()
             worker.stop()
             app.state.journey.close()

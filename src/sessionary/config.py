@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ipaddress
+import re
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -12,6 +14,23 @@ DEFAULT_DATABASE_URL = "sqlite:///./data/sessionary.db"
 # The auto-rating rules (see analysis/rating.py and the README's table).
 RuleName = Literal["tool_error", "silence", "latency", "hangup", "voicemail", "no_user_turn", "short_session"]
 RuleSet = Annotated[frozenset[RuleName], NoDecode]
+HostList = Annotated[tuple[str, ...], NoDecode]
+FETCH_HOSTS_MAX = 100
+_HOST_NAME = re.compile(r"(\*\.)?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*")
+
+
+def host_pattern(value: str) -> bool:
+    """Whether `value` is a host pattern: a name (`storage.example.com`), any subdomain of one
+    (`*.example.com`) or an IP address (`10.0.0.5`, `::1`)."""
+    if len(value) <= 253 and _HOST_NAME.fullmatch(value):
+        return True
+    try:
+        ipaddress.ip_address(value)
+    except ValueError:
+        return False
+    return True
+
+
 # The least a configured SESSIONARY_SECRET_KEY must be: it signs console cookies and recording URLs.
 SECRET_MIN_LENGTH = 32
 SECRET_MIN_BITS = 80
@@ -77,6 +96,15 @@ class Settings(BaseSettings):
     webhook_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
     webhook_concurrency: int = Field(default=4, ge=1, le=64)
     webhook_max_waiting: int = Field(default=32, ge=0, le=10_000)
+    # The recording fetch worker (recordings/fetchworker.py): fetches the recordings webhooks report by URL.
+    # Hosts allowed besides the providers' own (comma-separated; `*.example.com`: any subdomain; http too),
+    # private addresses (off: only public ones, against SSRF), the time one fetch may take in all, and how
+    # often an idle worker looks for due fetches.
+    recording_fetch_worker: bool = True
+    recording_fetch_hosts: HostList = ()
+    recording_fetch_allow_private: bool = False
+    recording_fetch_timeout_seconds: float = Field(default=600.0, ge=1, le=86_400)
+    recording_fetch_poll_seconds: float = Field(default=2.0, ge=0.01, le=3600)
 
     # Session analysis (auto-rating and summary), run in the background when a session ends.
     analysis_worker: bool = True
@@ -113,6 +141,21 @@ class Settings(BaseSettings):
                 f"{SECRET_MIN_BITS} bits of estimated entropy (got {len(secret)} characters); make one with "
                 "`python -c 'import secrets; print(secrets.token_urlsafe(32))'`, or leave it unset"
             )
+        return value
+
+    @field_validator("recording_fetch_hosts", mode="before")
+    @classmethod
+    def _host_patterns(cls, value: object) -> object:
+        """Hosts from the environment: `storage.example.com,*.cdn.example.com,10.0.0.5` (lowercase)."""
+        if isinstance(value, str):
+            value = [name.strip().lower() for name in value.split(",") if name.strip()]
+        if isinstance(value, list | tuple):
+            if len(value) > FETCH_HOSTS_MAX:
+                raise ValueError(f"at most {FETCH_HOSTS_MAX} hosts")
+            for name in value:
+                if not isinstance(name, str) or not host_pattern(name):
+                    raise ValueError(f"{name!r} is not a host name, `*.` and a host name, or an IP address")
+            return tuple(value)
         return value
 
     @field_validator("autorating_severe", "autorating_disabled", mode="before")
