@@ -135,3 +135,15 @@ def org(database: Database) -> Org:
 @pytest.fixture
 def other_org(database: Database) -> Org:
     return make_org(database)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def private_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str, Database]]:
+    """A migrated database no other test uses, and a handle on it."""
+    with empty_database(request.param, tmp_path) as url:
+        migrate.upgrade(url)
+        database = open_database(url, pool_size=2)
+        try:
+            yield url, database
+        finally:
+            database.dispose()

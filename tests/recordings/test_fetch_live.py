@@ -13,12 +13,11 @@ from typing import Any
 import httpx
 import pytest
 
-from sessionary import migrate
 from sessionary.config import Settings
-from sessionary.db import Database, open_database, session_scope
+from sessionary.db import Database, session_scope
 from sessionary.recordings import service
 from sessionary.recordings.fetchjobs import FetchState
-from tests.conftest import Org, empty_database, make_org
+from tests.conftest import Org, make_org
 from tests.helpers import LiveServer, free_port
 from tests.recordings.fake_provider import FakeProvider, Route
 from tests.recordings.fetching import enqueue, jobs_of, new_sid, session_id_of
@@ -27,18 +26,6 @@ from tests.system.processes import SESSIONARY, ServerProcess, cli_env
 
 WAIT = 90.0  # seconds a test waits for a job's end at most (the second server waits out a lease first)
 KILLED_TIMEOUT = 5  # the killed server's fetch timeout: its lease runs out 10 s after its claim
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def private_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str, Database]]:
-    """A migrated database no other test uses, and a handle on it."""
-    with empty_database(request.param, tmp_path) as url:
-        migrate.upgrade(url)
-        database = open_database(url, pool_size=2)
-        try:
-            yield url, database
-        finally:
-            database.dispose()
 
 
 def _worker_settings(prefix: str = "") -> dict[str, Any]:

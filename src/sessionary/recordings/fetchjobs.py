@@ -94,7 +94,12 @@ def enqueue(
     _check_session_key(channel_manager_service, channel_manager_sid)
     if provider not in PROVIDERS:
         raise InvalidRequest(f"provider: must be one of {', '.join(PROVIDERS)}; got {provider!r}")
-    texts = {"source_key": source_key, "auth_user": auth_user, "filename": filename, "content_type": content_type}
+    texts = {
+        "source_key": source_key,
+        "auth_user": auth_user,
+        "filename": filename,
+        "content_type": content_type,
+    }
     for name, value in texts.items():
         _check_text(name, value)
     if auth_user is not None and ":" in auth_user:
@@ -139,7 +144,9 @@ def _check_integration(db: DBSession, integration_id: int, *, organization_id: i
         select(Integration.organization_id, Integration.provider).where(Integration.id == integration_id)
     ).first()
     if found is None or tuple(found) != (organization_id, provider):
-        raise InvalidRequest(f"integration_id: no {provider} integration {integration_id} in this organization")
+        raise InvalidRequest(
+            f"integration_id: no {provider} integration {integration_id} in this organization"
+        )
 
 
 def _check_text(name: str, value: str | None) -> None:

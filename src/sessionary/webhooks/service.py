@@ -11,13 +11,13 @@ from typing import Any
 from sqlalchemy.orm import Session as DBSession
 
 from sessionary.db_types import utcnow
-from sessionary.errors import PayloadTooLarge
+from sessionary.errors import InvalidRequest, PayloadTooLarge
 from sessionary.ingest import service as ingest
 from sessionary.labels import service as labels
 from sessionary.labels.schemas import SessionLabelCreate
 from sessionary.recordings import fetchjobs
 from sessionary.sessions import store as sessions_store
-from sessionary.webhooks.mapping.common import VERDICT_EMAIL, Mapped
+from sessionary.webhooks.mapping.common import VERDICT_EMAIL, Mapped, RecordingRef
 
 
 @dataclass(frozen=True)
@@ -66,9 +66,17 @@ def store(db: DBSession, *, integration: Integration, mapped: Mapped) -> Stored:
         )
         labels.add_machine_label(db, organization_id=organization_id, body=body)
     for ref in mapped.recordings:
+        _enqueue(db, integration=integration, mapped=mapped, ref=ref)
+    return Stored(result.inserted, result.duplicates, len(mapped.recordings))
+
+
+def _enqueue(db: DBSession, *, integration: Integration, mapped: Mapped, ref: RecordingRef) -> None:
+    """The recording's fetch job; a URL the fetcher would never take refuses the delivery, naming the
+    provider's field (nothing of it is stored: the caller's transaction rolls back)."""
+    try:
         fetchjobs.enqueue(
             db,
-            organization_id=organization_id,
+            organization_id=integration.organization_id,
             channel_manager_service=mapped.service,
             channel_manager_sid=mapped.sid,
             provider=mapped.provider,
@@ -79,4 +87,5 @@ def store(db: DBSession, *, integration: Integration, mapped: Mapped) -> Stored:
             filename=ref.filename,
             content_type=ref.content_type,
         )
-    return Stored(result.inserted, result.duplicates, len(mapped.recordings))
+    except InvalidRequest as exc:
+        raise InvalidRequest(f"{ref.origin}: {exc.detail}") from None

@@ -59,6 +59,7 @@ class RecordingRef:
     filename: str | None = None
     content_type: str | None = None
     auth_user: str | None = None
+    origin: str = "recording_url"  # the provider's field holding the URL, named if it is refused
 
 
 @dataclass

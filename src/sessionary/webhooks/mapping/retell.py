@@ -59,7 +59,8 @@ def map_event(body: Any, *, received_at: datetime) -> Mapped | None:
         url = call.get(field)
         if isinstance(url, str) and url:
             name = f"{builder.mapped.sid}-{key}.wav"[-255:]
-            builder.mapped.recordings.append(common.RecordingRef(key, url, name, common.audio_type(url)))
+            ref = common.RecordingRef(key, url, name, common.audio_type(url), origin=f"call.{field}")
+            builder.mapped.recordings.append(ref)
     return builder.mapped
 
 

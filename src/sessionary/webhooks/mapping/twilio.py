@@ -99,5 +99,7 @@ def _recording(builder: Builder, params: Mapping[str, str]) -> Mapped | None:
     account = params.get("AccountSid")
     media = url if url.endswith((".mp3", ".wav")) else url + ".mp3"
     kind = "audio/wav" if media.endswith(".wav") else "audio/mpeg"
-    builder.mapped.recordings.append(RecordingRef(sid, media, f"{sid}{media[-4:]}", kind, account))
+    builder.mapped.recordings.append(
+        RecordingRef(sid, media, f"{sid}{media[-4:]}", kind, account, "RecordingUrl")
+    )
     return builder.mapped
