@@ -26,6 +26,8 @@ from sessionary.errors import SessionaryError
 from sessionary.gc_tuning import tune_gc
 from sessionary.ingest import routes as ingest_routes
 from sessionary.ingest.schemas import IngestBatch
+from sessionary.integrations import routes as integrations_routes
+from sessionary.integrations.schemas import IntegrationCreate
 from sessionary.journey.api import routes as journey_routes
 from sessionary.journey.api.fastpath import serve_first
 from sessionary.journey.api.openapi import document_ingest
@@ -40,6 +42,7 @@ from sessionary.otel.sweeper import PendingSweeper
 from sessionary.paths import ControlCharacterPathMiddleware
 from sessionary.recordings import routes as recordings_routes
 from sessionary.recordings.fetchworker import RecordingFetchWorker
+from sessionary.sealing import AppSealers
 from sessionary.search import routes as search_routes
 from sessionary.security_headers import secure_everything
 from sessionary.sessions import routes as sessions_routes
@@ -74,7 +77,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
         fetch_worker = None
         if settings.recording_fetch_worker:
-            fetch_worker = RecordingFetchWorker.from_settings(app.state.db, settings)
+            fetch_worker = RecordingFetchWorker.from_settings(app.state.db, settings, app.state.sealers)
         if settings.analysis_worker:
             worker.start()
             sweeper.start()
@@ -93,6 +96,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app = FastAPI(title="sessionary", version=__version__, lifespan=lifespan)
     app.state.settings = settings
+    # Integration secrets are sealed under the server secret, which integrations/ may not import (layers):
+    # routes and webhooks get their Sealer from here (an integrations.secrets.SealerSource).
+    app.state.sealers = AppSealers(app.state)
     ingest_router = ingest_routes.build_router(
         max_events=settings.ingest_max_events, concurrency=settings.ingest_concurrency
     )
@@ -118,6 +124,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(metrics_routes.router)
     app.include_router(journey_routes.build_router())
     app.include_router(webhooks_routes.build_router(settings))
+    app.include_router(
+        integrations_routes.build_router(public_url=settings.public_url, max_limit=settings.list_max_limit)
+    )
     read_rule = ReadRule(timeout=settings.body_read_timeout_seconds, min_rate=settings.body_read_min_rate)
     app.add_middleware(
         BodyLimitMiddleware,
@@ -131,7 +140,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         rule=read_rule,
     )
     app.add_middleware(ControlCharacterPathMiddleware)
-    add_component_schemas(app, IngestBatch, SessionLabelCreate, WebEventRequest, AppEventRequest)
+    add_component_schemas(
+        app, IngestBatch, SessionLabelCreate, IntegrationCreate, WebEventRequest, AppEventRequest
+    )
     document_ingest(app)
     # /api/v2 answers errors as Genesys ErrorBody, the rest of the API as Syllable {"detail": ...}.
     # /otel/ answers errors as an OTLP google.rpc.Status.

@@ -25,13 +25,14 @@ from rich.progress import (
     TransferSpeedColumn,
 )
 
-from sessionary import migrate
+from sessionary import migrate, sealing
 from sessionary.config import Settings
 from sessionary.console.cli import checked_settings, secret_app
 from sessionary.db import open_database, session_scope
 from sessionary.errors import SessionaryError
 from sessionary.gc_tuning import tune_gc
 from sessionary.ingest import importer
+from sessionary.integrations import service as integrations
 from sessionary.journey.cli import deployments_app, outcomes_app, segments_app
 from sessionary.journey.intake import importer as journey_importer
 from sessionary.journey.intake.ingest import Enricher
@@ -54,6 +55,10 @@ app.add_typer(deployments_app, name="deployments", no_args_is_help=True)
 app.add_typer(segments_app, name="segments", no_args_is_help=True)
 app.add_typer(outcomes_app, name="outcomes", no_args_is_help=True)
 app.add_typer(secret_app, name="secret", no_args_is_help=True)
+integrations_app = typer.Typer(help="Voice platforms (Twilio, Vapi, Retell) reporting calls by webhook.")
+add_app = typer.Typer(help="Connect a voice platform: prints its webhook URL last.")
+integrations_app.add_typer(add_app, name="add", no_args_is_help=True)
+app.add_typer(integrations_app, name="integrations", no_args_is_help=True)
 err = Console(stderr=True)
 
 Host = Annotated[str, typer.Option(help="Interface to listen on.")]
@@ -131,6 +136,128 @@ def keys_create(
     finally:
         database.dispose()
     typer.echo(clear)
+
+
+IntegrationOrg = Annotated[str, typer.Option("--org", help="Organization name (created if new).")]
+IntegrationName = Annotated[str | None, typer.Option(help="A name to tell this integration apart.")]
+
+
+def _secret_option(flag: str, what: str) -> typer.models.OptionInfo:
+    """A provider secret's option: prompted for with hidden input when omitted (out of shell history)."""
+    help_text = f"{what} (prompted for, hidden, if omitted)."
+    return typer.Option(flag, prompt=what, hide_input=True, help=help_text)
+
+
+@add_app.command("twilio")
+def integrations_add_twilio(
+    org: IntegrationOrg,
+    auth_token: Annotated[str, _secret_option("--auth-token", "Twilio auth token")],
+    name: IntegrationName = None,
+) -> None:
+    """Connect Twilio: its auth token checks each webhook's X-Twilio-Signature."""
+    _connect(org, "twilio", auth_token, name)
+
+
+@add_app.command("vapi")
+def integrations_add_vapi(
+    org: IntegrationOrg,
+    secret: Annotated[str, _secret_option("--secret", "Vapi server secret")],
+    name: IntegrationName = None,
+) -> None:
+    """Connect Vapi: the server secret it sends in each webhook's X-Vapi-Secret."""
+    _connect(org, "vapi", secret, name)
+
+
+@add_app.command("retell")
+def integrations_add_retell(
+    org: IntegrationOrg,
+    api_key: Annotated[str, _secret_option("--api-key", "Retell API key")],
+    name: IntegrationName = None,
+) -> None:
+    """Connect Retell: its API key checks each webhook's X-Retell-Signature."""
+    _connect(org, "retell", api_key, name)
+
+
+def _connect(org: str, provider: str, secret: str, name: str | None) -> None:
+    settings = checked_settings()  # SESSIONARY_PUBLIC_URL is checked here
+    migrate.upgrade(settings.database_url)
+    database = open_database(settings.database_url, pool_size=1)
+    try:
+        with session_scope(database.writer) as db:
+            organization = tenancy.get_or_create_organization(db, name=org)
+            connected = integrations.connect(
+                db,
+                sealing.sealer_in(db, settings.secret_key),
+                organization_id=organization.id,
+                provider=provider,
+                secret=secret,
+                public_url=settings.public_url,
+                name=name,
+            )
+    except SessionaryError as exc:
+        raise _fail(exc.detail) from None
+    finally:
+        database.dispose()
+    typer.echo(f"organization: {organization.name}\nprovider: {provider}\nid: {connected.integration.id}")
+    typer.echo(f"webhook URL, shown only now: paste it into {provider}'s settings")
+    typer.echo(connected.webhook_url)
+
+
+_LISTED = "{:>6}  {:8}  {:13}  {:20}  {:10}  {}"  # id, provider, token prefix, created, secret, name
+
+
+@integrations_app.command("list")
+def integrations_list(org: Annotated[str, typer.Option(help="Organization name.")]) -> None:
+    """The organization's integrations (never their secrets); UNREADABLE flags one whose secret the
+    server secret no longer opens (SESSIONARY_SECRET_KEY changed): remove it and add it again."""
+    settings = checked_settings()
+    migrate.upgrade(settings.database_url)
+    database = open_database(settings.database_url, pool_size=1)
+    try:
+        sealer = sealing.stored_sealer(database, settings.secret_key)
+        with session_scope(database.reader) as db:
+            organization = tenancy.find_organization(db, name=org)
+            if organization is None:
+                raise _fail(f"no organization named '{org}'")
+            rows = integrations.list_integrations(db, organization_id=organization.id)
+            lines = [(row, integrations.readable(sealer, row)) for row in rows]
+    finally:
+        database.dispose()
+    typer.echo(_LISTED.format("id", "provider", "token", "created", "secret", "name"))
+    for row, ok in lines:
+        created = row.created_at.strftime("%Y-%m-%dT%H:%M:%SZ")
+        status = "ok" if ok else "UNREADABLE"
+        token = row.token_prefix + "..."
+        typer.echo(_LISTED.format(row.id, row.provider, token, created, status, row.name or ""))
+    unreadable = sum(1 for _row, ok in lines if not ok)
+    if unreadable:
+        err.print(
+            f"{unreadable} integration secrets do not open under the current server secret "
+            "(SESSIONARY_SECRET_KEY changed without `sessionary secret rotate`): remove each with "
+            "`sessionary integrations remove` and add it again (a new webhook URL for the provider)"
+        )
+
+
+@integrations_app.command("remove")
+def integrations_remove(
+    org: Annotated[str, typer.Option(help="Organization name.")],
+    integration_id: Annotated[int, typer.Argument(metavar="ID", help="The integration's id (see list).")],
+) -> None:
+    """Remove an integration: its webhook URL answers 404 from now on."""
+    settings = checked_settings()
+    migrate.upgrade(settings.database_url)
+    database = open_database(settings.database_url, pool_size=1)
+    try:
+        with session_scope(database.writer) as db:
+            organization = tenancy.find_organization(db, name=org)
+            if organization is None:
+                raise _fail(f"no organization named '{org}'")
+            integrations.remove(db, organization_id=organization.id, integration_id=integration_id)
+    except SessionaryError as exc:
+        raise _fail(exc.detail) from None
+    finally:
+        database.dispose()
+    typer.echo(f"removed integration {integration_id} of {org}: its webhook URL answers 404 from now on")
 
 
 @app.command("import")

@@ -6,6 +6,7 @@ import ipaddress
 import re
 from pathlib import Path
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -35,6 +36,7 @@ def host_pattern(value: str) -> bool:
 SECRET_MIN_LENGTH = 32
 SECRET_MIN_BITS = 80
 _ZXCVBN_MAX = 72  # zxcvbn refuses longer input: the estimate is of the first 72 characters
+PUBLIC_URL_MAX_CHARS = 500  # SESSIONARY_PUBLIC_URL: webhook URLs add /webhooks/ and a 46-character token
 
 
 def secret_bits(value: str) -> float:
@@ -42,6 +44,27 @@ def secret_bits(value: str) -> float:
     from zxcvbn import zxcvbn  # imported only when a secret is configured: its word lists take ~14 MB
 
     return float(zxcvbn(value[:_ZXCVBN_MAX])["guesses_log10"]) * 3.321928
+
+
+def public_url_problem(value: str) -> str | None:
+    """What is wrong with `value` as SESSIONARY_PUBLIC_URL (None: nothing). The value is not echoed: it
+    might carry credentials."""
+    if len(value) > PUBLIC_URL_MAX_CHARS:
+        return f"got {len(value)} characters"
+    if any(c.isspace() or not c.isprintable() for c in value):
+        return "it holds spaces or control characters"
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 - raises ValueError for a port out of range or not a number
+    except ValueError:
+        return "it is not a valid URL"
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return "it needs http:// or https:// and a host"
+    if parts.username is not None or parts.password is not None:
+        return "it must not carry credentials (user:password@)"
+    if parts.query or parts.fragment or "?" in value or "#" in value:
+        return "it must not carry a query (?...) or a fragment (#...)"
+    return None
 
 
 class Settings(BaseSettings):
@@ -157,6 +180,19 @@ class Settings(BaseSettings):
                     raise ValueError(f"{name!r} is not a host name, `*.` and a host name, or an IP address")
             return tuple(value)
         return value
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url(cls, value: str) -> str:
+        """An absolute http(s) URL with a host, nothing a webhook URL cannot carry on; no trailing `/`."""
+        problem = public_url_problem(value)
+        if problem:
+            raise ValueError(
+                f"SESSIONARY_PUBLIC_URL must be the server's absolute http:// or https:// address as voice "
+                f"platforms reach it (like https://sessions.example.com), at most {PUBLIC_URL_MAX_CHARS} "
+                f"characters: {problem}"
+            )
+        return value.rstrip("/")
 
     @field_validator("autorating_severe", "autorating_disabled", mode="before")
     @classmethod

@@ -16,8 +16,8 @@ from sessionary.recordings.blobs import BlobStore
 from sessionary.recordings.egress import HostRules
 from sessionary.recordings.fetcher import Fetcher
 from sessionary.recordings.fetchjobs import FetchState
-from sessionary.recordings.fetchworker import Sealers, fetch_next, lease_for
-from sessionary.recordings.tokens import SecretCache
+from sessionary.recordings.fetchworker import fetch_next, lease_for
+from sessionary.sealing import DatabaseSealers
 from sessionary.sessions.models import Session
 from tests.conftest import Org
 
@@ -61,7 +61,7 @@ def enqueue(
 
 def run_next(database: Database, fetcher: Fetcher, org: Org, *, now: datetime | None = None) -> bool:
     """One pass of the worker over the organization's due jobs (True when it fetched one)."""
-    sealers = Sealers(SecretCache(database, None))
+    sealers = DatabaseSealers(database, None)
     return fetch_next(
         database, fetcher, sealers, lease=lease_for(fetcher.timeout), now=now, organization_id=org.id
     )
@@ -88,7 +88,7 @@ def jobs_of(database: Database, org: Org, sid: str) -> list[FetchState]:
 
 def connect_twilio(database: Database, org: Org, secret: str) -> int:
     """A Twilio integration of the organization with `secret` (its auth token); its id."""
-    sealer = Sealers(SecretCache(database, None)).get()
+    sealer = DatabaseSealers(database, None).current()
     with session_scope(database.writer) as db:
         connected = integrations.connect(
             db, sealer, organization_id=org.id, provider="twilio", secret=secret, public_url="http://test"

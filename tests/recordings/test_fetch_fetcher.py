@@ -19,8 +19,8 @@ from sessionary.recordings.blobs import LocalBlobStore
 from sessionary.recordings.egress import HostRules
 from sessionary.recordings.fetcher import MAX_REDIRECTS, Failed, Fetched
 from sessionary.recordings.fetchjobs import MAX_ATTEMPTS, backoff
-from sessionary.recordings.fetchworker import Sealers, fetch_next
-from sessionary.recordings.tokens import SecretCache
+from sessionary.recordings.fetchworker import fetch_next
+from sessionary.sealing import DatabaseSealers
 from tests.conftest import Org
 from tests.recordings.fake_provider import FakeProvider, Route, make_certificates
 from tests.recordings.fetching import (
@@ -375,7 +375,7 @@ def test_a_fetch_under_way_when_the_worker_stops_is_given_back_due_at_once(
     sid = new_sid()
     enqueue(database, org, fake.url("/RE1.wav"), sid=sid)
     fetcher = make_fetcher(store)
-    sealers = Sealers(SecretCache(database, None))
+    sealers = DatabaseSealers(database, None)
     began = utcnow()
     assert fetch_next(
         database,

@@ -3,14 +3,15 @@
 # No `from __future__ import annotations`: FastAPI resolves the endpoint's local `Params` at import.
 from collections.abc import Callable
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel
 
 from sessionary.api.syllable import error_responses
 from sessionary.listing import ListParams, Page, envelope, list_params_dependency
-from sessionary.tenancy.deps import DB, Reader
+from sessionary.tenancy.deps import DB, require_admin, require_read
+from sessionary.tenancy.service import Principal
 
 Lister = Callable[..., Page[Any]]  # (db, *, organization_id, params) -> Page
 
@@ -25,16 +26,21 @@ def add_list_route(
     lister: Lister,
     to_read: Callable[..., Any],
     max_limit: int,
+    scope: Literal["read", "admin"] = "read",
+    path: str = "/",
 ) -> None:
-    """GET "/" on `router`: the organization's items as `lister` finds them, in the list envelope."""
+    """GET `path` ("/" after the router's prefix) on `router`: the organization's items as `lister` finds
+    them, in the list envelope, for a key with `scope`."""
     Params = Annotated[ListParams, Depends(list_params_dependency(properties, max_limit=max_limit))]
+    check = require_admin if scope == "admin" else require_read
+    Caller = Annotated[Principal, Depends(check, scope="function")]
 
-    def endpoint(db: DB, principal: Reader, params: Params) -> Any:
+    def endpoint(db: DB, principal: Caller, params: Params) -> Any:
         page = lister(db, organization_id=principal.organization_id, params=params)
         return page_model(**envelope(page, params, to_read))
 
     router.add_api_route(
-        "/",
+        path,
         endpoint,
         methods=["GET"],
         response_model=page_model,

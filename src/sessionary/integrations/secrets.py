@@ -6,10 +6,14 @@ the sealing then only keeps the secrets out of dumps of the `integration` table)
 from __future__ import annotations
 
 import base64
+from typing import TYPE_CHECKING, Protocol
 
 from cryptography.fernet import Fernet, InvalidToken
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session as DBSession
 
 # The name of the server secret the sealing key is derived from (recordings.tokens.load_secret).
 SECRET_NAME = "integration-sealing-key"
@@ -35,3 +39,22 @@ class Sealer:
             return self._fernet.decrypt(sealed.encode("ascii")).decode()
         except (InvalidToken, UnicodeError, ValueError):
             raise SecretUnreadable("the server secret does not open this integration's secret") from None
+
+
+class SealerSource(Protocol):
+    """Where a server process gets its Sealer: `app.state.sealers` (sessionary/sealing.py makes it, because
+    the server secret lives in recordings/, above this package in the import layers)."""
+
+    def current(self) -> Sealer:
+        """Under the server secret as this process last read it (at most 10 s ago): to open secrets."""
+        ...
+
+    def fresh(self) -> Sealer:
+        """Under the server secret read now: to open again a secret `current()` could not (a rotation less
+        than 10 s ago)."""
+        ...
+
+    def for_sealing(self, db: DBSession) -> Sealer:
+        """Under the server secret as `db`'s write transaction sees it, locked until it ends: to seal a
+        secret that a concurrent `sessionary secret rotate` must reseal."""
+        ...

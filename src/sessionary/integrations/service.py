@@ -1,4 +1,5 @@
-"""Integrations: connect a provider (a webhook URL with an unguessable token), list, remove, look up.
+"""Integrations: connect a provider (a webhook URL with an unguessable token), list, remove, look up, and
+reseal every secret when the server secret is rotated.
 
 The clear token appears once, in the URL `connect` returns; only its SHA-256 is stored (like API keys).
 """
@@ -9,19 +10,30 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session as DBSession
 
 from sessionary.db_types import utcnow
 from sessionary.errors import InvalidRequest, NotFound
+from sessionary.integrations.checks import name_problem, secret_problem
 from sessionary.integrations.models import Integration
 from sessionary.integrations.providers import PROVIDERS
-from sessionary.integrations.secrets import Sealer
+from sessionary.integrations.schemas import IntegrationCreated, IntegrationProperties, IntegrationRead
+from sessionary.integrations.secrets import Sealer, SealerSource, SecretUnreadable
+from sessionary.listing import (
+    Column,
+    Kind,
+    ListParams,
+    Page,
+    Scope,
+    apply_filters,
+    apply_order,
+    fetch_page,
+    wire_form,
+)
 
 TOKEN_PREFIX = "wh_"
 WEBHOOK_PATH = "/webhooks/"
-SECRET_MAX_CHARS = 512
-NAME_MAX_CHARS = 200
 
 
 @dataclass(frozen=True)
@@ -42,10 +54,9 @@ def webhook_url(public_url: str, token: str) -> str:
 
 
 def _check_secret(secret: str) -> str:
-    if not secret or len(secret) > SECRET_MAX_CHARS:
-        raise InvalidRequest(f"secret: must be 1 to {SECRET_MAX_CHARS} characters")
-    if any(ord(c) < 0x20 or ord(c) == 0x7F for c in secret) or secret != secret.strip():
-        raise InvalidRequest("secret: must hold no control characters nor surrounding spaces")
+    problem = secret_problem(secret)
+    if problem:
+        raise InvalidRequest(f"secret: {problem}")
     return secret
 
 
@@ -62,13 +73,14 @@ def connect(
     """Connect `provider` for the organization; the secret is stored sealed."""
     if provider not in PROVIDERS:
         raise InvalidRequest(f"provider: must be one of {', '.join(PROVIDERS)}; got {provider!r}")
-    if name is not None and len(name) > NAME_MAX_CHARS:
-        raise InvalidRequest(f"name: at most {NAME_MAX_CHARS} characters")
+    problem = None if name is None else name_problem(name)
+    if problem:
+        raise InvalidRequest(f"name: {problem}")
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     row = Integration(
         organization_id=organization_id,
         provider=provider,
-        name=name,
+        name=name or None,
         token_hash=hash_token(token),
         token_prefix=token[:10],
         sealed_secret=sealer.seal(_check_secret(secret)),
@@ -108,3 +120,88 @@ def secret_of(db: DBSession, sealer: Sealer, *, integration_id: int) -> str | No
     """The integration's provider secret in clear (None when the integration is gone)."""
     sealed = db.scalar(select(Integration.sealed_secret).where(Integration.id == integration_id))
     return None if sealed is None else sealer.open(sealed)
+
+
+def open_secret(db: DBSession, sealers: SealerSource, *, integration_id: int) -> str | None:
+    """`secret_of` under the process's current server secret, and once more under the one read now when
+    that fails (a `sessionary secret rotate` less than 10 s ago); SecretUnreadable if neither opens it."""
+    try:
+        return secret_of(db, sealers.current(), integration_id=integration_id)
+    except SecretUnreadable:
+        return secret_of(db, sealers.fresh(), integration_id=integration_id)
+
+
+def readable(sealer: Sealer, row: Integration) -> bool:
+    """Whether `sealer` opens the integration's secret (False after SESSIONARY_SECRET_KEY changed)."""
+    try:
+        sealer.open(row.sealed_secret)
+    except SecretUnreadable:
+        return False
+    return True
+
+
+@dataclass(frozen=True)
+class Resealed:
+    """What `reseal` did: secrets sealed again, and those the old secret did not open either (left as
+    they were: they stay unreadable until their integration is removed and added again)."""
+
+    resealed: int
+    unreadable: int
+
+
+def reseal(db: DBSession, old: Sealer, new: Sealer) -> Resealed:
+    """Seal every integration's secret (removed ones too: their recordings may still be fetched) under the
+    new server secret, in the caller's transaction (the rotation's)."""
+    done = unreadable = 0
+    for row in db.scalars(select(Integration).order_by(Integration.id)):
+        try:
+            clear = old.open(row.sealed_secret)
+        except SecretUnreadable:
+            unreadable += 1
+            continue
+        row.sealed_secret = new.seal(clear)
+        done += 1
+    db.flush()
+    return Resealed(resealed=done, unreadable=unreadable)
+
+
+def count_all(db: DBSession) -> int:
+    """How many integrations there are, of every organization, removed ones included."""
+    return db.scalar(select(func.count()).select_from(Integration)) or 0
+
+
+COLUMNS: dict[str, Column] = {
+    "provider": Column(Integration.provider, Kind.STRING),
+    "name": Column(Integration.name, Kind.STRING),
+    "token_prefix": Column(Integration.token_prefix, Kind.STRING),
+    "created_at": Column(Integration.created_at, Kind.DATETIME),
+}
+assert set(COLUMNS) == {p.value for p in IntegrationProperties}, "every property needs a column"
+_ID = Column(Integration.id, Kind.INTEGER)
+_REQUIRED = {"id", "provider", "token_prefix", "created_at"}  # kept by a `fields` projection
+
+
+def list_page(db: DBSession, *, organization_id: int, params: ListParams) -> Page[Integration]:
+    """One page of the organization's integrations that were not removed, newest first by default."""
+    live = select(Integration).where(Integration.revoked_at.is_(None))
+    scope = Scope(Integration.organization_id, organization_id)
+    stmt = apply_filters(db, live, params, columns=COLUMNS, time_column=COLUMNS["created_at"], scope=scope)
+    return fetch_page(db, apply_order(stmt, params, COLUMNS, "created_at", _ID), params)
+
+
+def to_read(row: Integration, fields: list[str] | None = None) -> IntegrationRead:
+    """The wire form (never the secret nor the URL); with `fields`, only those and the required ones."""
+    values = {
+        "id": row.id,
+        "provider": row.provider,
+        "name": row.name,
+        "token_prefix": row.token_prefix,
+        "created_at": row.created_at,
+    }
+    return wire_form(IntegrationRead, values, fields, _REQUIRED)
+
+
+def to_created(connected: Connected) -> IntegrationCreated:
+    """The answer to a create: the integration and its webhook URL (shown this once)."""
+    read = to_read(connected.integration)
+    return IntegrationCreated(**read.model_dump(), webhook_url=connected.webhook_url)

@@ -18,12 +18,11 @@ from sessionary.config import Settings
 from sessionary.db import Database, session_scope
 from sessionary.db_types import utcnow
 from sessionary.integrations import service as integrations
-from sessionary.integrations.secrets import SECRET_NAME, Sealer, SecretUnreadable
+from sessionary.integrations.secrets import SealerSource, SecretUnreadable
 from sessionary.recordings import fetchjobs, service
 from sessionary.recordings.fetcher import Auth, Failed, Fetched, Fetcher, Interrupted
 from sessionary.recordings.fetchjobs import Job
 from sessionary.recordings.stores import open_blob_store
-from sessionary.recordings.tokens import SecretCache
 
 log = logging.getLogger(__name__)
 
@@ -38,24 +37,10 @@ def lease_for(timeout_seconds: float) -> timedelta:
     return timeout + min(LEASE_MARGIN, timeout)
 
 
-class Sealers:
-    """The Sealer opening integration secrets, made again when the server secret was rotated."""
-
-    def __init__(self, secrets: SecretCache) -> None:
-        self._secrets = secrets
-        self._sealer: tuple[str, Sealer] | None = None
-
-    def get(self) -> Sealer:
-        secret = self._secrets.get(SECRET_NAME)
-        if self._sealer is None or self._sealer[0] != secret:
-            self._sealer = (secret, Sealer(secret))
-        return self._sealer[1]
-
-
 def fetch_next(
     database: Database,
     fetcher: Fetcher,
-    sealers: Sealers,
+    sealers: SealerSource,
     *,
     lease: timedelta,
     now: datetime | None = None,
@@ -86,15 +71,14 @@ def fetch_next(
 
 
 def _fetch(
-    database: Database, fetcher: Fetcher, sealers: Sealers, job: Job, should_stop: Callable[[], bool]
+    database: Database, fetcher: Fetcher, sealers: SealerSource, job: Job, should_stop: Callable[[], bool]
 ) -> Fetched | Failed:
     """The job's fetch (no transaction open), with basic auth when it names a user and an integration."""
     auth = None
     if job.auth_user is not None and job.integration_id is not None:
         try:
-            sealer = sealers.get()
             with session_scope(database.reader) as db:
-                password = integrations.secret_of(db, sealer, integration_id=job.integration_id)
+                password = integrations.open_secret(db, sealers, integration_id=job.integration_id)
         except SecretUnreadable:
             error = "the integration's secret does not open (SESSIONARY_SECRET_KEY changed?)"
             return Failed(error, permanent=True)
@@ -141,7 +125,13 @@ class RecordingFetchWorker:
     """The thread: fetches due jobs one at a time, polls every `poll_seconds` when none is due."""
 
     def __init__(
-        self, database: Database, fetcher: Fetcher, sealers: Sealers, *, poll_seconds: float, lease: timedelta
+        self,
+        database: Database,
+        fetcher: Fetcher,
+        sealers: SealerSource,
+        *,
+        poll_seconds: float,
+        lease: timedelta,
     ) -> None:
         self._database, self._fetcher, self._sealers = database, fetcher, sealers
         self._poll, self._lease = poll_seconds, lease
@@ -149,12 +139,14 @@ class RecordingFetchWorker:
         self._thread = threading.Thread(target=self._run, name="sessionary-recording-fetch", daemon=True)
 
     @classmethod
-    def from_settings(cls, database: Database, settings: Settings) -> RecordingFetchWorker:
+    def from_settings(
+        cls, database: Database, settings: Settings, sealers: SealerSource
+    ) -> RecordingFetchWorker:
         fetcher = Fetcher.from_settings(settings, open_blob_store(settings))
         return cls(
             database,
             fetcher,
-            Sealers(SecretCache(database, settings.secret_key)),
+            sealers,
             poll_seconds=settings.recording_fetch_poll_seconds,
             lease=lease_for(settings.recording_fetch_timeout_seconds),
         )

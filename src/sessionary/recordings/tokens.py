@@ -108,10 +108,38 @@ class SecretCache:
     def get(self, name: str) -> str:
         """The secret `name`, read again from the database when the cached value is too old."""
         value = self.cached(name)
-        if value is None:
-            value = load_secret(self.database, self.configured, name=name)
-            self._values[name] = (value, time.monotonic())
+        return self.refresh(name) if value is None else value
+
+    def refresh(self, name: str) -> str:
+        """The secret `name` read from the database now (e.g. after a check failed: a rotation less than
+        REFRESH_SECONDS ago), and cached from now on."""
+        value = load_secret(self.database, self.configured, name=name)
+        self._values[name] = (value, time.monotonic())
         return value
+
+
+def secret_in(db: DBSession, configured: SecretStr | None, *, name: str) -> str:
+    """SESSIONARY_SECRET_KEY if set, else the stored secret `name` as the caller's write transaction sees
+    it (generated there if new), locked until that transaction ends (PostgreSQL: FOR SHARE; a SQLite writer
+    holds the whole database): a `rotate_secrets` running meanwhile waits for it, so whatever the caller
+    derives from the secret and stores (a sealed integration secret) is seen and resealed by the rotation."""
+    if configured is not None and configured.get_secret_value():
+        return configured.get_secret_value()
+    stmt = select(ServerSecret.value).where(ServerSecret.name == name).with_for_update(read=True)
+    value = db.scalar(stmt)
+    if value is None:
+        row = {"name": name, "value": secrets.token_urlsafe(48), "created_at": utcnow()}
+        table = ServerSecret.__table__
+        db.execute(insert_for(db, table).on_conflict_do_nothing(index_elements=["name"]), [row])
+        value = db.scalar(stmt)
+    assert value is not None
+    return value
+
+
+def stored_secret(db: DBSession, *, name: str) -> str | None:
+    """The stored secret `name` (None if none was made yet), locked for the rest of the transaction
+    (PostgreSQL: FOR UPDATE): what a rotation reads before it replaces the value."""
+    return db.scalar(select(ServerSecret.value).where(ServerSecret.name == name).with_for_update())
 
 
 def rotate_secrets(db: DBSession) -> list[str]:

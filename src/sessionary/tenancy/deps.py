@@ -90,8 +90,19 @@ def require_ingest(request: Request, key: KeyHeader, creds: BearerCreds) -> Prin
         return _principal(request, db, key, creds, "ingest")
 
 
+def require_admin(request: Request, key: KeyHeader, creds: BearerCreds) -> Principal:
+    """A caller whose key has the `admin` scope (401 without a key, 403 for a key without `admin`).
+
+    Checked in a read transaction closed at once, like `require_ingest`: admin routes mostly write, and
+    their write transaction is then the only one the request holds.
+    """
+    with session_scope(request.app.state.db.reader) as db:
+        return _principal(request, db, key, creds, "admin")
+
+
 Reader = Annotated[Principal, Depends(require_read, scope="function")]
 Ingester = Annotated[Principal, Depends(require_ingest, scope="function")]
+Admin = Annotated[Principal, Depends(require_admin, scope="function")]
 
 
 def require_read_briefly(request: Request, key: KeyHeader, creds: BearerCreds) -> Principal:

@@ -22,8 +22,7 @@ from sessionary.db_types import utcnow
 from sessionary.errors import Forbidden, InvalidRequest, NotFound, Unavailable
 from sessionary.gate import Gate
 from sessionary.integrations import service as integrations
-from sessionary.integrations.secrets import SECRET_NAME, Sealer, SecretUnreadable
-from sessionary.recordings.tokens import secret_cache
+from sessionary.integrations.secrets import SealerSource, SecretUnreadable
 from sessionary.tenancy.deps import failures_limited
 from sessionary.webhooks import service, verify
 from sessionary.webhooks.mapping import retell, twilio, vapi
@@ -52,9 +51,14 @@ Body = Annotated[bytes, Depends(_whole_body)]
 
 
 def _secret(request: Request, integration: service.Integration) -> str:
-    sealer = Sealer(secret_cache(request.app.state).get(SECRET_NAME))
+    """The integration's provider secret, opened under this process's server secret (read again once when
+    that fails: a `sessionary secret rotate` less than 10 s ago)."""
+    sealers: SealerSource = request.app.state.sealers
     try:
-        return sealer.open(integration.sealed_secret)
+        try:
+            return sealers.current().open(integration.sealed_secret)
+        except SecretUnreadable:
+            return sealers.fresh().open(integration.sealed_secret)
     except SecretUnreadable:
         log.error(
             "integration %d: its secret cannot be opened (SESSIONARY_SECRET_KEY changed?); remove it and "
