@@ -13,7 +13,7 @@ from sessionary.errors import InvalidRequest
 from sessionary.eventlog.schemas import EventIn
 from sessionary.ingest import service
 
-_EVENT = TypeAdapter(EventIn)
+_EVENT: TypeAdapter[EventIn] = TypeAdapter(EventIn)
 
 
 @dataclass

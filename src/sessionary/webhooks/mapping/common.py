@@ -21,7 +21,7 @@ from sessionary.api.bodies import nul_path
 from sessionary.eventlog.schemas import EventIn, PathId
 from sessionary.labels.schemas import LabelCode
 
-_EVENT = TypeAdapter(EventIn)
+_EVENT: TypeAdapter[EventIn] = TypeAdapter(EventIn)
 _SID = TypeAdapter(PathId)
 _NUL = b"\\u0000"  # how orjson writes U+0000
 # Verdict labels: `auto-rating` labels whose user_email names the provider (README "Connect a voice
