@@ -124,7 +124,11 @@ class Builder:
             raise Refused(field_name, f"{where + ': ' if where else ''}{error['msg']}") from None
         # PostgreSQL cannot store U+0000 in text or JSONB. The fast check also meets the six characters
         # `\u0000` written out in a text (escaped as `\\u0000`), hence the look for the real one.
-        if _NUL in orjson.dumps(data, default=str) and (path := nul_path(data, ())) is not None:
+        try:
+            maybe = _NUL in orjson.dumps(data, default=str)
+        except TypeError:  # nested past orjson's 254 levels (the native model allows about as many)
+            maybe = True
+        if maybe and (path := nul_path(data, ())) is not None:
             field_name = named.get(str(path[0]), origin) if path else origin
             where = ".".join(str(part) for part in path)
             raise Refused(field_name, f"{where}: must not contain the NUL character (\\u0000)")
