@@ -119,7 +119,7 @@ class Builder:
         except ValidationError as exc:
             error = exc.errors()[0]
             loc = error["loc"][2:]  # past the union tag and `data`
-            where = ".".join(str(part) for part in loc)
+            where = text(".".join(str(part) for part in loc), 200) or ""  # a deep nesting's path is long
             field_name = named.get(str(loc[0]), origin) if loc else origin
             raise Refused(field_name, f"{where + ': ' if where else ''}{error['msg']}") from None
         # PostgreSQL cannot store U+0000 in text or JSONB. The fast check also meets the six characters
