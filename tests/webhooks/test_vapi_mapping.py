@@ -295,7 +295,7 @@ def test_status_updates_update_start_and_end_the_session() -> None:
     [
         {"message": {"type": "conversation-update", "messages": []}},
         {"message": {"type": "transcript", "role": "user", "transcript": "hi"}},
-        {"message": {"type": "status-update", "status": "not-found", "call": {"id": "call-1"}}},
+        {"message": {"type": "status-update", "status": "not-found"}},  # not the call's: no call either
         {"message": {"type": "speech-update", "status": "started"}},
     ],
 )

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -57,19 +56,25 @@ def map_message(body: Any) -> Mapped | None:
     kind = message.get("type")
     if not isinstance(kind, str):
         raise Refused("message.type", "is required and must be a string")
-    mapper = _MAPPERS.get(kind)
-    if mapper is None:
-        return None
+    if kind == "status-update":
+        return _status_update(message)
+    if kind == "end-of-call-report":
+        return _report(message)
+    return None
+
+
+def _call(message: dict[str, Any]) -> tuple[dict[str, Any], Builder]:
+    """The message's call, and the builder of its session's events (keyed by the call id)."""
     call = obj(message.get("call"), "message.call")
-    builder = Builder(PROVIDER, SERVICE, call.get("id"), "message.call.id")
-    return mapper(builder, message, call)
+    return call, Builder(PROVIDER, SERVICE, call.get("id"), "message.call.id")
 
 
-def _status_update(builder: Builder, message: dict[str, Any], call: dict[str, Any]) -> Mapped | None:
+def _status_update(message: dict[str, Any]) -> Mapped | None:
     status = string(message.get("status"), "message.status")
     event_type = _STATUS_EVENTS.get(status or "")
     if status is None or event_type is None:
         return None
+    call, builder = _call(message)
     at = _status_time(message, call, status)
     fields = session_fields(message, call)
     builder.add(f"status:{status}", event_type, at, fields.values, "message.call", fields.origins)
@@ -89,7 +94,8 @@ def _status_time(message: dict[str, Any], call: dict[str, Any], status: str) -> 
     raise Refused("message.timestamp", "is required (epoch milliseconds)")
 
 
-def _report(builder: Builder, message: dict[str, Any], call: dict[str, Any]) -> Mapped:
+def _report(message: dict[str, Any]) -> Mapped:
+    call, builder = _call(message)
     started = _started_at(message, call)
     ended, duration = _ended_at(message, call, started)
     fields = session_fields(message, call)
@@ -104,12 +110,6 @@ def _report(builder: Builder, message: dict[str, Any], call: dict[str, Any]) -> 
     builder.mapped.verdict = verdict(analysis.get("successEvaluation"))
     builder.mapped.recordings = artifacts.recordings(message, builder.mapped.sid)
     return builder.mapped
-
-
-_MAPPERS: dict[str, Callable[[Builder, dict[str, Any], dict[str, Any]], Mapped | None]] = {
-    "status-update": _status_update,
-    "end-of-call-report": _report,
-}
 
 
 def _started_at(message: dict[str, Any], call: dict[str, Any]) -> datetime:
