@@ -60,7 +60,10 @@ METADATA_MAX_ITEMS = 100
 
 def _bounded_json(value: Any) -> Any:
     """A JSON value of at most PAYLOAD_MAX_BYTES (serialized; its numbers already checked by ExactJson)."""
-    size = len(orjson.dumps(value))
+    try:
+        size = len(orjson.dumps(value))
+    except TypeError:  # orjson writes 254 levels at most, and the reads write stored payloads with it
+        raise ValueError("is nested too deeply: at most 254 levels of lists and objects") from None
     if size > PAYLOAD_MAX_BYTES:
         raise ValueError(f"{size} bytes of JSON; at most {PAYLOAD_MAX_BYTES} are allowed")
     return value

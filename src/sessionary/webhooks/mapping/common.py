@@ -9,6 +9,7 @@ or two deliveries reporting the same thing, store each event once (the ingest is
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -93,9 +94,18 @@ class Builder:
             sid = hashlib.sha256(sid.encode()).hexdigest()[:40]
         return f"{self.mapped.provider}:{sid}:{kind}"[:200]
 
-    def add(self, kind: str, type_: str, at: datetime, data: dict[str, Any], origin: str) -> None:
+    def add(
+        self,
+        kind: str,
+        type_: str,
+        at: datetime,
+        data: dict[str, Any],
+        origin: str,
+        origins: Mapping[str, str] | None = None,
+    ) -> None:
         """Add the event `kind` (unique in the delivery) of `type_`; `origin` is the provider field its
-        values come from, named when they are refused."""
+        values come from, named when they are refused, and `origins` names it per data field where the
+        fields come from different places (a session's fields: the assistant, the customer, the call)."""
         event = {
             "event_id": self.event_id(kind),
             "timestamp": at,
@@ -104,14 +114,25 @@ class Builder:
             "type": type_,
             "data": data,
         }
+        named = origins or {}
         try:
             checked = _EVENT.validate_python(event)
         except ValidationError as exc:
             error = exc.errors()[0]
-            where = ".".join(str(part) for part in error["loc"][2:])  # past the union tag and `data`
-            raise Refused(origin, f"{where + ': ' if where else ''}{error['msg']}") from None
-        if _NUL in orjson.dumps(data, default=str):  # PostgreSQL cannot store U+0000 in text or JSONB
-            raise Refused(origin, f"{nul_path(data, ())}: must not contain the NUL character (\\u0000)")
+            loc = error["loc"][2:]  # past the union tag and `data`
+            where = text(".".join(str(part) for part in loc), 200) or ""  # a deep nesting's path is long
+            field_name = named.get(str(loc[0]), origin) if loc else origin
+            raise Refused(field_name, f"{where + ': ' if where else ''}{error['msg']}") from None
+        # PostgreSQL cannot store U+0000 in text or JSONB. The fast check also meets the six characters
+        # `\u0000` written out in a text (escaped as `\\u0000`), hence the look for the real one.
+        try:
+            maybe = _NUL in orjson.dumps(data, default=str)
+        except TypeError:  # nested past orjson's 254 levels (the native model allows about as many)
+            maybe = True
+        if maybe and (path := nul_path(data, ())) is not None:
+            field_name = named.get(str(path[0]), origin) if path else origin
+            where = ".".join(str(part) for part in path)
+            raise Refused(field_name, f"{where}: must not contain the NUL character (\\u0000)")
         self.mapped.events.append(checked)
 
 
@@ -129,9 +150,9 @@ def from_iso(value: Any, field_name: str) -> datetime:
         raise Refused(field_name, "must be an ISO 8601 date-time")
     try:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
+        return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+    except (ValueError, OverflowError):  # OverflowError: an offset that moves year 1 or 9999 out of range
         raise Refused(field_name, "must be an ISO 8601 date-time") from None
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 
 def text(value: Any, limit: int) -> str | None:
