@@ -22,8 +22,8 @@ from tests.helpers import LiveServer
 from tests.recordings.fake_provider import FakeProvider, Route
 from tests.recordings.helpers import audio, recording_urls
 from tests.recordings.test_fetch_live import _serve_process
-from tests.webhooks import retell_payloads, twilio_payloads
-from tests.webhooks.helpers import PUBLIC_URL, Connected, connect, retell_post, twilio_post
+from tests.webhooks import retell_payloads, twilio_payloads, vapi_payloads
+from tests.webhooks.helpers import PUBLIC_URL, Connected, connect, retell_post, twilio_post, vapi_post
 from tests.webhooks.readback import read_session
 
 TOKEN = "9a8b7c6d5e4f30211203f4e5d6c7b8a9"
@@ -124,6 +124,29 @@ def test_a_retell_recording_streams_back_byte_equal(
         [job] = _ended_jobs(database, org, session_id)
         assert job.state == "done"
         assert _streamed(server, org, session_id) == [data]
+
+
+def test_vapi_mono_and_stereo_recordings_stream_back_byte_equal(
+    private_database: tuple[str, Database], tmp_path: Path, fake: FakeProvider
+) -> None:
+    url, database = private_database
+    org = make_org(database)
+    hook = connect(database, org.id, "vapi", "vapi-rec-secret")
+    mono, stereo = audio(120_000, seed=1), audio(240_000, seed=2)
+    fake.routes["/vapi/mono.wav"] = Route(body=mono)
+    fake.routes["/vapi/stereo.mp3"] = Route(body=stereo, content_type="audio/mpeg")
+    body = vapi_payloads.report("call-rec")
+    artifact = body["message"]["artifact"]
+    artifact["recordingUrl"], artifact["stereoRecordingUrl"] = (
+        fake.url("/vapi/mono.wav"),
+        fake.url("/vapi/stereo.mp3"),
+    )
+    with _server(url, tmp_path / "blobs") as server:
+        assert vapi_post(server.url, hook, body).status_code == 200
+        session_id = read_session(server.url, org, "call-rec")["session_id"]
+        jobs = _ended_jobs(database, org, session_id)
+        assert sorted((job.source_key, job.state) for job in jobs) == [("mono", "done"), ("stereo", "done")]
+        assert sorted(_streamed(server, org, session_id)) == sorted([mono, stereo])
 
 
 @pytest.mark.parametrize("case", ["private address", "redirect to a host not allowed", "over the size limit"])

@@ -105,7 +105,7 @@ def test_an_outbound_phone_call_runs_from_our_number_to_the_customer() -> None:
 def test_a_web_call_is_a_web_channel_without_direction_or_numbers() -> None:
     (started,) = by_type(mapped(vapi.report(call_type="webCall")), "session.started")
     fields = data(started)
-    assert fields["channel_manager_type"] == "web_vapi_v1"
+    assert fields["channel_manager_type"] == "voice_web_vapi_v1"
     assert not {"is_outbound", "source", "target"} & set(fields)
 
 
@@ -166,8 +166,16 @@ def test_per_turn_latency_is_dated_at_the_agents_replies() -> None:
 
 def test_the_recordings_are_referenced_for_fetching() -> None:
     assert mapped(vapi.report()).recordings == [
-        RecordingRef("mono", vapi.MONO_URL, filename="call-1-mono.wav", content_type="audio/wav"),
-        RecordingRef("stereo", vapi.STEREO_URL, filename="call-1-stereo.mp3", content_type="audio/mpeg"),
+        RecordingRef(
+            "mono", vapi.MONO_URL, "call-1-mono.wav", "audio/wav", origin="message.artifact.recordingUrl"
+        ),
+        RecordingRef(
+            "stereo",
+            vapi.STEREO_URL,
+            "call-1-stereo.mp3",
+            "audio/mpeg",
+            origin="message.artifact.stereoRecordingUrl",
+        ),
     ]
 
 
@@ -352,10 +360,13 @@ def test_a_nul_in_tool_arguments_is_refused_naming_them() -> None:
     assert refused(body).field_name == "message.artifact.messages[3].toolCalls[1].function.arguments"
 
 
-def test_a_recording_url_that_is_not_http_is_refused() -> None:
+def test_a_recording_url_that_is_not_a_string_is_refused_and_any_string_goes_to_the_fetch_queue() -> None:
     body = vapi.report()
-    body["message"]["artifact"]["recordingUrl"] = "file:///etc/passwd"
+    body["message"]["artifact"]["recordingUrl"] = {"url": "https://storage.vapi.ai/x.wav"}
     assert refused(body).field_name == "message.artifact.recordingUrl"
+    body["message"]["artifact"]["recordingUrl"] = "file:///etc/passwd"  # skipped when queued (test_vapi.py)
+    [mono, _stereo] = mapped(body).recordings
+    assert (mono.url, mono.origin) == ("file:///etc/passwd", "message.artifact.recordingUrl")
 
 
 def test_tool_arguments_nested_past_what_can_be_stored_are_refused_naming_them() -> None:

@@ -136,7 +136,7 @@ def build_router(settings: Settings) -> APIRouter:
         except Refused as exc:
             raise InvalidRequest(f"{exc.field_name}: {exc.reason}") from None
         if mapped is None:
-            return {"inserted": 0, "duplicates": 0, "recordings": 0}
+            return service.Stored(0, 0, 0).answer()
         service.check_size(mapped, max_events=settings.ingest_max_events)
         with session_scope(request.app.state.db.writer) as db:
             stored = service.store(db, integration=integration, mapped=mapped)

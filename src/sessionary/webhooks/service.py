@@ -5,7 +5,8 @@ reported)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import logging
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy.orm import Session as DBSession
@@ -18,6 +19,8 @@ from sessionary.labels.schemas import SessionLabelCreate
 from sessionary.recordings import fetchjobs
 from sessionary.sessions import store as sessions_store
 from sessionary.webhooks.mapping.common import VERDICT_EMAIL, Mapped, RecordingRef
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -35,9 +38,15 @@ class Stored:
     inserted: int
     duplicates: int
     recordings: int
+    skipped: list[str] = field(default_factory=list)  # recordings not queued, and why
 
     def answer(self) -> dict[str, Any]:
-        return {"inserted": self.inserted, "duplicates": self.duplicates, "recordings": self.recordings}
+        return {
+            "inserted": self.inserted,
+            "duplicates": self.duplicates,
+            "recordings": self.recordings,
+            "skipped_recordings": self.skipped,
+        }
 
 
 def check_size(mapped: Mapped, *, max_events: int) -> None:
@@ -65,14 +74,18 @@ def store(db: DBSession, *, integration: Integration, mapped: Mapped) -> Stored:
             issue_categories=list(mapped.verdict.categories),
         )
         labels.add_machine_label(db, organization_id=organization_id, body=body)
-    for ref in mapped.recordings:
-        _enqueue(db, integration=integration, mapped=mapped, ref=ref)
-    return Stored(result.inserted, result.duplicates, len(mapped.recordings))
+    skipped = [
+        problem
+        for ref in mapped.recordings
+        if (problem := _enqueue(db, integration=integration, mapped=mapped, ref=ref)) is not None
+    ]
+    return Stored(result.inserted, result.duplicates, len(mapped.recordings) - len(skipped), skipped)
 
 
-def _enqueue(db: DBSession, *, integration: Integration, mapped: Mapped, ref: RecordingRef) -> None:
-    """The recording's fetch job; a URL the fetcher would never take refuses the delivery, naming the
-    provider's field (nothing of it is stored: the caller's transaction rolls back)."""
+def _enqueue(db: DBSession, *, integration: Integration, mapped: Mapped, ref: RecordingRef) -> str | None:
+    """The recording's fetch job; a URL the fetcher would never take (not http(s), credentials, too long)
+    is skipped, named in the answer and the log, rather than refusing the delivery: the call's transcript
+    must not be lost for its recording (Vapi does not send a refused report again). None when queued."""
     try:
         fetchjobs.enqueue(
             db,
@@ -88,4 +101,9 @@ def _enqueue(db: DBSession, *, integration: Integration, mapped: Mapped, ref: Re
             content_type=ref.content_type,
         )
     except InvalidRequest as exc:
-        raise InvalidRequest(f"{ref.origin}: {exc.detail}") from None
+        problem = f"{ref.origin}: {exc.detail}"
+        log.warning(
+            "webhook %s integration %d: recording skipped: %s", mapped.provider, integration.id, problem
+        )
+        return problem
+    return None

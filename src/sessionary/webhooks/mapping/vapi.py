@@ -28,11 +28,19 @@ from typing import Any
 
 from sessionary.labels.schemas import LabelCode
 from sessionary.webhooks.mapping import vapi_artifact as artifacts
-from sessionary.webhooks.mapping.common import Builder, Mapped, Refused, Verdict, from_epoch_ms, from_iso, text
+from sessionary.webhooks.mapping.common import (
+    Builder,
+    Mapped,
+    Refused,
+    Verdict,
+    from_epoch_ms,
+    from_iso,
+    text,
+)
 from sessionary.webhooks.mapping.vapi_json import Fields, bounded, first_name, fit, name, number, obj, string
 
 PROVIDER = SERVICE = "vapi"
-PHONE_CHANNEL, WEB_CHANNEL = "voice_vapi_v1", "web_vapi_v1"
+PHONE_CHANNEL, WEB_CHANNEL = "voice_vapi_v1", "voice_web_vapi_v1"  # both voice sessions
 _CHANNELS = {"inboundPhoneCall": PHONE_CHANNEL, "outboundPhoneCall": PHONE_CHANNEL, "webCall": WEB_CHANNEL}
 _PHONE_CALLS = frozenset({"inboundPhoneCall", "outboundPhoneCall"})
 # status -> the session event it is; other statuses (`not-found`, `deletion-failed`) are not the call's
@@ -101,7 +109,9 @@ def _report(message: dict[str, Any]) -> Mapped:
     fields = session_fields(message, call)
     builder.add("started", "session.started", started, fields.values, "message.call", fields.origins)
     ending = _ending(message, call) | ({} if duration is None else {"duration": duration})
-    builder.add("ended", "session.ended", ended, ending, "message.endedReason", {"duration": "message.endedAt"})
+    builder.add(
+        "ended", "session.ended", ended, ending, "message.endedReason", {"duration": "message.endedAt"}
+    )
     artifact = obj(message.get("artifact"), "message.artifact")
     replies = artifacts.conversation(builder, artifact, started)
     artifacts.latencies(builder, artifact, replies, ended)
@@ -126,7 +136,9 @@ def _started_at(message: dict[str, Any], call: dict[str, Any]) -> datetime:
     raise Refused("message.startedAt", "is required (an ISO 8601 date-time)")
 
 
-def _ended_at(message: dict[str, Any], call: dict[str, Any], started: datetime) -> tuple[datetime, float | None]:
+def _ended_at(
+    message: dict[str, Any], call: dict[str, Any], started: datetime
+) -> tuple[datetime, float | None]:
     """`endedAt` (the report's, else the call's) and the duration since `started` in seconds; without
     one, the message's time (or the start) and no duration."""
     for path, holder in (("message", message), ("message.call", call)):
@@ -185,7 +197,9 @@ def _assistant_fields(fields: Fields, message: dict[str, Any], call: dict[str, A
     else:
         path, assistant = "message.call.assistant", obj(call.get("assistant"), "message.call.assistant")
     fields.put("agent_name", name(assistant.get("name"), f"{path}.name"), f"{path}.name")
-    fields.put("agent_id", name(call.get("assistantId"), "message.call.assistantId"), "message.call.assistantId")
+    fields.put(
+        "agent_id", name(call.get("assistantId"), "message.call.assistantId"), "message.call.assistantId"
+    )
     model = obj(assistant.get("model"), f"{path}.model")
     for key, field_name in (("provider", "llm_provider"), ("model", "llm_model")):
         fields.put(field_name, name(model.get(key), f"{path}.model.{key}"), f"{path}.model.{key}")
@@ -220,7 +234,6 @@ def _report_event(builder: Builder, message: dict[str, Any], analysis: dict[str,
         data["description"] = description
     origins = {"description": "message.analysis.summary", "source_id": "message.call.id"}
     builder.add("report", "custom", at, data, "message.analysis", origins)
-
 
 
 def verdict(value: Any) -> Verdict | None:
