@@ -19,6 +19,13 @@ from sessionary.otel.mapping.common import (
 from sessionary.otel.spans import Span
 
 CHAT_OPERATIONS = frozenset({"chat", "text_completion", "generate_content"})
+
+
+def is_chat(operation: object) -> bool:
+    """Whether `gen_ai.operation.name` names an LLM call (any attribute may hold a list or a map)."""
+    return isinstance(operation, str) and operation in CHAT_OPERATIONS
+
+
 _MS = 1000.0
 
 
@@ -27,7 +34,7 @@ def map_span(span: Span) -> list[Draft | None]:
     out: list[Draft | None] = []
     if span.is_root:
         out += [started(span, {"channel_manager_type": "otel"}, {}), ended(span)]
-    if operation in CHAT_OPERATIONS:
+    if is_chat(operation):
         out += chat(span, with_turns=True)
     elif operation == "execute_tool" or "gen_ai.tool.name" in span.attributes:
         out.append(execute_tool(span))

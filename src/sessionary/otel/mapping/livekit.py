@@ -82,7 +82,7 @@ def _by_name(span: Span) -> list[Draft | None]:
                 {"speech_id": span.attributes.get("lk.speech_id")},
             )
         ]
-    if span.attributes.get("gen_ai.operation.name") in genai.CHAT_OPERATIONS:
+    if genai.is_chat(span.attributes.get("gen_ai.operation.name")):
         return genai.chat(span, with_turns=False)
     return []
 

@@ -57,7 +57,7 @@ def _llm(span: Span) -> list[Draft | None]:
     """`llm` spans and the realtime services' operation spans (`llm_request`, `llm_response`, ...)."""
     attrs = span.attributes
     if (
-        attrs.get("gen_ai.operation.name") not in genai.CHAT_OPERATIONS
+        not genai.is_chat(attrs.get("gen_ai.operation.name"))
         and "input" not in attrs
         and "output" not in attrs
         and "transcript" not in attrs

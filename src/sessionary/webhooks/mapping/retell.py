@@ -211,7 +211,7 @@ def _verdict(analysis: Any) -> Verdict | None:
     success, sentiment = analysis.get("call_successful"), analysis.get("user_sentiment")
     if isinstance(success, bool):
         code = "GOOD" if success else "BAD"
-    elif sentiment in _SENTIMENT:
+    elif isinstance(sentiment, str) and sentiment in _SENTIMENT:
         code = _SENTIMENT[sentiment]
     else:
         return None
