@@ -311,7 +311,7 @@ def _rate(count: int, phase: Phase) -> float:
 
 
 def _cpu(phase: Phase) -> str:
-    return f"server {phase.server_cpu:.0f} s, clients {phase.client_cpu:.0f} s"
+    return f"server {phase.server_cpu:.1f} s, clients {phase.client_cpu:.1f} s"
 
 
 def provider_rows(work: Work, hook: Phase, native: Phase, batched: Phase) -> list[tuple[str, str]]:
