@@ -41,6 +41,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/metrics.py
 	$(BIN)/python bench/journey.py
 	$(BIN)/python bench/otlp.py
+	$(BIN)/python bench/webhooks.py
 
 clean:
 	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache test-artifacts

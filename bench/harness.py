@@ -189,9 +189,10 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
 
 
 @contextmanager
-def serve(target: Target, workdir: Path, workers: int = 1) -> Iterator[Server]:
-    """Start `sessionary serve` on the target database, wait for /healthz, stop it (SIGTERM) at the end."""
-    port = free_port()
+def serve(target: Target, workdir: Path, workers: int = 1, port: int | None = None) -> Iterator[Server]:
+    """Start `sessionary serve` on the target database, wait for /healthz, stop it (SIGTERM) at the end;
+    on `port` when given (a URL that had to be known before the server started), else on a free one."""
+    port = port or free_port()
     log = workdir / f"server-{port}.log"
     env = {**os.environ, "SESSIONARY_DATABASE_URL": target.url, "SESSIONARY_LOG_LEVEL": "warning"}
     command = [str(BIN / "sessionary"), "serve", "--host", "127.0.0.1", "--port", str(port)]
