@@ -81,7 +81,7 @@ def parse_args() -> argparse.Namespace:
     )
     parser.add_argument("--db", choices=("sqlite", "postgresql"), default="sqlite")
     parser.add_argument("--pg-url", default=DEFAULT_PG_URL, help="PostgreSQL server (a schema is made in it)")
-    parser.add_argument("--calls", type=int, default=2000, help="distinct calls per provider")
+    parser.add_argument("--calls", type=int, default=1000, help="distinct calls per provider")
     parser.add_argument("--clients", type=int, default=4, help="threads posting deliveries at once")
     parser.add_argument("--provider", choices=(*PROVIDERS, "all"), default="all")
     parser.add_argument("--workers", type=int, default=2, help="sessionary serve --workers")
