@@ -1,7 +1,7 @@
 """Voice platforms' webhooks (POST /webhooks/{token}) end to end into a fresh server, against native ingest
 of the very same events into other fresh servers.
 
-    .venv/bin/python bench/webhooks.py [--db sqlite|postgresql] [--calls 2000] [--clients 4]
+    .venv/bin/python bench/webhooks.py [--db sqlite|postgresql] [--calls 1000] [--clients 4]
                                        [--provider retell|vapi|twilio|all]
 
 1. Builds --calls distinct calls per provider (bench/webhook_calls.py: the providers' SDK models, as they
