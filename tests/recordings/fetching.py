@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
@@ -20,9 +21,33 @@ from sessionary.recordings.fetchworker import fetch_next, lease_for
 from sessionary.sealing import DatabaseSealers
 from sessionary.sessions.models import Session
 from tests.conftest import Org
+from tests.system.processes import ServerProcess
 
 LIMIT = 64 * 1024  # the fetchers' SESSIONARY_RECORDING_MAX_BYTES
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost")
+
+
+def worker_settings(prefix: str = "") -> dict[str, Any]:
+    """A fetch worker allowed the fake provider on 127.0.0.1, polling often (`prefix`: as env names)."""
+    return {
+        f"{prefix}recording_fetch_worker": True,
+        f"{prefix}recording_fetch_hosts": "127.0.0.1",
+        f"{prefix}recording_fetch_allow_private": True,
+        f"{prefix}recording_fetch_poll_seconds": 0.05,
+        f"{prefix}analysis_worker": False,
+    }
+
+
+def serve_process(
+    database_url: str, blob_dir: Path, log: Path, *, timeout: float, **env: str
+) -> ServerProcess:
+    """`sessionary serve` as a process of its own (to be killed), with a fetch worker whose fetches time out
+    after `timeout` seconds (its lease: twice that)."""
+    settings = {**worker_settings("SESSIONARY_"), "SESSIONARY_RECORDING_FETCH_TIMEOUT_SECONDS": timeout}
+    environment = {name.upper(): str(value).lower() for name, value in settings.items()}
+    return ServerProcess.start(
+        database_url, log, env={**environment, "SESSIONARY_BLOB_DIR": str(blob_dir), **env}
+    )
 
 
 def new_sid() -> str:

@@ -4,7 +4,6 @@ cut by SIGKILL is finished by the next server once its lease runs out, ending as
 
 from __future__ import annotations
 
-import subprocess
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -18,25 +17,13 @@ from sessionary.db import Database, session_scope
 from sessionary.recordings import service
 from sessionary.recordings.fetchjobs import FetchState
 from tests.conftest import Org, make_org
-from tests.helpers import LiveServer, free_port
+from tests.helpers import LiveServer
 from tests.recordings.fake_provider import FakeProvider, Route
-from tests.recordings.fetching import enqueue, jobs_of, new_sid, session_id_of
+from tests.recordings.fetching import enqueue, jobs_of, new_sid, serve_process, session_id_of, worker_settings
 from tests.recordings.helpers import audio, recording_urls, stored_files
-from tests.system.processes import SESSIONARY, ServerProcess, cli_env
 
 WAIT = 90.0  # seconds a test waits for a job's end at most (the second server waits out a lease first)
 KILLED_TIMEOUT = 5  # the killed server's fetch timeout: its lease runs out 10 s after its claim
-
-
-def _worker_settings(prefix: str = "") -> dict[str, Any]:
-    """A fetch worker allowed the fake provider on 127.0.0.1, polling often."""
-    return {
-        f"{prefix}recording_fetch_worker": True,
-        f"{prefix}recording_fetch_hosts": "127.0.0.1",
-        f"{prefix}recording_fetch_allow_private": True,
-        f"{prefix}recording_fetch_poll_seconds": 0.05,
-        f"{prefix}analysis_worker": False,
-    }
 
 
 @pytest.fixture
@@ -46,7 +33,7 @@ def fake() -> Iterator[FakeProvider]:
 
 
 def _live(url: str, blob_dir: Path) -> Any:
-    return LiveServer.start(Settings(database_url=url, blob_dir=blob_dir, **_worker_settings()))
+    return LiveServer.start(Settings(database_url=url, blob_dir=blob_dir, **worker_settings()))
 
 
 def _wait_for(database: Database, org: Org, sid: str, done: Callable[[FetchState], bool]) -> FetchState:
@@ -79,29 +66,6 @@ def test_a_recording_reported_by_url_is_fetched_and_streamed_back_by_the_api(
         assert _streamed(server, org, session_id_of(database, org, sid)) == [data]
 
 
-def _serve_process(database_url: str, blob_dir: Path, log: Path) -> ServerProcess:
-    """`sessionary serve` as a process of its own (to be killed), with a fetch worker and a short timeout."""
-    settings = {
-        **_worker_settings("SESSIONARY_"),
-        "SESSIONARY_RECORDING_FETCH_TIMEOUT_SECONDS": KILLED_TIMEOUT,
-    }
-    env = {**cli_env(database_url), "SESSIONARY_BLOB_DIR": str(blob_dir)}
-    env |= {name.upper(): str(value).lower() for name, value in settings.items()}
-    port = free_port()
-    args = [SESSIONARY, "serve", "--host", "127.0.0.1", "--port", str(port)]
-    with log.open("ab") as out:
-        process = subprocess.Popen(
-            args, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
-        )
-    server = ServerProcess(process=process, url=f"http://127.0.0.1:{port}", log=log)
-    try:
-        server.wait_until_up()
-    except BaseException:
-        server.kill()
-        raise
-    return server
-
-
 def _committed(blob_dir: Path) -> list[Path]:
     """The blob files, without the temporary ones of writes never committed."""
     return [path for path in stored_files(blob_dir) if ".tmp" not in path.parts]
@@ -116,7 +80,7 @@ def test_a_fetch_cut_by_sigkill_is_finished_by_the_next_server_as_if_never_cut(
     fake.routes["/cut.wav"] = Route(body=data, hold_first=100_000)  # the first request stalls mid-body
     fake.routes["/whole.wav"] = Route(body=data)
     cut, whole = new_sid(), new_sid()
-    killed = _serve_process(url, blob_dir, tmp_path / "killed.log")
+    killed = serve_process(url, blob_dir, tmp_path / "killed.log", timeout=KILLED_TIMEOUT)
     try:
         enqueue(database, org, fake.url("/cut.wav"), sid=cut, filename="call.wav")
         assert fake.held.wait(WAIT), killed.output()

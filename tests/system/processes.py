@@ -47,12 +47,16 @@ class ServerProcess:
     log: Path
 
     @classmethod
-    def start(cls, database_url: str, log: Path, *, workers: int = 1) -> ServerProcess:
+    def start(
+        cls, database_url: str, log: Path, *, workers: int = 1, env: dict[str, str] | None = None
+    ) -> ServerProcess:
+        """The server, with `env` added to the environment of `sessionary` (settings of its own)."""
         port = free_port()
         args = [SESSIONARY, "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)]
+        environment = {**cli_env(database_url), **(env or {})}
         with log.open("ab") as out:
             process = subprocess.Popen(
-                args, env=cli_env(database_url), stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+                args, env=environment, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
             )
         server = cls(process=process, url=f"http://127.0.0.1:{port}", log=log)
         try:

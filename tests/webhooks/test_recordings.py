@@ -20,8 +20,8 @@ from sessionary.recordings.fetchjobs import FetchState
 from tests.conftest import Org, make_org
 from tests.helpers import LiveServer
 from tests.recordings.fake_provider import FakeProvider, Route
+from tests.recordings.fetching import serve_process, worker_settings
 from tests.recordings.helpers import audio, recording_urls
-from tests.recordings.test_fetch_live import _serve_process
 from tests.webhooks import retell_payloads, twilio_payloads, vapi_payloads
 from tests.webhooks.helpers import PUBLIC_URL, Connected, connect, retell_post, twilio_post, vapi_post
 from tests.webhooks.readback import read_session
@@ -41,11 +41,7 @@ def _server(url: str, blob_dir: Path, **overrides: Any) -> Any:
         "database_url": url,
         "blob_dir": blob_dir,
         "public_url": PUBLIC_URL,
-        "analysis_worker": False,
-        "recording_fetch_worker": True,
-        "recording_fetch_hosts": "127.0.0.1",
-        "recording_fetch_allow_private": True,
-        "recording_fetch_poll_seconds": 0.05,
+        **worker_settings(),
         **overrides,
     }
     return LiveServer.start(Settings(**settings))
@@ -194,7 +190,9 @@ def test_a_server_killed_after_the_webhook_and_before_the_fetch_ends_the_same(
     data = audio(300_000, seed=11)
     fake.routes["/held.wav"] = Route(body=data, hold_first=50_000)  # the first fetch stalls mid-body
     body = retell_payloads.analyzed(recording_url=fake.url("/held.wav"))
-    killed = _serve_process(url, blob_dir, tmp_path / "killed.log")
+    killed = serve_process(
+        url, blob_dir, tmp_path / "killed.log", timeout=5, SESSIONARY_PUBLIC_URL=PUBLIC_URL
+    )
     try:
         assert retell_post(killed.url, hook, body).status_code == 200  # acknowledged: committed
         assert fake.held.wait(WAIT), killed.output()

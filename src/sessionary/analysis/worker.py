@@ -10,47 +10,26 @@ its process (the GIL, a core, SQLite's write lock) away from the requests; the b
 
 from __future__ import annotations
 
-import logging
-import threading
-
 from sessionary.analysis.service import Analyzer, process_due
+from sessionary.background import PollingThread
 from sessionary.db import Database
 
-log = logging.getLogger(__name__)
 
-
-class AnalysisWorker:
+class AnalysisWorker(PollingThread):
     def __init__(
         self, database: Database, analyzer: Analyzer, *, poll_seconds: float, busy_share: float = 1.0
     ) -> None:
-        self._database, self._analyzer, self._poll = database, analyzer, poll_seconds
-        self._share = busy_share
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="sessionary-analysis", daemon=True)
+        super().__init__(name="sessionary-analysis", poll_seconds=poll_seconds)
+        self._database, self._analyzer, self._share = database, analyzer, busy_share
 
-    def start(self) -> None:
-        self._thread.start()
+    def work(self) -> bool:
+        """Analyze every due session (process_due goes on while some are due), then wait a poll."""
+        process_due(
+            self._database, analyzer=self._analyzer, should_stop=self.stopping, after_batch=self.rest_after
+        )
+        return False
 
-    def stop(self, timeout: float = 30.0) -> None:
-        """Ask the worker to stop after the session it is on, and wait for it."""
-        self._stop.set()
-        if self._thread.ident is not None:  # started
-            self._thread.join(timeout)
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                process_due(
-                    self._database,
-                    analyzer=self._analyzer,
-                    should_stop=self._stop.is_set,
-                    after_batch=self.rest,
-                )
-            except Exception:  # a database that is down: log, wait, try again
-                log.exception("analysis pass failed")
-            self._stop.wait(self._poll)
-
-    def rest(self, busy_seconds: float) -> None:
+    def rest_after(self, busy_seconds: float) -> None:
         """After `busy_seconds` of work, wait as long as keeps the worker to its busy share (or a stop)."""
         if self._share < 1:
-            self._stop.wait(busy_seconds * (1 - self._share) / self._share)
+            self.rest(busy_seconds * (1 - self._share) / self._share)

@@ -122,3 +122,14 @@ def nul_path(value: Any, path: tuple[str | int, ...]) -> tuple[str | int, ...] |
         if found is not None:
             return found
     return None
+
+
+def json_or_text(value: Any) -> Any:
+    """A producer's JSON-in-a-string (tool arguments and results in traces and webhooks) parsed when it is
+    JSON, else kept as the text it is; any other value as given."""
+    if isinstance(value, str):
+        try:
+            return orjson.loads(value)
+        except orjson.JSONDecodeError:
+            return value
+    return value

@@ -5,8 +5,8 @@ each trace's row lock and the delete of its waiting spans make a span released o
 from __future__ import annotations
 
 import logging
-import threading
 
+from sessionary.background import PollingThread
 from sessionary.db import Database, session_scope
 from sessionary.db_types import utcnow
 from sessionary.otel.service import release_overdue
@@ -15,24 +15,15 @@ log = logging.getLogger(__name__)
 BATCH = 500  # waiting spans' traces released per transaction
 
 
-class PendingSweeper:
+class PendingSweeper(PollingThread):
     def __init__(self, database: Database, *, after_seconds: float, poll_seconds: float) -> None:
-        self._database, self._after, self._poll = database, after_seconds, poll_seconds
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="sessionary-otel-sweeper", daemon=True)
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self, timeout: float = 30.0) -> None:
-        self._stop.set()
-        if self._thread.ident is not None:
-            self._thread.join(timeout)
+        super().__init__(name="sessionary-otel-sweeper", poll_seconds=poll_seconds)
+        self._database, self._after = database, after_seconds
 
     def sweep(self) -> int:
         """Release the overdue spans, a batch per transaction; how many were released."""
         total = 0
-        while not self._stop.is_set():
+        while not self.stopping():
             with session_scope(self._database.writer) as db:
                 released = release_overdue(db, now=utcnow(), after_seconds=self._after, limit=BATCH)
             total += released
@@ -40,15 +31,12 @@ class PendingSweeper:
                 return total
         return total
 
-    def _run(self) -> None:
-        while not self._stop.wait(self._poll):
-            try:
-                released = self.sweep()
-                if released:
-                    log.info(
-                        "otel: %d spans waited %gs for their session key; stored under their trace id",
-                        released,
-                        self._after,
-                    )
-            except Exception:  # a database that is down: log, wait, try again
-                log.exception("otel pending sweep failed")
+    def work(self) -> bool:
+        released = self.sweep()
+        if released:
+            log.info(
+                "otel: %d spans waited %gs for their session key; stored under their trace id",
+                released,
+                self._after,
+            )
+        return False

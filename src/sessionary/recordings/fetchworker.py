@@ -10,10 +10,10 @@ killed mid-fetch leaves the job to whichever process claims it next, after a res
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
+from sessionary.background import PollingThread
 from sessionary.config import Settings
 from sessionary.db import Database, session_scope
 from sessionary.db_types import utcnow
@@ -121,7 +121,7 @@ def _fail(database: Database, job: Job, failed: Failed, *, now: datetime | None)
     log.warning("recording fetch %s (attempt %d) failed, %s: %s", job.id, job.attempts, state, failed.error)
 
 
-class RecordingFetchWorker:
+class RecordingFetchWorker(PollingThread):
     """The thread: fetches due jobs one at a time, polls every `poll_seconds` when none is due."""
 
     def __init__(
@@ -133,10 +133,8 @@ class RecordingFetchWorker:
         poll_seconds: float,
         lease: timedelta,
     ) -> None:
-        self._database, self._fetcher, self._sealers = database, fetcher, sealers
-        self._poll, self._lease = poll_seconds, lease
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="sessionary-recording-fetch", daemon=True)
+        super().__init__(name="sessionary-recording-fetch", poll_seconds=poll_seconds)
+        self._database, self._fetcher, self._sealers, self._lease = database, fetcher, sealers, lease
 
     @classmethod
     def from_settings(
@@ -151,27 +149,13 @@ class RecordingFetchWorker:
             lease=lease_for(settings.recording_fetch_timeout_seconds),
         )
 
-    def start(self) -> None:
-        self._thread.start()
-
     def stop(self, timeout: float = 10.0) -> None:
         """Ask the worker to stop (a fetch under way is given back, due again) and wait for it."""
-        self._stop.set()
-        if self._thread.ident is not None:  # started
-            self._thread.join(timeout)
+        super().stop(timeout)
 
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                worked = fetch_next(
-                    self._database,
-                    self._fetcher,
-                    self._sealers,
-                    lease=self._lease,
-                    should_stop=self._stop.is_set,
-                )
-            except Exception:  # a database that is down, a full disk: log, wait; the lease runs out, retried
-                log.exception("recording fetch pass failed")
-                worked = False
-            if not worked:
-                self._stop.wait(self._poll)
+    def work(self) -> bool:
+        """One due job fetched (True), or none due (False: wait a poll). A failing pass (a database that is
+        down, a full disk) leaves its job to the lease: it is retried."""
+        return fetch_next(
+            self._database, self._fetcher, self._sealers, lease=self._lease, should_stop=self.stopping
+        )

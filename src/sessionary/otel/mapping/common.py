@@ -11,7 +11,7 @@ from typing import Any
 import orjson
 from pydantic import BaseModel, ValidationError
 
-from sessionary.api.bodies import nul_path
+from sessionary.api.bodies import json_or_text, nul_path
 from sessionary.eventlog import schemas
 from sessionary.eventlog.schemas import EventIn
 from sessionary.otel.spans import Span
@@ -224,16 +224,6 @@ def custom(span: Span, kind: str, type_: str, source: str, attributes: dict[str,
     return Draft(event_id(span, kind), "custom", span.end, data)
 
 
-def payload(value: Any) -> Any:
-    """A tool payload: JSON text parsed when it is JSON, else kept as the string it is."""
-    if isinstance(value, str):
-        try:
-            return orjson.loads(value)
-        except orjson.JSONDecodeError:
-            return value
-    return value
-
-
 def tool_call(
     span: Span,
     *,
@@ -250,7 +240,7 @@ def tool_call(
     data: dict[str, Any] = {"tool_call_id": str(call_id), "tool_name": name}
     for key, value in (("tool_request", request), ("tool_result", result), ("tool_error", error)):
         if value is not None:
-            data[key] = payload(value)
+            data[key] = json_or_text(value)
     if duration_ms is not None:
         data["duration_ms"] = duration_ms
     draft_id = trace_event_id(span, "tool", str(call_id))

@@ -179,16 +179,6 @@ def bounded(value: Any) -> Any:
     return value
 
 
-def json_or_text(value: Any) -> Any:
-    """A provider's JSON-in-a-string (tool arguments, results) parsed when it is JSON, else as given."""
-    if isinstance(value, str) and value[:1] in ("{", "["):
-        try:
-            return orjson.loads(value)
-        except orjson.JSONDecodeError:
-            return value
-    return value
-
-
 def short(identifier: str) -> str:
     """An id part of at most 64 characters (longer ones hashed), for event ids."""
     return identifier if len(identifier) <= 64 else hashlib.sha256(identifier.encode()).hexdigest()[:32]

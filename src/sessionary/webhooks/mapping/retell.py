@@ -14,6 +14,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+from sessionary.api.bodies import json_or_text
 from sessionary.webhooks.mapping import common
 from sessionary.webhooks.mapping.common import Builder, Mapped, Refused, Verdict
 
@@ -161,10 +162,10 @@ def _tool_call(
     data: dict[str, Any] = {
         "tool_call_id": call_id,
         "tool_name": call.get("name"),
-        "tool_request": common.json_or_text(call.get("arguments")),
+        "tool_request": json_or_text(call.get("arguments")),
     }
     if result is not None:
-        content = common.json_or_text(result.get("content"))
+        content = json_or_text(result.get("content"))
         data["tool_error" if result.get("successful") is False else "tool_result"] = content
     builder.add(f"tool:{common.short(call_id)}", "tool_call", at, data, where)
 

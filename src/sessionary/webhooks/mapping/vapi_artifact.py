@@ -3,16 +3,14 @@ recordings (SDK `Artifact`, `ArtifactMessagesItem`, `PerformanceMetrics`, `TurnL
 
 from __future__ import annotations
 
-import hashlib
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-import orjson
-
+from sessionary.api.bodies import json_or_text
 from sessionary.types import MAX_DURATION_SECONDS
-from sessionary.webhooks.mapping.common import Builder, RecordingRef, Refused, from_epoch_ms
+from sessionary.webhooks.mapping.common import Builder, RecordingRef, Refused, from_epoch_ms, short
 from sessionary.webhooks.mapping.vapi_json import items, name, number, obj, string
 
 MESSAGES = "message.artifact.messages"
@@ -155,12 +153,12 @@ class _Tools:
         call.at, call.sent, call.name_path = at, sent, f"{path}.function.name"
         function = obj(request.get("function"), f"{path}.function")
         call.set("tool_name", name(function.get("name"), f"{path}.function.name"), f"{path}.function.name")
-        call.set("tool_request", payload(function.get("arguments")), f"{path}.function.arguments")
+        call.set("tool_request", json_or_text(function.get("arguments")), f"{path}.function.arguments")
 
     def _result(self, result: dict[str, Any], path: str, at: datetime, sent: datetime) -> None:
         call = self._call(result.get("toolCallId"), f"{path}.toolCallId", at, f"{path}.name")
-        call.set("tool_result", payload(result.get("result")), f"{path}.result")
-        call.set("tool_error", payload(result.get("error")), f"{path}.error")  # SDK ToolCallResult.error
+        call.set("tool_result", json_or_text(result.get("result")), f"{path}.result")
+        call.set("tool_error", json_or_text(result.get("error")), f"{path}.error")  # SDK ToolCallResult.error
         if call.sent is not None and sent >= call.sent:
             call.set("duration_ms", (sent - call.sent) / _MS, f"{path}.time")
         call.set("tool_name", name(result.get("name"), f"{path}.name"), f"{path}.name")
@@ -169,22 +167,7 @@ class _Tools:
         for call_id, call in self.calls.items():
             if "tool_name" not in call.data:
                 raise Refused(call.name_path, "is required: the tool call has no function name")
-            builder.add(f"tool:{_key(call_id)}", "tool_call", call.at, call.data, MESSAGES, call.origins)
-
-
-def payload(value: Any) -> Any:
-    """A tool's arguments or result: JSON text parsed when it is JSON, else kept as the text it is."""
-    if isinstance(value, str):
-        try:
-            return orjson.loads(value)
-        except orjson.JSONDecodeError:
-            return value
-    return value
-
-
-def _key(call_id: str) -> str:
-    """A tool call id as part of an event id (a long one hashed, so that ids stay apart)."""
-    return call_id if len(call_id) <= 64 else hashlib.sha256(call_id.encode()).hexdigest()[:32]
+            builder.add(f"tool:{short(call_id)}", "tool_call", call.at, call.data, MESSAGES, call.origins)
 
 
 def latencies(builder: Builder, artifact: dict[str, Any], replies: list[datetime], ended: datetime) -> None:
