@@ -152,3 +152,19 @@ def test_a_twilio_callback_that_is_not_a_form_or_names_no_call_is_refused_naming
     bad_time = twilio_post(hooks.url, hook, {**calls.answered_call()[0], "Timestamp": "yesterday"})
     assert bad_time.status_code == 400
     assert bad_time.json()["detail"].startswith("Timestamp")
+
+
+def test_a_callback_signed_for_the_address_the_server_is_reached_at_directly_is_accepted(
+    hooks: LiveServer, database: Database, org: Org
+) -> None:
+    """Before SESSIONARY_PUBLIC_URL is set (or without a proxy), Twilio signs the URL it calls, which is the
+    request's own; a URL on neither address is refused."""
+    hook = connect(database, org.id, "twilio", TOKEN)
+    params = calls.answered_call()[3]
+    direct = hooks.url + hook.path
+    signed = RequestValidator(TOKEN).compute_signature(direct, params)
+    assert httpx.post(direct, data=params, headers={"X-Twilio-Signature": signed}).status_code == 200
+    elsewhere = RequestValidator(TOKEN).compute_signature("https://elsewhere.example" + hook.path, params)
+    refused = httpx.post(direct, data=params, headers={"X-Twilio-Signature": elsewhere})
+    assert refused.status_code == 403
+    assert "SESSIONARY_PUBLIC_URL" in refused.json()["detail"]

@@ -75,10 +75,9 @@ def _verified(request: Request, integration: service.Integration, body: bytes) -
     with failures_limited(request, key="signature", counted=(Forbidden,)):
         if integration.provider == "twilio":
             form = _form(request, body)
-            url = request.app.state.settings.public_url + request.url.path
-            if request.url.query:
-                url += "?" + request.url.query
-            verify.twilio(headers, url=url, form=form, auth_token=secret)
+            tail = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+            urls = [request.app.state.settings.public_url + tail, str(request.url)]
+            verify.twilio(headers, urls=urls, form=form, auth_token=secret)
             return twilio.map_callback({k: v[-1] for k, v in form.items()}, received_at=received_at)
         text = _utf8(body)
         if integration.provider == "retell":

@@ -2,7 +2,8 @@
 in the body is read into a session. No proof: Unauthorized (401); a wrong one: Forbidden (403).
 
 - Twilio: `X-Twilio-Signature`, HMAC of the URL Twilio requested (SESSIONARY_PUBLIC_URL + the path and
-  query: behind a proxy, the public address) and the sorted form parameters, under the auth token; checked
+  query: behind a proxy, the public address; or the URL as the request names it, for a server reached
+  directly) and the sorted form parameters, under the auth token; checked
   by `twilio.request_validator.RequestValidator` (the algorithm named by X-Twilio-Webhooks-Signature-Settings
   when present). It holds no time, so a replay verifies: it is harmless (the same event ids).
 - Retell: `x-retell-signature` (`v=<ms>,d=<hex>`, HMAC-SHA256 of the body and the time under the API key),
@@ -61,14 +62,19 @@ class Form(dict[str, list[str]]):
         return self[name]
 
 
-def twilio(headers: Mapping[str, str], *, url: str, form: Form, auth_token: str) -> None:
+def twilio(headers: Mapping[str, str], *, urls: list[str], form: Form, auth_token: str) -> None:
+    """The signature of the first of `urls` (the URL on SESSIONARY_PUBLIC_URL, then the one the request
+    names itself): either needs the auth token, so accepting both weakens nothing, and a server reached
+    directly works before SESSIONARY_PUBLIC_URL is set."""
     signature = headers.get(TWILIO_SIGNATURE)
     if not signature:
         raise Unauthorized("Not authenticated: X-Twilio-Signature is missing")
     algorithm = get_signature_algorithm(headers.get("x-twilio-webhooks-signature-settings"))
-    if not RequestValidator(auth_token).validate(url, form, signature, algorithm):
+    validator = RequestValidator(auth_token)
+    if not any(validator.validate(url, form, signature, algorithm) for url in dict.fromkeys(urls)):
         raise Forbidden(
-            f"X-Twilio-Signature does not match this request to {url} (is SESSIONARY_PUBLIC_URL right?)"
+            f"X-Twilio-Signature does not match this request to {urls[0]} (is SESSIONARY_PUBLIC_URL the "
+            "address Twilio calls?)"
         )
 
 
