@@ -62,9 +62,11 @@ def store(db: DBSession, *, integration: Integration, mapped: Mapped) -> Stored:
     """Store a mapped delivery for the integration's organization (the caller commits)."""
     organization_id = integration.organization_id
     result = ingest.ingest_events(db, organization_id=organization_id, events=mapped.events)
-    key = (mapped.service, mapped.sid)
-    session_id = sessions_store.ensure_placeholder(db, organization_id=organization_id, key=key, at=utcnow())
-    if mapped.verdict is not None:
+    if mapped.verdict is not None:  # the session exists: its events were just stored (or were before)
+        key = (mapped.service, mapped.sid)
+        session_id = sessions_store.ensure_placeholder(
+            db, organization_id=organization_id, key=key, at=utcnow()
+        )
         body = SessionLabelCreate(
             session_id=session_id,
             type="auto-rating",
