@@ -21,6 +21,24 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 
+# SQLite gives a new row the largest id + 1, so the id of a deleted newest row would be given again (a
+# session's or recording's id must never stand for another). This table keeps the largest id ever deleted
+# per table (triggers made by migration 0015), and `fastsql.allocate_ids` starts above it. SQLite only, and
+# not an ORM table: Alembic leaves it alone (migrations/env.py).
+ID_HIGH_WATER = "id_high_water"
+NEVER_REUSED = ("session", "recording")
+
+
+def high_water_sql(table: str) -> tuple[str, ...]:
+    """The statements that make `table`'s ids never given twice (its row and its delete trigger)."""
+    return (
+        f"INSERT INTO {ID_HIGH_WATER} (name, value) SELECT '{table}', coalesce(max(id), 0) FROM {table}",
+        f"""CREATE TRIGGER {table}_id_high_water AFTER DELETE ON {table} BEGIN
+            UPDATE {ID_HIGH_WATER} SET value = old.id WHERE name = '{table}' AND value < old.id;
+            END""",
+    )
+
+
 # A session begun with this execution option is a writer.
 WRITE_OPTION = "sessionary_write"
 _PRAGMAS = (

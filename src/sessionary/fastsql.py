@@ -33,6 +33,7 @@ import orjson
 from sqlalchemy import JSON, Boolean, Column, Date
 from sqlalchemy.orm import Session as DBSession
 
+from sessionary.db_sqlite import ID_HIGH_WATER
 from sessionary.db_types import UTCDateTime, sqlite_text
 
 _CHUNK = 400  # pairs per SQLite IN (VALUES ...) list: well under its parameter limit
@@ -177,12 +178,17 @@ class FastSQL:
     def allocate_ids(self, table: str, count: int) -> list[int]:
         """Ids for `count` new rows of `table`, so that one executemany inserts them (an INSERT ... RETURNING
         in parameter order runs row by row on SQLite). SQLite: from the largest id on, as SQLite itself would
-        pick them; only the transaction holding the write lock (BEGIN IMMEDIATE) inserts meanwhile.
+        pick them, and above any deleted one (db_sqlite.ID_HIGH_WATER); only the transaction holding the
+        write lock (BEGIN IMMEDIATE) inserts meanwhile.
         PostgreSQL: from the table's id sequence."""
         if count <= 0:
             return []
         if self.sqlite:
-            largest = self.execute(f"SELECT max(id) FROM {table}")[0][0]
+            largest = self.execute(
+                f"SELECT max(coalesce((SELECT max(id) FROM {table}), 0),"
+                f" coalesce((SELECT value FROM {ID_HIGH_WATER} WHERE name = ?), 0))",
+                (table,),
+            )[0][0]
             first = int(largest or 0) + 1
             return list(range(first, first + count))
         rows = self.execute(

@@ -1,6 +1,7 @@
 """Every table, imported in one place so that Alembic and the tests see the whole schema."""
 
 from sessionary.analysis.models import SessionAnalysis, SessionSummary
+from sessionary.audit.models import AuditEntry
 from sessionary.console.models import ConsoleSession
 from sessionary.conversations.models import Conversation
 from sessionary.eventlog.models import Event
@@ -16,15 +17,18 @@ from sessionary.journey.models import (
     ShortIdClaim,
 )
 from sessionary.labels.models import SessionLabel
+from sessionary.lifecycle.models import PurgeState, RetentionPolicy
 from sessionary.metrics.models import MetricsOrgState, MetricsRollup, MetricsSegment, MetricsSessionState
 from sessionary.notable.models import NotableEvent
 from sessionary.otel.models import OtelPendingSpan, OtelTrace
-from sessionary.recordings.models import Recording, RecordingFetch, ServerSecret
+from sessionary.recordings.models import BlobDeletion, Recording, RecordingFetch, ServerSecret
 from sessionary.sessions.models import Session
 from sessionary.tenancy.models import ApiKey, AuthFailureCounter, Organization
 
 __all__ = [
     "ApiKey",
+    "AuditEntry",
+    "BlobDeletion",
     "AuthFailureCounter",
     "ConsoleSession",
     "Contact",
@@ -44,8 +48,10 @@ __all__ = [
     "OtelPendingSpan",
     "OtelTrace",
     "Organization",
+    "PurgeState",
     "Recording",
     "RecordingFetch",
+    "RetentionPolicy",
     "Rule",
     "ServerSecret",
     "Session",

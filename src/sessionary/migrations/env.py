@@ -9,6 +9,7 @@ from sqlalchemy import text
 
 from sessionary import models  # noqa: F401  (registers every table on Base.metadata)
 from sessionary.db import Base
+from sessionary.db_sqlite import ID_HIGH_WATER
 from sessionary.search import models as search_index
 
 config = context.config
@@ -18,7 +19,10 @@ _LOCK_ID = 0x5E5510
 
 
 def include_name(name: str | None, type_: str, _parents: Any) -> bool:
-    """Leave out the objects the models do not describe: the FTS5 table and its shadow tables."""
+    """Leave out the objects the models do not describe: the FTS5 table and its shadow tables, and SQLite's
+    table of deleted ids (db_sqlite.ID_HIGH_WATER)."""
+    if type_ == "table" and name == ID_HIGH_WATER:
+        return False
     return not search_index.is_unmanaged(name, type_)
 
 

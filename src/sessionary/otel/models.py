@@ -26,6 +26,12 @@ class OtelTrace(Base):
     """A trace seen by this organization; its session key once known (both columns null before)."""
 
     __tablename__ = "otel_trace"
+    # A deleted session's traces are found by its key (lifecycle/deletion.py).
+    __table_args__ = (
+        Index(
+            "ix_otel_trace_session_key", "organization_id", "channel_manager_service", "channel_manager_sid"
+        ),
+    )
 
     organization_id: Mapped[int] = mapped_column(
         ForeignKey("organization.id", ondelete="CASCADE"), primary_key=True

@@ -14,7 +14,8 @@ from sessionary.db_types import BigIntPK, UTCDateTime
 class Recording(Base):
     __tablename__ = "recording"
     # The same bytes uploaded twice for a session are one recording.
-    __table_args__ = (UniqueConstraint("session_id", "sha256"),)
+    # The orphaned-blob sweep asks which of a page of blob keys still have a recording.
+    __table_args__ = (UniqueConstraint("session_id", "sha256"), Index("ix_recording_blob_key", "blob_key"))
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
     organization_id: Mapped[int] = mapped_column(ForeignKey("organization.id", ondelete="CASCADE"))
@@ -59,6 +60,19 @@ class RecordingFetch(Base):
     recording_id: Mapped[int | None] = mapped_column(BigInteger)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class BlobDeletion(Base):
+    """A blob whose recording was deleted: deleted from the store right after the commit that deleted the
+    row, and retried by the purge worker (with backoff) until the store confirms it is gone."""
+
+    __tablename__ = "blob_deletion"
+
+    blob_key: Mapped[str] = mapped_column(String(300), primary_key=True)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class ServerSecret(Base):

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session as DBSession
 from sessionary.db import insert_for
 from sessionary.db_types import utcnow
 from sessionary.errors import Forbidden, NotFound
+from sessionary.fastsql import FastSQL, is_sqlite
 from sessionary.recordings import blobs
 from sessionary.recordings.blobs import BlobStore, StoredBlob
 from sessionary.recordings.models import Recording
@@ -44,7 +45,7 @@ def attach(
     # A new session is a placeholder that events arriving later fold into, as ingest makes them.
     key = (channel_manager_service, channel_manager_sid)
     session_id = sessions_store.ensure_placeholder(db, organization_id=organization_id, key=key, at=now)
-    row = {
+    row: dict[str, object] = {
         "organization_id": organization_id,
         "session_id": session_id,
         "blob_key": blob.key,
@@ -54,6 +55,8 @@ def attach(
         "content_type": content_type,
         "created_at": now,
     }
+    if is_sqlite(db):  # SQLite would give a deleted newest recording's id again (its old links with it)
+        row["id"] = FastSQL(db).allocate_ids("recording", 1)[0]
     stmt = insert_for(db, _RECORDINGS).on_conflict_do_nothing(index_elements=["session_id", "sha256"])
     new_id = db.scalar(stmt.values(row).returning(_RECORDINGS.c.id))
     if new_id is not None:

@@ -51,6 +51,11 @@ _NEW = (
     f" VALUES ({', '.join(FastSQL.mark(_TABLE.c[name]) for name in _PLACEHOLDER_COLUMNS)})"
     " ON CONFLICT (organization_id, channel_manager_service, channel_manager_sid) DO NOTHING"
 )
+_NEW_WITH_ID = (
+    f"INSERT INTO session (id, {', '.join(_PLACEHOLDER_COLUMNS)})"
+    f" VALUES (?, {', '.join(FastSQL.mark(_TABLE.c[name]) for name in _PLACEHOLDER_COLUMNS)})"
+    " ON CONFLICT (organization_id, channel_manager_service, channel_manager_sid) DO NOTHING"
+)
 _ID_OF = (
     "SELECT id FROM session"
     " WHERE organization_id = ? AND channel_manager_service = ? AND channel_manager_sid = ?"
@@ -63,8 +68,16 @@ def create_placeholders(
     """A placeholder for each key not stored yet (a key stored meanwhile is left as it is)."""
     raw = FastSQL(db)
     writers = raw.writers([_TABLE.c[name] for name in _PLACEHOLDER_COLUMNS])
-    rows = (placeholder(organization_id, key, at, now).values() for key, at in first_seen.items())
-    raw.executemany(_NEW, [_encoded(writers, row) for row in rows])
+    rows = [
+        _encoded(writers, placeholder(organization_id, key, at, now).values())
+        for key, at in first_seen.items()
+    ]
+    if raw.sqlite:
+        # SQLite would give a deleted newest session's id again: ids up front, above every deleted one.
+        ids = raw.allocate_ids("session", len(rows))
+        raw.executemany(_NEW_WITH_ID, [(new_id, *row) for new_id, row in zip(ids, rows, strict=True)])
+        return
+    raw.executemany(_NEW, rows)
 
 
 def ensure_placeholder(db: DBSession, *, organization_id: int, key: SessionKey, at: datetime) -> int:

@@ -33,6 +33,10 @@ class ApiKey(Base):
     scopes: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    # A key past its expiry authenticates nothing (NULL: never expires).
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    # When the key last authenticated a request, to the minute (tenancy.service.touch).
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
 
 
 class AuthFailureCounter(Base):

@@ -6,10 +6,12 @@ import hashlib
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session as DBSession
 
+from sessionary.db_types import utcnow
 from sessionary.errors import InvalidRequest, Unauthorized
 from sessionary.tenancy.models import ApiKey, Organization
 
@@ -23,6 +25,9 @@ class Principal:
 
     organization_id: int
     scopes: frozenset[str]
+    # The key used: its id and clear prefix (who did what, for the audit trail); None/"" for the CLI.
+    key_id: int | None = None
+    key_prefix: str = ""
 
     def allows(self, scope: str) -> bool:
         """`admin` may do everything; otherwise the scope must be on the key."""
@@ -72,15 +77,15 @@ def authenticate(db: DBSession, *, key: str | None) -> Principal:
     if not key:
         raise Unauthorized("Not authenticated: send an API key in the Syllable-API-Key header")
     row = db.scalar(select(ApiKey).where(ApiKey.key_hash == hash_key(key)))
-    if row is None or row.revoked_at is not None:
+    if row is None or not is_live(row):
         raise Unauthorized("Invalid API key")
-    return Principal(organization_id=row.organization_id, scopes=frozenset(row.scopes.split()))
+    return principal_of(row)
 
 
 def key_for(db: DBSession, *, key: str) -> ApiKey:
     """The stored key a clear key stands for; Unauthorized when it is unknown or revoked."""
     row = db.scalar(select(ApiKey).where(ApiKey.key_hash == hash_key(key))) if key else None
-    if row is None or row.revoked_at is not None:
+    if row is None or not is_live(row):
         raise Unauthorized("Invalid API key")
     return row
 
@@ -88,9 +93,26 @@ def key_for(db: DBSession, *, key: str) -> ApiKey:
 def principal_for_key_id(db: DBSession, *, key_id: int) -> Principal | None:
     """The principal of a stored key (by id, as a console session keeps it); None once it is revoked."""
     row = db.get(ApiKey, key_id) if 0 < key_id < 2**63 else None
-    if row is None or row.revoked_at is not None:
+    if row is None or not is_live(row):
         return None
-    return Principal(organization_id=row.organization_id, scopes=frozenset(row.scopes.split()))
+    return principal_of(row)
+
+
+def is_live(row: ApiKey, now: datetime | None = None) -> bool:
+    """Whether a stored key authenticates: not revoked, and not past its expiry."""
+    if row.revoked_at is not None:
+        return False
+    return row.expires_at is None or row.expires_at > (now or utcnow())
+
+
+def principal_of(row: ApiKey) -> Principal:
+    """The principal a stored key stands for."""
+    return Principal(
+        organization_id=row.organization_id,
+        scopes=frozenset(row.scopes.split()),
+        key_id=row.id,
+        key_prefix=row.prefix,
+    )
 
 
 def organization_name(db: DBSession, *, organization_id: int) -> str:

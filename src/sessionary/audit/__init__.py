@@ -1,0 +1,1 @@
+"""The audit trail: who did what to an organization's data and keys, when, and from where."""
