@@ -35,6 +35,7 @@ from sessionary.journey.intake.runtime import JourneyRuntime
 from sessionary.journey.wire.requests import AppEventRequest, WebEventRequest
 from sessionary.labels import routes as labels_routes
 from sessionary.labels.schemas import SessionLabelCreate
+from sessionary.lifecycle import routes as lifecycle_routes
 from sessionary.metrics import routes as metrics_routes
 from sessionary.notable import routes as events_routes
 from sessionary.otel import routes as otel_routes
@@ -118,6 +119,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Before the sessions router: its /{session_id} would take "search" for an id.
     app.include_router(search_routes.build_router(settings))
     app.include_router(sessions_routes.build_router(max_limit=settings.list_max_limit))
+    app.include_router(lifecycle_routes.router)  # DELETE /api/v1/sessions/{session_id}
     app.include_router(recordings_routes.router)  # its upload streams and bounds its own size
     app.include_router(conversations_routes.build_router(max_limit=settings.list_max_limit))
     app.include_router(events_routes.build_router(max_limit=settings.list_max_limit))

@@ -8,8 +8,9 @@ one in. Run it in the transaction that changed the sessions (ingest: after its s
 while they are still locked), or let `catchup.catch_up` find the changed sessions later (through
 session.updated_at and new labels): the two can run side by side, as a session already counted at its
 current version is skipped. A deleted session's snapshot stays behind, marked (live_session_id NULL):
-`forget_sessions` takes such a share out, and record_rollups leaves the id alone until it has (SQLite
-may give a new session a deleted one's id).
+`forget_sessions` takes such a share out, and record_rollups leaves the id alone until it has. A session
+deleted through `lifecycle.deletion` leaves no snapshot: `withdraw_sessions` takes its share out (or keeps
+it, for a retention purge) and drops the snapshot in the deleting transaction, before its events go.
 """
 
 from __future__ import annotations
@@ -340,3 +341,46 @@ def forget_sessions(db: DBSession, *, organization_id: int, states: Sequence[Met
             )
         )
     return len(states)
+
+
+def withdraw_sessions(
+    db: DBSession, *, organization_id: int, session_ids: Sequence[int], keep_figures: bool = False
+) -> int:
+    """Before these (locked) sessions are deleted: take each one's share out of the rollups, exactly what
+    its snapshot says it added (its part, and its events up to the snapshot's), and drop the snapshots.
+    `keep_figures`: the share stays (past figures kept), only the snapshots go. Returns how many had one."""
+    ids = sorted(set(session_ids))
+    done = 0
+    for start in range(0, len(ids), CHUNK):
+        chunk = ids[start : start + CHUNK]
+        where = (
+            MetricsSessionState.organization_id == organization_id,
+            MetricsSessionState.session_id.in_(chunk),
+        )
+        if not keep_figures:
+            states = list(db.scalars(select(MetricsSessionState).where(*where)))
+            _apply(db, organization_id, _withdrawn(db, organization_id, states))
+        gone = db.execute(delete(MetricsSessionState).where(*where).returning(MetricsSessionState.session_id))
+        done += len(gone.all())
+    return done
+
+
+def _withdrawn(
+    db: DBSession, organization_id: int, states: Sequence[MetricsSessionState]
+) -> dict[FamilyKey, Tally]:
+    """The change that takes these snapshots' shares out of the rollups."""
+    delta: dict[FamilyKey, Tally] = defaultdict(Tally)
+    if not states:
+        return delta
+    values = segments.segment_values(db, {s.segment_id for s in states})
+    families = segments.segment_families(db, organization_id, set(values.values()))
+    labels = _labels(db, {s.label_id for s in states if s.label_id})
+    events = _events(db, [s.session_id for s in states])
+    for state in states:
+        segment = values[state.segment_id]
+        label = labels.get(state.label_id or 0)
+        part = contrib.session_part(segment[0], state.duration, label, journey_of(state))
+        counted = ((k, d) for i, k, d in events.get(state.session_id, []) if i <= state.max_event_id)
+        _into(delta, state.day, families[segment], part, -1)
+        _into(delta, state.day, families[segment], contrib.events_part(counted), -1)
+    return delta

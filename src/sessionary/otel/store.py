@@ -119,3 +119,27 @@ def overdue(db: DBSession, *, before: datetime, limit: int) -> list[tuple[int, s
         (sql.when(before), limit),
     )
     return [(int(org), str(trace_id)) for org, trace_id in rows]
+
+
+def forget_sessions(db: DBSession, *, organization_id: int, keys: Sequence[Key]) -> int:
+    """Delete the traces naming these sessions' keys (ix_otel_trace_session_key finds them), locked first in
+    trace-id order as every request locks them; a span of such a trace arriving later is keyed anew, into a
+    new session. Returns how many."""
+    if not keys:
+        return 0
+    sql = FastSQL(db)
+    found: set[str] = set()
+    pairs = sorted(set(keys))
+    for condition, params in sql.pairs_in("(channel_manager_service, channel_manager_sid)", pairs):
+        where = f"organization_id = ? AND {condition}"
+        rows = sql.execute(f"SELECT trace_id FROM otel_trace WHERE {where}", (organization_id, *params))
+        found.update(str(row[0]) for row in rows)
+    ordered = sorted(found)
+    _keys(sql, organization_id, ordered, sql.for_update)
+    for start in range(0, len(ordered), _CHUNK):
+        chunk = ordered[start : start + _CHUNK]
+        sql.execute(
+            f"DELETE FROM otel_trace WHERE organization_id = ? AND trace_id IN ({sql.marks(len(chunk))})",
+            (organization_id, *chunk),
+        )
+    return len(ordered)

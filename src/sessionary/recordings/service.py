@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import cast
 
@@ -20,6 +20,7 @@ from sessionary.sessions import service as sessions
 from sessionary.sessions import store as sessions_store
 
 _RECORDINGS = cast(Table, Recording.__table__)
+_CHUNK = 400  # ids per IN list
 
 
 @dataclass(frozen=True)
@@ -117,3 +118,13 @@ def granted_recording(db: DBSession, *, organization_id: int, recording_id: int)
     if recording.organization_id != organization_id:
         raise Forbidden("This token does not grant that recording")
     return recording
+
+
+def blob_keys_of(db: DBSession, *, session_ids: Sequence[int]) -> list[str]:
+    """The blob keys of these sessions' recordings (before a deletion: the rows go with their sessions)."""
+    ids = sorted(set(session_ids))
+    keys: list[str] = []
+    for start in range(0, len(ids), _CHUNK):
+        stmt = select(Recording.blob_key).where(Recording.session_id.in_(ids[start : start + _CHUNK]))
+        keys += db.scalars(stmt.order_by(Recording.id))
+    return keys

@@ -197,6 +197,39 @@ def _insert_of(names: tuple[str, ...]) -> tuple[str, list[Column[Any]]]:
     return f"INSERT INTO session ({quoted}) VALUES ({marks})", columns
 
 
+def keys_of(db: DBSession, *, organization_id: int, ids: Sequence[int]) -> list[tuple[int, SessionKey]]:
+    """The organization's sessions among `ids`, as (id, key), in key order (sorted as `lock_or_create`
+    sorts its keys), read without locking: a session's key never changes."""
+    rows = _by_ids(FastSQL(db), organization_id, sorted(set(ids)), "")
+    return sorted(((int(row[0]), (row[1], row[2])) for row in rows), key=lambda item: item[1])
+
+
+def lock_ids(
+    db: DBSession, *, organization_id: int, ids: Sequence[int]
+) -> list[tuple[int, SessionKey, str | None]]:
+    """Lock the organization's sessions among `ids` (given in key order: `keys_of`), a chunk after the
+    other, each in key order, as `lock` does: a deletion and an ingest never deadlock. Other
+    organizations' and unknown ids are left out; each comes as (id, key, conversation_id)."""
+    raw = FastSQL(db)
+    rows = _by_ids(raw, organization_id, list(ids), raw.for_update)
+    return [(int(r[0]), (r[1], r[2]), r[3]) for r in rows]
+
+
+def _by_ids(raw: FastSQL, organization_id: int, ids: list[int], lock: str) -> list[Sequence[Any]]:
+    """(id, service, sid, conversation_id) of the organization's sessions among `ids`, chunk after chunk,
+    each chunk in key order."""
+    found: list[Sequence[Any]] = []
+    for start in range(0, len(ids), _CHUNK):
+        chunk = ids[start : start + _CHUNK]
+        found += raw.execute(
+            "SELECT id, channel_manager_service, channel_manager_sid, conversation_id FROM session"
+            f" WHERE organization_id = ? AND id IN ({raw.marks(len(chunk))})"
+            f" ORDER BY channel_manager_service, channel_manager_sid{lock}",
+            (organization_id, *chunk),
+        )
+    return found
+
+
 def delete(db: DBSession, ids: Sequence[int]) -> None:
     """Delete these sessions (their events, journey rows, labels... go with them: ON DELETE CASCADE)."""
     if not ids:
