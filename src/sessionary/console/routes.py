@@ -35,7 +35,7 @@ def render(
     request: Request, name: str, viewer: Viewer | None, *, status_code: int = 200, **context: Any
 ) -> Response:
     """A page with what every page needs: the viewer, the CSRF token, the current section."""
-    context.update(viewer=viewer, csrf=csrf_token(request))
+    context.update(viewer=viewer, csrf=csrf_token(request), notice=request.session.pop("notice", None))
     return templates.TemplateResponse(request, name, context, status_code=status_code)
 
 

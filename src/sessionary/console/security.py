@@ -28,6 +28,8 @@ class Viewer:
     organization_id: int
     organization_name: str
     key_id: int
+    admin: bool = False  # the key has the admin scope: the console offers what needs it (deleting a session)
+    key_prefix: str = ""  # the key's clear prefix: who did it, for the audit trail
 
 
 def csrf_token(request: Request) -> str:
@@ -91,7 +93,13 @@ def current_viewer(request: Request, db: DB) -> Viewer:
         raise SignInRequired("Sign in with an API key of read scope")
     key_id, principal = found
     name = tenancy.organization_name(db, organization_id=principal.organization_id)
-    return Viewer(organization_id=principal.organization_id, organization_name=name, key_id=key_id)
+    return Viewer(
+        organization_id=principal.organization_id,
+        organization_name=name,
+        key_id=key_id,
+        admin=principal.allows("admin"),
+        key_prefix=principal.key_prefix,
+    )
 
 
 def sign_in(request: Request, *, key: str) -> None:

@@ -13,7 +13,7 @@ from sessionary.recordings import service, stream, upload
 from sessionary.recordings.blobs import BlobStore
 from sessionary.recordings.links import STREAM_PATH, token_signer
 from sessionary.recordings.schemas import RecordingStored, SessionRecordingResponse
-from sessionary.recordings.stores import open_blob_store
+from sessionary.recordings.stores import app_blob_store
 from sessionary.recordings.tokens import TokenSigner
 from sessionary.tenancy.deps import DB, BearerCreds, Ingester, KeyHeader, Reader, authenticate_request
 
@@ -35,11 +35,7 @@ _UPLOAD_BODY = {
 
 def blob_store(request: Request) -> BlobStore:
     """The app's blob store, opened on first use."""
-    state = request.app.state
-    if getattr(state, "blob_store", None) is None:
-        state.blob_store = open_blob_store(state.settings)
-    store: BlobStore = state.blob_store
-    return store
+    return app_blob_store(request.app.state)
 
 
 Blobs = Annotated[BlobStore, Depends(blob_store)]

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sessionary.config import Settings
 from sessionary.recordings.blobs import BlobStore, LocalBlobStore
 
@@ -14,3 +16,11 @@ def open_blob_store(settings: Settings) -> BlobStore:
 
         return S3BlobStore.from_settings(settings)
     return LocalBlobStore(settings.blob_dir)
+
+
+def app_blob_store(state: Any) -> BlobStore:
+    """The app's blob store (`app.state.blob_store`), opened from its settings on first use."""
+    if getattr(state, "blob_store", None) is None:
+        state.blob_store = open_blob_store(state.settings)
+    store: BlobStore = state.blob_store
+    return store
