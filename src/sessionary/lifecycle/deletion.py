@@ -63,15 +63,10 @@ def delete_sessions(
 
     `keep_figures`: their share of the metric rollups stays (retention purges); otherwise it leaves them.
     """
-    keyed = sessions_store.keys_of(db, organization_id=organization_id, ids=session_ids)
-    if not keyed:
-        return Deleted()
-    otel.forget_sessions(db, organization_id=organization_id, keys=[key for _, key in keyed])
-    in_key_order = [row_id for row_id, _ in keyed]
-    customers = journey.customers_of(db, organization_id=organization_id, session_ids=in_key_order)
-    journey.lock_customers(db, customer_ids=customers)
-    locked = sessions_store.lock_ids(db, organization_id=organization_id, ids=in_key_order)
+    locked = _lock(db, organization_id, session_ids)
     ids = sorted(row_id for row_id, _, _ in locked)
+    if not ids:
+        return Deleted()
     done = Deleted(sessions=len(ids), events=_event_count(db, ids))
     rollup.withdraw_sessions(db, organization_id=organization_id, session_ids=ids, keep_figures=keep_figures)
     done.blob_keys = recordings.blob_keys_of(db, session_ids=ids)
@@ -87,6 +82,21 @@ def delete_sessions(
     named = sorted({cid for _, _, cid in locked if cid is not None})
     conversations.derive(db, organization_id=organization_id, conversation_ids=named)
     return done
+
+
+def _lock(
+    db: DBSession, organization_id: int, session_ids: Sequence[int]
+) -> list[tuple[int, sessions_store.SessionKey, str | None]]:
+    """Delete the traces naming the sessions, then lock their journey customers and the sessions (in key
+    order), in the order the writers take them; the organization's sessions as (id, key, conversation)."""
+    keyed = sessions_store.keys_of(db, organization_id=organization_id, ids=session_ids)
+    if not keyed:
+        return []
+    otel.forget_sessions(db, organization_id=organization_id, keys=[key for _, key in keyed])
+    in_key_order = [row_id for row_id, _ in keyed]
+    customers = journey.customers_of(db, organization_id=organization_id, session_ids=in_key_order)
+    journey.lock_customers(db, customer_ids=customers)
+    return sessions_store.lock_ids(db, organization_id=organization_id, ids=in_key_order)
 
 
 def delete_session(db: DBSession, *, actor: audit.Actor, session_id: str) -> Deleted:
