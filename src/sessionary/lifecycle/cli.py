@@ -122,7 +122,7 @@ def _preview(found: erasure.Found) -> str:
     sessions = ", ".join(f"{count} {kind}" for kind, count in found.sessions.items())
     who = found.person
     return (
-        f"would erase: {len(found.session_ids)} sessions ({sessions}), "
+        f"would erase: {len(found.session_ids) + len(found.visit_ids)} sessions ({sessions}), "
         f"{len(who.contacts)} contacts, {len(who.customers)} customers"
     )
 

@@ -34,8 +34,9 @@ class Found:
     """A person's sessions and journey records, as a read transaction saw them."""
 
     person: journey_erasure.Person
-    session_ids: list[int]
-    sessions: dict[str, int]  # per SESSION_KINDS
+    session_ids: list[int]  # calls, chats and other sessions naming the person
+    visit_ids: list[int]  # web/app sessions of their customers
+    sessions: dict[str, int]  # per SESSION_KINDS, of both
 
 
 @dataclass(frozen=True)
@@ -101,18 +102,20 @@ def find(database: Database, *, organization_id: int, target: Target, region: st
             )
         )
         visits = journey_erasure.sessions_of(db, organization_id=organization_id, customers=who.customers)
-        ids.update(session_id for session_id, _ in visits)
-        if cap is not None and len(ids) > cap:
+        visit_ids = {session_id for session_id, _ in visits}
+        if cap is not None and len(ids | visit_ids) > cap:
             raise erasure_scan.too_many(cap)
-        kinds = kinds_of(db, organization_id=organization_id, session_ids=sorted(ids))
-        return Found(who, sorted(kinds), _per_kind(kinds.values()))
+        kinds = kinds_of(db, organization_id=organization_id, session_ids=sorted(ids | visit_ids))
+        naming = sorted(set(kinds) - visit_ids)
+        return Found(who, naming, sorted(visit_ids & set(kinds)), _per_kind(kinds.values()))
 
 
 def erase(
     database: Database, *, actor: audit.Actor, target: Target, found: Found, batch: int, drained: Drain
 ) -> Erased:
-    """Delete what `find` found, `batch` sessions per transaction; the last one also deletes the journey
-    records and records the audit entry. Blob keys go to `drained` after each commit."""
+    """Delete what `find` found, `batch` calls and chats per transaction; the last one also deletes the
+    web/app visits, the journey records and records the audit entry. Blob keys go to `drained` after each
+    commit."""
     erased = Erased(target.kind)
     ids = found.session_ids
     head, last = ids[: max(len(ids) - batch, 0)], ids[max(len(ids) - batch, 0) :]
@@ -136,10 +139,9 @@ def _finish(
 ) -> tuple[Erased, list[str]]:
     org = actor.organization_id
     visits = journey_erasure.sessions_of(db, organization_id=org, customers=who.customers)
+    journey = journey_erasure.measure(db, organization_id=org, who=who)
     erased, keys = _delete(db, org, sorted({*ids, *(sid for sid, _ in visits)}), erased)
-    journey = journey_erasure.erase(
-        db, organization_id=org, who=who, session_uuids=[uuid for _, uuid in visits]
-    )
+    journey_erasure.erase(db, organization_id=org, who=who, session_uuids=[uuid for _, uuid in visits])
     erased = replace(
         erased,
         contacts=journey.contacts,

@@ -53,13 +53,17 @@ def sessions_named(
             .where(Session.organization_id == organization_id, or_(*_prefilter(chunk)))
             .execution_options(yield_per=_YIELD)
         )
-        for session_id, source, target in db.execute(stmt):
-            if _names(source, wanted_phones, wanted_emails, region) or _names(
-                target, wanted_phones, wanted_emails, region
-            ):
-                found.add(int(session_id))
-                if cap is not None and len(found) > cap:
-                    raise too_many(cap)
+        result = db.execute(stmt)
+        try:
+            for session_id, source, target in result:
+                if _names(source, wanted_phones, wanted_emails, region) or _names(
+                    target, wanted_phones, wanted_emails, region
+                ):
+                    found.add(int(session_id))
+                    if cap is not None and len(found) > cap:
+                        raise too_many(cap)
+        finally:
+            result.close()  # PostgreSQL streams through a server-side cursor: closed even when stopped early
     return sorted(found)
 
 

@@ -85,27 +85,34 @@ def sessions_of(db: DBSession, *, organization_id: int, customers: Sequence[int]
     return found
 
 
-def erase(db: DBSession, *, organization_id: int, who: Person, session_uuids: Sequence[str]) -> JourneyErased:
-    """Delete the person's contacts, identifiers, customers and journey events; free their short ids."""
-    for chunk in _chunks(session_uuids):
-        shortids.release(db, organization_id, chunk)
+def measure(db: DBSession, *, organization_id: int, who: Person) -> JourneyErased:
+    """How many of the person's contacts, customers and journey events are stored now (taken before the
+    sessions go: deleting them may already delete a customer's events, or a customer left with none)."""
     events = customers = contacts = 0
     for chunk in _chunks(who.customers):
-        mine = (Customer.organization_id == organization_id) & Customer.id.in_(chunk)
-        events += _count(
-            db, select(func.count()).where(JourneyEvent.customer_id.in_(select(Customer.id).where(mine)))
+        mine = select(Customer.id).where(Customer.organization_id == organization_id, Customer.id.in_(chunk))
+        customers += _count(db, select(func.count()).select_from(mine.subquery()))
+        events += _count(db, select(func.count()).where(JourneyEvent.customer_id.in_(mine)))
+    for chunk in _chunks(who.contacts):
+        stmt = select(func.count()).where(Contact.organization_id == organization_id, Contact.id.in_(chunk))
+        contacts += _count(db, stmt)
+    return JourneyErased(contacts=contacts, customers=customers, journey_events=events)
+
+
+def erase(db: DBSession, *, organization_id: int, who: Person, session_uuids: Sequence[str]) -> None:
+    """Delete the person's customers (their journey events by cascade), identifiers and contacts, and free
+    the short ids their sessions held; whatever a session deletion already took is simply not there."""
+    for chunk in _chunks(session_uuids):
+        shortids.release(db, organization_id, chunk)
+    for chunk in _chunks(who.customers):
+        db.execute(
+            delete(Customer).where(Customer.organization_id == organization_id, Customer.id.in_(chunk))
         )
-        customers += _rowcount(db.execute(delete(Customer).where(mine)))
     for chunk in _chunks(who.contacts):
         db.execute(
             delete(_IDS).where(_IDS.c.organization_id == organization_id, _IDS.c.contact_id.in_(chunk))
         )
-        contacts += _rowcount(
-            db.execute(
-                delete(Contact).where(Contact.organization_id == organization_id, Contact.id.in_(chunk))
-            )
-        )
-    return JourneyErased(contacts=contacts, customers=customers, journey_events=events)
+        db.execute(delete(Contact).where(Contact.organization_id == organization_id, Contact.id.in_(chunk)))
 
 
 def _owners(db: DBSession, organization_id: int, wanted: list[Identifier]) -> list[str]:
@@ -171,10 +178,6 @@ def _identifiers(db: DBSession, organization_id: int, contacts: list[str]) -> li
 
 def _count(db: DBSession, stmt: Any) -> int:
     return int(db.scalar(stmt) or 0)
-
-
-def _rowcount(result: Any) -> int:
-    return int(getattr(result, "rowcount", 0) or 0)
 
 
 def _chunks(items: Sequence[Any]) -> Iterable[list[Any]]:
