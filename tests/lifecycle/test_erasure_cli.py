@@ -3,6 +3,7 @@ API's cap (409 pointing to the CLI); the audit entry, which holds no identifier 
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from sessionary.lifecycle import cli as lifecycle_cli
 from tests.conftest import Org
 from tests.helpers import LiveServer, event, ingest_ok, list_sessions
 from tests.lifecycle.tables import rows_holding
+from tests.recordings.helpers import audio, stored_files, upload_ok
 from tests.system.processes import ServerProcess
 
 runner = CliRunner()
@@ -142,3 +144,29 @@ def test_the_identifier_is_in_no_audit_entry_nor_the_server_log(
     assert "startup" in logged  # the log was written (debug level)
     for needle in needles:
         assert needle not in logged
+
+
+@pytest.fixture
+def blob_server(database_url: str, tmp_path: Path) -> Iterator[tuple[httpx.Client, Path]]:
+    blobs = tmp_path / "blobs"
+    settings = Settings(database_url=database_url, blob_dir=blobs, analysis_worker=False)
+    with LiveServer.start(settings) as live, httpx.Client(base_url=live.url, timeout=60) as http:
+        yield http, blobs
+
+
+def test_the_erased_persons_recording_blobs_leave_the_store(
+    blob_server: tuple[httpx.Client, Path], org: Org
+) -> None:
+    client, blobs = blob_server
+    _calls(client, org, 2)
+    _calls(client, org, 1, source="+18045550100")
+    for sid in (f"{PHONE}-0", f"{PHONE}-1", "+18045550100-0"):
+        upload_ok(client, org.ingest, audio(1000), sid=sid)
+    assert len(stored_files(blobs)) == 3
+    response = client.post("/api/v1/erasure", json={"phone": PHONE}, headers=org.headers())
+    assert response.status_code == 200, response.text
+    assert response.json()["recordings"] == 2
+    deadline = time.monotonic() + 30  # the drain runs after the answer is sent
+    while len(stored_files(blobs)) != 1 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert len(stored_files(blobs)) == 1
