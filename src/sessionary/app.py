@@ -36,6 +36,7 @@ from sessionary.journey.wire.requests import AppEventRequest, WebEventRequest
 from sessionary.labels import routes as labels_routes
 from sessionary.labels.schemas import SessionLabelCreate
 from sessionary.lifecycle import routes as lifecycle_routes
+from sessionary.lifecycle import erasure_routes
 from sessionary.metrics import routes as metrics_routes
 from sessionary.notable import routes as events_routes
 from sessionary.otel import routes as otel_routes
@@ -129,6 +130,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(
         integrations_routes.build_router(public_url=settings.public_url, max_limit=settings.list_max_limit)
     )
+    app.include_router(erasure_routes.router)
     read_rule = ReadRule(timeout=settings.body_read_timeout_seconds, min_rate=settings.body_read_min_rate)
     app.add_middleware(
         BodyLimitMiddleware,

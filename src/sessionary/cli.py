@@ -36,6 +36,7 @@ from sessionary.integrations import service as integrations
 from sessionary.journey.cli import deployments_app, outcomes_app, segments_app
 from sessionary.journey.intake import importer as journey_importer
 from sessionary.journey.intake.ingest import Enricher
+from sessionary.lifecycle.cli import audit_app, erase
 from sessionary.sessions.filters import Direction, LabelCodeFilter, SessionFilter
 from sessionary.tenancy import service as tenancy
 
@@ -59,6 +60,8 @@ integrations_app = typer.Typer(help="Voice platforms (Twilio, Vapi, Retell) repo
 add_app = typer.Typer(help="Connect a voice platform: prints its webhook URL last.")
 integrations_app.add_typer(add_app, name="add", no_args_is_help=True)
 app.add_typer(integrations_app, name="integrations", no_args_is_help=True)
+app.command("erase")(erase)
+app.add_typer(audit_app, name="audit")
 err = Console(stderr=True)
 
 Host = Annotated[str, typer.Option(help="Interface to listen on.")]

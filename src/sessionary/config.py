@@ -219,5 +219,7 @@ class Settings(BaseSettings):
     journey_asn_db: Path | None = None
     journey_trusted_proxies: list[str] = Field(default_factory=list)
     journey_phone_region: str = "US"
+    # One POST /api/v1/erasure deletes at most this many sessions (409 above: `sessionary erase` batches).
+    erasure_max_sessions: int = Field(default=100_000, ge=1)
     # A web or app event request body may not be longer than this (413 otherwise).
     journey_max_body_bytes: int = Field(default=262_144, ge=1024)

@@ -92,6 +92,7 @@ def test_the_fuzzed_schema_is_the_one_the_live_server_serves(client: httpx.Clien
         "integrations_list",
         "integration_delete",
         "session_delete",
+        "erasure_create",
     }
 
 
