@@ -35,8 +35,8 @@ from sessionary.journey.intake.runtime import JourneyRuntime
 from sessionary.journey.wire.requests import AppEventRequest, WebEventRequest
 from sessionary.labels import routes as labels_routes
 from sessionary.labels.schemas import SessionLabelCreate
-from sessionary.lifecycle import routes as lifecycle_routes
 from sessionary.lifecycle import erasure_routes
+from sessionary.lifecycle import routes as lifecycle_routes
 from sessionary.metrics import routes as metrics_routes
 from sessionary.notable import routes as events_routes
 from sessionary.otel import routes as otel_routes
