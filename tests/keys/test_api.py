@@ -14,6 +14,7 @@ from sessionary.db_types import utcnow
 from sessionary.keys import service
 from sessionary.tenancy import service as tenancy
 from sessionary.tenancy.models import ApiKey
+from sessionary.tenancy.usage import KeyUsage
 from tests.conftest import Org
 from tests.helpers import event, list_sessions, post_events
 from tests.keys.helpers import KEYS, audit, create, create_ok, in_days, listed, listed_key, revoke, wait_for
@@ -29,14 +30,16 @@ def test_create_answers_201_with_the_secret_once_and_the_key_works_at_once(
     assert response.headers["cache-control"] == "no-store"
     created = response.json()
     assert set(created) == {"id", "key", "prefix", "scopes", "created_at", "expires_at"}
-    assert created["key"].startswith(created["prefix"]) and created["prefix"].startswith("sk_")
+    assert created["key"].startswith(created["prefix"])
+    assert created["prefix"].startswith("sk_")
     assert created["scopes"] == ["ingest", "read"]
     assert created["expires_at"] is None
     assert list_sessions(client, created["key"])["total_count"] == 0
     assert post_events(client, created["key"], [event("k-1")]).status_code == 200
     item = listed_key(client, org.admin, created["id"])
     assert set(item) == LISTED
-    assert "key" not in item and created["key"] not in str(listed(client, org.admin))
+    assert "key" not in item
+    assert created["key"] not in str(listed(client, org.admin))
     assert item["status"] == "active"
 
 
@@ -51,12 +54,13 @@ def test_list_shows_keys_newest_first_with_search_projection_and_revoked_ones(
     assert page["total_count"] == 5  # the fixture's three and these two
     assert [item["id"] for item in page["items"][:2]] == [second["id"], first["id"]]
     revoked = page["items"][1]
-    assert revoked["status"] == "revoked" and revoked["revoked_at"].endswith("Z")
+    assert revoked["status"] == "revoked"
+    assert revoked["revoked_at"].endswith("Z")
     assert page["items"][0]["expires_at"] == second["expires_at"]
     found = listed(client, org.admin, search_fields="prefix", search_field_values=second["prefix"])
     assert [item["id"] for item in found["items"]] == [second["id"]]
-    projected = listed(client, org.admin, fields="scopes")["items"][0]
-    assert set(projected) == {"id", "prefix", "status", "scopes"}
+    projected = listed(client, org.admin, fields="expires_at")["items"][0]
+    assert set(projected) == {"id", "prefix", "scopes", "status", "created_at", "expires_at"}
     oldest = listed(client, org.admin, order_by="created_at", order_by_direction="asc", limit=1)
     assert oldest["items"][0]["id"] < first["id"]
 
@@ -79,7 +83,9 @@ def test_a_key_can_revoke_itself_while_another_admin_key_remains(client: httpx.C
 
 
 def test_the_last_active_admin_key_is_refused_409_naming_why(client: httpx.Client, org: Org) -> None:
-    admin_id = listed(client, org.admin, search_fields="scopes", search_field_values="admin")["items"][0]["id"]
+    admin_id = listed(client, org.admin, search_fields="scopes", search_field_values="admin")["items"][0][
+        "id"
+    ]
     refused = revoke(client, org.admin, admin_id)
     assert refused.status_code == 409
     assert "last active admin key" in refused.json()["detail"]
@@ -152,7 +158,8 @@ def test_an_expiry_in_the_past_or_over_ten_years_ahead_is_400_naming_expires_at(
     response = create(client, org.admin, "read", expires_at=in_days(days))
     assert response.status_code == 400
     detail = response.json()["detail"]
-    assert detail.startswith("expires_at:") and problem in detail
+    assert detail.startswith("expires_at:")
+    assert problem in detail
 
 
 def test_a_naive_expiry_is_read_as_utc(client: httpx.Client, org: Org) -> None:
@@ -172,7 +179,9 @@ def test_an_expired_key_gets_401_everywhere(client: httpx.Client, org: Org, data
     assert client.get(KEYS, headers=headers).status_code == 401
     assert client.get("/api/v1/sessions/", headers=headers).status_code == 401
     assert post_events(client, made["key"], [event("exp-1")]).status_code == 401
-    assert client.get("/api/v1/sessions/", headers={"Authorization": f"Bearer {made['key']}"}).status_code == 401
+    assert (
+        client.get("/api/v1/sessions/", headers={"Authorization": f"Bearer {made['key']}"}).status_code == 401
+    )
     assert listed_key(client, org.admin, made["id"])["status"] == "expired"
 
 
@@ -199,10 +208,12 @@ def test_last_used_at_is_written_when_the_key_authenticates(
     before = utcnow().replace(microsecond=0)
     assert list_sessions(client, made["key"])["total_count"] == 0
     used = wait_for(lambda: listed_key(client, org.admin, made["id"])["last_used_at"])
-    assert used is not None and datetime.fromisoformat(used) >= before
+    assert used is not None
+    assert datetime.fromisoformat(used) >= before
     with session_scope(database.reader) as db:
         stored = db.scalar(select(ApiKey.last_used_at).where(ApiKey.id == made["id"]))
-    assert stored is not None and stored >= before
+    assert stored is not None
+    assert stored >= before
 
 
 def test_a_key_used_again_within_the_minute_is_not_written_again(database: Database, org: Org) -> None:
@@ -218,4 +229,24 @@ def test_a_key_used_again_within_the_minute_is_not_written_again(database: Datab
     with session_scope(database.writer) as db:
         tenancy.touch(db, key_id=row.id, at=first + timedelta(seconds=61))
     with session_scope(database.reader) as db:
-        assert db.scalar(select(ApiKey.last_used_at).where(ApiKey.id == row.id)) == first + timedelta(seconds=61)
+        assert db.scalar(select(ApiKey.last_used_at).where(ApiKey.id == row.id)) == first + timedelta(
+            seconds=61
+        )
+
+
+def test_a_process_queues_one_write_per_key_and_minute(database: Database, org: Org) -> None:
+    with session_scope(database.writer) as db:
+        first, _clear = tenancy.create_api_key(db, organization_id=org.id, scopes=["read"])
+        second, _clear = tenancy.create_api_key(db, organization_id=org.id, scopes=["read"])
+    usage = KeyUsage(database)
+    assert usage.used(first.id) is True
+    assert usage.used(first.id) is False  # within the minute
+    assert usage.used(second.id) is True
+    assert usage.used(None) is False
+
+    def written() -> bool:
+        with session_scope(database.reader) as db:
+            stmt = select(ApiKey.last_used_at).where(ApiKey.id.in_([first.id, second.id]))
+            return all(value is not None for value in db.scalars(stmt))
+
+    assert wait_for(written)

@@ -39,7 +39,8 @@ def test_create_with_an_expiry_prints_it_and_the_key_expires_then(
     assert f"expires: {when[:19]}Z" in result.output
     with session_scope(database.reader) as db:
         row = tenancy.key_for(db, key=key)
-        assert row.expires_at is not None and row.expires_at.isoformat()[:19] == when[:19]
+        assert row.expires_at is not None
+        assert row.expires_at.isoformat()[:19] == when[:19]
     entry = audit(client, org.admin)[0]
     assert (entry["action"], entry["actor"], entry["target"]) == ("key.created", "cli", key[:10])
     assert entry["details"]["expires_at"][:19] == when[:19]
@@ -50,7 +51,8 @@ def test_create_refuses_a_bad_expiry_naming_it(env: dict[str, str], value: str, 
     args = ["keys", "create", "--org", "cli-exp", "--scope", "read", "--expires-at", value]
     result = runner.invoke(app, args, env=env)
     assert result.exit_code == 1
-    assert "expires_at" in result.output and problem in result.output
+    assert "expires_at" in result.output
+    assert problem in result.output
 
 
 def test_list_shows_every_key_with_its_status_and_never_a_key(
@@ -86,6 +88,8 @@ def test_revoke_refuses_an_unknown_organization_or_another_organizations_key(
 ) -> None:
     theirs = _key_id(database, other_org.read)
     result = runner.invoke(app, ["keys", "revoke", "--org", org.name, str(theirs)], env=env)
-    assert result.exit_code == 1 and "API key not found" in result.output
+    assert result.exit_code == 1
+    assert "API key not found" in result.output
     result = runner.invoke(app, ["keys", "revoke", "--org", "no-such-org-xyz", "1"], env=env)
-    assert result.exit_code == 1 and "no organization named" in result.output
+    assert result.exit_code == 1
+    assert "no organization named" in result.output

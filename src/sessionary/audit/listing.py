@@ -28,7 +28,7 @@ COLUMNS: dict[str, Column] = {
 }
 assert set(COLUMNS) == {p.value for p in AuditProperties}, "every property needs a column"
 _ID = Column(AuditEntry.id, Kind.INTEGER)
-_REQUIRED = {"id", "at", "action"}  # kept by a `fields` projection
+_REQUIRED = {"id", "at", "actor", "action"}  # kept by a `fields` projection
 
 
 def list_page(db: DBSession, *, organization_id: int, params: ListParams) -> Page[AuditEntry]:

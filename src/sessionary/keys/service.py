@@ -113,7 +113,7 @@ COLUMNS: dict[str, Column] = {
 }
 assert set(COLUMNS) == {p.value for p in KeyProperties}, "every property needs a column"
 _ID = Column(ApiKey.id, Kind.INTEGER)
-_REQUIRED = {"id", "prefix", "status"}  # kept by a `fields` projection
+_REQUIRED = {"id", "prefix", "scopes", "status", "created_at"}  # kept by a `fields` projection
 
 
 def list_page(db: DBSession, *, organization_id: int, params: ListParams) -> Page[ApiKey]:

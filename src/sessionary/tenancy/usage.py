@@ -3,7 +3,8 @@
 A request that authenticates notes its key here (a dictionary look-up). The first use of a key in a minute
 queues one write, which a daemon thread of the process does in a short transaction of its own: no request
 waits for the database's write lock (SQLite's) for it, and a write that fails (a busy or unreachable
-database) is logged and dropped, never seen by the request; the next minute's use writes it again.
+database) is logged and dropped, never seen by the request; the next minute's use writes it again. The
+thread ends after a minute without work, and starts again at the next write.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ log = logging.getLogger(__name__)
 EVERY_SECONDS = service.TOUCH_EVERY.total_seconds()
 _MAX_REMEMBERED = 10_000  # keys one process remembers (past it, those noted over a minute ago go)
 _MAX_QUEUED = 1_000  # writes waiting (past it, a use is dropped: it is noted again a minute later)
+_IDLE_SECONDS = 60.0  # the writer thread ends after this long without work
 
 
 class KeyUsage:
@@ -35,32 +37,43 @@ class KeyUsage:
         self._queue: queue.Queue[tuple[int, datetime]] = queue.Queue(maxsize=_MAX_QUEUED)
         self._thread: threading.Thread | None = None
 
-    def used(self, key_id: int | None) -> None:
-        """The key authenticated a request now (a write is queued unless one was less than a minute ago)."""
+    def used(self, key_id: int | None) -> bool:
+        """The key authenticated a request now: True when a write was queued (none was less than a minute
+        ago in this process)."""
         if key_id is None:
-            return
+            return False
         now = time.monotonic()
         with self._lock:
             last = self._noted.get(key_id)
             if last is not None and now - last < EVERY_SECONDS:
-                return
+                return False
             if len(self._noted) >= _MAX_REMEMBERED:
                 self._noted = {k: t for k, t in self._noted.items() if now - t < EVERY_SECONDS}
             self._noted[key_id] = now
-            self._start()
-        try:
-            self._queue.put_nowait((key_id, utcnow()))
-        except queue.Full:
-            log.warning("key use not recorded: %d writes are waiting already", _MAX_QUEUED)
+            try:
+                self._queue.put_nowait((key_id, utcnow()))
+            except queue.Full:
+                log.warning("key use not recorded: %d writes are waiting already", _MAX_QUEUED)
+                return False
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="key-usage", daemon=True)
+                self._thread.start()
+        return True
 
-    def _start(self) -> None:
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._run, name="key-usage", daemon=True)
-            self._thread.start()
+    def _next(self) -> tuple[int, datetime] | None:
+        """The next write to do; None (and the thread is forgotten) after a while without one."""
+        try:
+            return self._queue.get(timeout=_IDLE_SECONDS)
+        except queue.Empty:
+            with self._lock:  # a write is queued under the lock: none can slip in unseen
+                if self._queue.empty():
+                    self._thread = None
+                    return None
+            return self._queue.get_nowait()
 
     def _run(self) -> None:
-        while True:
-            key_id, at = self._queue.get()
+        while (job := self._next()) is not None:
+            key_id, at = job
             try:
                 with session_scope(self.database.writer) as db:
                     service.touch(db, key_id=key_id, at=at)
