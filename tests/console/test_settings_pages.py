@@ -6,14 +6,19 @@ with the console's key prefix and the browser's address; an export download audi
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import httpx
 import pytest
+from sqlalchemy import update
 
+from sessionary import sealing
 from sessionary.db import Database, session_scope
 from sessionary.db_types import utcnow
+from sessionary.integrations import service as integrations
 from sessionary.lifecycle import policy
 from sessionary.tenancy import service as tenancy
+from sessionary.tenancy.models import ApiKey
 from tests.conftest import Org
 from tests.console.helpers import csrf_of, signed_in
 from tests.helpers import LiveServer
@@ -237,9 +242,6 @@ def test_an_export_download_is_audited_once_with_format_and_filters(
 def test_the_settings_page_lists_integrations_without_secrets(
     server: LiveServer, database: Database, org: Org
 ) -> None:
-    from sessionary import sealing
-    from sessionary.integrations import service as integrations
-
     with session_scope(database.writer) as db:
         integrations.connect(
             db,
@@ -256,3 +258,17 @@ def test_the_settings_page_lists_integrations_without_secrets(
     assert "<td>active</td>" in page.text
     assert "vapi-secret-xyz-123" not in page.text
     assert "/webhooks/" not in page.text
+
+
+def test_a_console_signed_in_with_a_key_that_expires_is_signed_out(
+    server: LiveServer, client: httpx.Client, database: Database, org: Org
+) -> None:
+    made = create_ok(client, org.admin, "read", expires_at=(utcnow() + timedelta(days=1)).isoformat())
+    with signed_in(server.url, made["key"]) as http:
+        assert http.get("/sessions").status_code == 200
+        with session_scope(database.writer) as db:  # the clock moved past the expiry
+            expired = utcnow() - timedelta(seconds=1)
+            db.execute(update(ApiKey).where(ApiKey.id == made["id"]).values(expires_at=expired))
+        page = http.get("/sessions")
+        assert page.status_code == 303
+        assert page.headers["location"].startswith("/signin")

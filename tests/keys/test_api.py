@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 
 import httpx
@@ -250,3 +251,18 @@ def test_a_process_queues_one_write_per_key_and_minute(database: Database, org: 
             return all(value is not None for value in db.scalars(stmt))
 
     assert wait_for(written)
+
+
+def test_two_admin_keys_revoking_each_other_at_once_leave_one(
+    client: httpx.Client, org: Org, database: Database
+) -> None:
+    """The last admin key check holds under concurrency (PostgreSQL: the live admin keys are locked)."""
+    other = create_ok(client, org.admin, "admin")
+    own_id = listed(client, org.admin, search_fields="scopes", search_field_values="admin")["items"][-1]["id"]
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        first = pool.submit(revoke, client, org.admin, other["id"])
+        second = pool.submit(revoke, client, other["key"], own_id)
+        statuses = sorted([first.result().status_code, second.result().status_code])
+    assert statuses in ([204, 409], [204, 401])  # 401: the other key was revoked before this one checked in
+    with session_scope(database.writer) as db:
+        assert len(tenancy.live_admin_key_ids(db, organization_id=org.id)) == 1
