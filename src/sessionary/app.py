@@ -16,6 +16,7 @@ from sessionary.analysis.service import Analyzer
 from sessionary.analysis.worker import AnalysisWorker
 from sessionary.api import genesys, syllable
 from sessionary.api.bodies import add_component_schemas
+from sessionary.audit import routes as audit_routes
 from sessionary.body_limit import BodyLimitMiddleware, ReadRule
 from sessionary.config import Settings
 from sessionary.console.mount import mount as mount_console
@@ -33,6 +34,8 @@ from sessionary.journey.api.fastpath import serve_first
 from sessionary.journey.api.openapi import document_ingest
 from sessionary.journey.intake.runtime import JourneyRuntime
 from sessionary.journey.wire.requests import AppEventRequest, WebEventRequest
+from sessionary.keys import routes as keys_routes
+from sessionary.keys.schemas import KeyCreate
 from sessionary.labels import routes as labels_routes
 from sessionary.labels.schemas import SessionLabelCreate
 from sessionary.lifecycle import erasure_routes
@@ -131,6 +134,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         integrations_routes.build_router(public_url=settings.public_url, max_limit=settings.list_max_limit)
     )
     app.include_router(erasure_routes.router)
+    app.include_router(keys_routes.build_router(max_limit=settings.list_max_limit))
+    app.include_router(audit_routes.build_router(max_limit=settings.list_max_limit))
     read_rule = ReadRule(timeout=settings.body_read_timeout_seconds, min_rate=settings.body_read_min_rate)
     app.add_middleware(
         BodyLimitMiddleware,
@@ -145,7 +150,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.add_middleware(ControlCharacterPathMiddleware)
     add_component_schemas(
-        app, IngestBatch, SessionLabelCreate, IntegrationCreate, WebEventRequest, AppEventRequest
+        app, IngestBatch, SessionLabelCreate, IntegrationCreate, KeyCreate, WebEventRequest, AppEventRequest
     )
     document_ingest(app)
     # /api/v2 answers errors as Genesys ErrorBody, the rest of the API as Syllable {"detail": ...}.

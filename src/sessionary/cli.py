@@ -26,6 +26,7 @@ from rich.progress import (
 )
 
 from sessionary import migrate, sealing
+from sessionary.audit.service import Actor
 from sessionary.config import Settings
 from sessionary.console.cli import checked_settings, secret_app
 from sessionary.db import open_database, session_scope
@@ -36,6 +37,7 @@ from sessionary.integrations import service as integrations
 from sessionary.journey.cli import deployments_app, outcomes_app, segments_app
 from sessionary.journey.intake import importer as journey_importer
 from sessionary.journey.intake.ingest import Enricher
+from sessionary.keys.cli import keys_app
 from sessionary.lifecycle.cli import audit_app, erase
 from sessionary.sessions.filters import Direction, LabelCodeFilter, SessionFilter
 from sessionary.tenancy import service as tenancy
@@ -46,7 +48,6 @@ NATIVE_BATCH = 5000
 JOURNEY_BATCH = 25_000
 
 app = typer.Typer(help="sessionary: record, search and serve conversation sessions.", no_args_is_help=True)
-keys_app = typer.Typer(help="API keys.", no_args_is_help=True)
 db_app = typer.Typer(help="The database.", no_args_is_help=True)
 metrics_app = typer.Typer(help="The overview metrics.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
@@ -120,27 +121,6 @@ def db_upgrade() -> None:
     typer.echo(f"database is up to date: {_safe_url(settings.database_url)}")
 
 
-@keys_app.command("create")
-def keys_create(
-    org: Annotated[str, typer.Option(help="Organization name (created if new).")],
-    scope: Annotated[list[str], typer.Option(help="ingest, read or admin; repeat for several.")],
-) -> None:
-    """Create an API key; the key is printed once, as the last line."""
-    settings = Settings()
-    migrate.upgrade(settings.database_url)
-    database = open_database(settings.database_url, pool_size=1)
-    try:
-        with session_scope(database.writer) as db:
-            organization = tenancy.get_or_create_organization(db, name=org)
-            row, clear = tenancy.create_api_key(db, organization_id=organization.id, scopes=scope)
-            typer.echo(f"organization: {organization.name}\nscopes: {row.scopes}")
-    except SessionaryError as exc:
-        raise _fail(exc.detail) from None
-    finally:
-        database.dispose()
-    typer.echo(clear)
-
-
 IntegrationOrg = Annotated[str, typer.Option("--org", help="Organization name (created if new).")]
 IntegrationName = Annotated[str | None, typer.Option(help="A name to tell this integration apart.")]
 
@@ -188,10 +168,10 @@ def _connect(org: str, provider: str, secret: str, name: str | None) -> None:
     try:
         with session_scope(database.writer) as db:
             organization = tenancy.get_or_create_organization(db, name=org)
-            connected = integrations.connect(
+            connected = integrations.connect_audited(
                 db,
                 sealing.sealer_in(db, settings.secret_key),
-                organization_id=organization.id,
+                actor=Actor.cli(organization.id),
                 provider=provider,
                 secret=secret,
                 public_url=settings.public_url,
@@ -255,7 +235,7 @@ def integrations_remove(
             organization = tenancy.find_organization(db, name=org)
             if organization is None:
                 raise _fail(f"no organization named '{org}'")
-            integrations.remove(db, organization_id=organization.id, integration_id=integration_id)
+            integrations.remove_audited(db, actor=Actor.cli(organization.id), integration_id=integration_id)
     except SessionaryError as exc:
         raise _fail(exc.detail) from None
     finally:

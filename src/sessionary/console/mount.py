@@ -8,7 +8,8 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from sessionary.config import Settings
-from sessionary.console import deleting, errors, routes
+from sessionary.console import auditpage, deleting, errors, routes
+from sessionary.console import settings as settings_pages
 from sessionary.console.middleware import ConsoleSessionMiddleware
 from sessionary.console.templating import HERE
 from sessionary.errors import SessionaryError
@@ -18,6 +19,8 @@ def mount(app: FastAPI, settings: Settings) -> None:
     """Serve the console at `/` (after the API faces' error handlers are registered)."""
     app.include_router(routes.router)
     app.include_router(deleting.router)
+    app.include_router(settings_pages.router)
+    app.include_router(auditpage.router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.add_middleware(ConsoleSessionMiddleware, settings=settings)
     app.add_exception_handler(errors.SignInRequired, errors.sign_in_redirect)

@@ -12,6 +12,7 @@ from sessionary.console.security import (
     CheckedForm,
     ConsoleViewer,
     Viewer,
+    actor_of,
     csrf_token,
     current_viewer,
     sign_in,
@@ -21,6 +22,7 @@ from sessionary.console.templating import templates
 from sessionary.db import session_scope
 from sessionary.db_types import utcnow
 from sessionary.errors import InvalidRequest, SessionaryError, error_headers
+from sessionary.export import downloads
 from sessionary.export import service as export
 from sessionary.labels import service as labels
 from sessionary.labels.schemas import SessionLabelCreate
@@ -115,6 +117,8 @@ def export_sessions(request: Request, viewer: ConsoleViewer) -> Response:
     if query.errors:
         raise InvalidRequest("; ".join(query.errors))
     database = request.app.state.db
+    with session_scope(database.writer) as db:
+        downloads.record_download(db, actor=actor_of(request, viewer), kind=kind, filters=query.values)
 
     def body() -> Iterator[bytes]:
         with session_scope(database.reader) as db:

@@ -11,11 +11,13 @@ from urllib.parse import urlsplit
 from fastapi import Depends, Request
 from starlette.datastructures import FormData
 
+from sessionary.audit.service import Actor
 from sessionary.console import signins
 from sessionary.console.errors import CsrfFailed, SignInRequired
 from sessionary.db import session_scope
+from sessionary.errors import Forbidden
 from sessionary.tenancy import service as tenancy
-from sessionary.tenancy.deps import DB, auth_limiter, failures_limited
+from sessionary.tenancy.deps import DB, auth_limiter, client_ip_of, failures_limited, key_usage
 
 CSRF_FIELD = "csrf_token"
 SESSION_ID = "sid"  # the cookie's key for the console session id (console/signins.py)
@@ -28,8 +30,13 @@ class Viewer:
     organization_id: int
     organization_name: str
     key_id: int
-    admin: bool = False  # the key has the admin scope: the console offers what needs it (deleting a session)
-    key_prefix: str = ""  # the key's clear prefix: who did it, for the audit trail
+    key_prefix: str = ""
+    scopes: frozenset[str] = frozenset()
+
+    @property
+    def is_admin(self) -> bool:
+        """Whether the key has the admin scope (the Settings and Audit pages)."""
+        return "admin" in self.scopes
 
 
 def csrf_token(request: Request) -> str:
@@ -92,14 +99,34 @@ def current_viewer(request: Request, db: DB) -> Viewer:
         request.session.pop(SESSION_ID, None)
         raise SignInRequired("Sign in with an API key of read scope")
     key_id, principal = found
+    key_usage(request).used(key_id)
     name = tenancy.organization_name(db, organization_id=principal.organization_id)
     return Viewer(
         organization_id=principal.organization_id,
         organization_name=name,
         key_id=key_id,
-        admin=principal.allows("admin"),
         key_prefix=principal.key_prefix,
+        scopes=principal.scopes,
     )
+
+
+def admin_viewer(request: Request, db: DB) -> Viewer:
+    """The signed-in viewer, whose key must have the admin scope (403 page otherwise)."""
+    viewer = current_viewer(request, db)
+    if not viewer.is_admin:
+        raise Forbidden("This page needs an API key of admin scope: sign in with one")
+    return viewer
+
+
+def admin_viewer_briefly(request: Request) -> Viewer:
+    """`admin_viewer` checked in a read transaction closed at once (before a form's write transaction)."""
+    with session_scope(request.app.state.db.reader) as db:
+        return admin_viewer(request, db)
+
+
+def actor_of(request: Request, viewer: Viewer) -> Actor:
+    """The viewer as the audit trail records it: the console's key prefix and the client's address."""
+    return Actor(viewer.organization_id, viewer.key_prefix, viewer.key_id, client_ip_of(request))
 
 
 def sign_in(request: Request, *, key: str) -> None:
@@ -129,4 +156,6 @@ def sign_out(request: Request) -> None:
 
 
 ConsoleViewer = Annotated[Viewer, Depends(current_viewer)]
+AdminViewer = Annotated[Viewer, Depends(admin_viewer)]
+BriefAdminViewer = Annotated[Viewer, Depends(admin_viewer_briefly)]
 CheckedForm = Annotated[FormData, Depends(checked_form)]

@@ -12,6 +12,7 @@ from fastapi import APIRouter, Depends, Request, Response
 from sessionary.api.bodies import json_body, request_body_openapi
 from sessionary.api.lists import add_list_route
 from sessionary.api.syllable import error_responses
+from sessionary.audit.deps import AdminActor
 from sessionary.integrations import service
 from sessionary.integrations.schemas import (
     IntegrationCreate,
@@ -20,7 +21,7 @@ from sessionary.integrations.schemas import (
     IntegrationProperties,
 )
 from sessionary.integrations.secrets import SealerSource
-from sessionary.tenancy.deps import Admin, WriteDB
+from sessionary.tenancy.deps import WriteDB
 
 Body = Annotated[IntegrationCreate, Depends(json_body(IntegrationCreate))]
 PREFIX = "/api/v1/integrations"
@@ -47,13 +48,15 @@ def build_router(*, public_url: str, max_limit: int) -> APIRouter:
         responses=error_responses(413, 422),
         openapi_extra=request_body_openapi(IntegrationCreate),
     )
-    def integration_create(principal: Admin, body: Body, db: WriteDB, sealers: Sealers) -> IntegrationCreated:
+    def integration_create(
+        actor: AdminActor, body: Body, db: WriteDB, sealers: Sealers
+    ) -> IntegrationCreated:
         """Connect a voice platform; the answer's `webhook_url` is shown only here: paste it into the
         provider's settings (remove the integration and add it again if it is lost)."""
-        connected = service.connect(
+        connected = service.connect_audited(
             db,
             sealers.for_sealing(db),
-            organization_id=principal.organization_id,
+            actor=actor,
             provider=body.provider,
             secret=body.secret,
             public_url=public_url,
@@ -81,9 +84,9 @@ def build_router(*, public_url: str, max_limit: int) -> APIRouter:
         operation_id="integration_delete",
         responses=error_responses(404),
     )
-    def integration_delete(principal: Admin, db: WriteDB, integration_id: int) -> Response:
+    def integration_delete(actor: AdminActor, db: WriteDB, integration_id: int) -> Response:
         """Remove an integration: its webhook URL answers 404 from now on."""
-        service.remove(db, organization_id=principal.organization_id, integration_id=integration_id)
+        service.remove_audited(db, actor=actor, integration_id=integration_id)
         return Response(status_code=204)
 
     return router

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session as DBSession
 
+from sessionary.audit import service as audit
 from sessionary.db_types import utcnow
 from sessionary.errors import InvalidRequest, NotFound
 from sessionary.integrations.checks import name_problem, secret_problem
@@ -89,6 +90,41 @@ def connect(
     db.add(row)
     db.flush()
     return Connected(row, webhook_url(public_url, token))
+
+
+def connect_audited(
+    db: DBSession,
+    sealer: Sealer,
+    *,
+    actor: audit.Actor,
+    provider: str,
+    secret: str,
+    public_url: str,
+    name: str | None = None,
+) -> Connected:
+    """`connect` for the actor's organization, recorded in the audit trail (never the secret nor the URL)."""
+    connected = connect(
+        db,
+        sealer,
+        organization_id=actor.organization_id,
+        provider=provider,
+        secret=secret,
+        public_url=public_url,
+        name=name,
+    )
+    row = connected.integration
+    details = {"integration_id": row.id, "provider": provider, "name": row.name}
+    audit.record(db, actor=actor, action="integration.created", target=row.token_prefix, details=details)
+    return connected
+
+
+def remove_audited(db: DBSession, *, actor: audit.Actor, integration_id: int) -> None:
+    """`remove` one of the actor's organization's integrations, recorded in the audit trail."""
+    remove(db, organization_id=actor.organization_id, integration_id=integration_id)
+    row = db.get(Integration, integration_id)
+    assert row is not None  # remove found it
+    details = {"integration_id": row.id, "provider": row.provider, "name": row.name}
+    audit.record(db, actor=actor, action="integration.removed", target=row.token_prefix, details=details)
 
 
 def find_active(db: DBSession, *, token: str) -> Integration | None:

@@ -10,10 +10,12 @@ from fastapi import Depends, Request, Security
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session as DBSession
 
+from sessionary import client_ip
 from sessionary.db import get_db, get_write_db, session_scope
 from sessionary.errors import Forbidden, Unauthorized
 from sessionary.tenancy.ratelimit import FailedAuthLimiter
 from sessionary.tenancy.service import Principal, authenticate
+from sessionary.tenancy.usage import KeyUsage
 
 syllable_key = APIKeyHeader(name="Syllable-API-Key", auto_error=False, scheme_name="APIKeyHeader")
 bearer = HTTPBearer(auto_error=False, scheme_name="BearerKey")
@@ -31,6 +33,23 @@ def auth_limiter(request: Request) -> FailedAuthLimiter:
         state.auth_limiter = FailedAuthLimiter(state.db, state.settings)
     limiter: FailedAuthLimiter = state.auth_limiter
     return limiter
+
+
+def key_usage(request: Request) -> KeyUsage:
+    """The process's key-use recorder (api_key.last_used_at), made at first use like `auth_limiter`."""
+    state = request.app.state
+    if getattr(state, "key_usage", None) is None:
+        state.key_usage = KeyUsage(state.db)
+    usage: KeyUsage = state.key_usage
+    return usage
+
+
+def client_ip_of(request: Request) -> str | None:
+    """The caller's exact address: the peer, or the client a trusted proxy names in X-Forwarded-For
+    (SESSIONARY_JOURNEY_TRUSTED_PROXIES), as the audit trail records it."""
+    peer = request.client.host if request.client else None
+    trusted = auth_limiter(request).trusted
+    return client_ip.client_ip(peer, request.headers.get("x-forwarded-for"), trusted)
 
 
 def client_address(request: Request) -> str:
@@ -59,7 +78,9 @@ def failures_limited(
 def authenticate_request(request: Request, db: DBSession, *, key: str | None) -> Principal:
     """`authenticate`, with failures limited per client address."""
     with failures_limited(request, key=key):
-        return authenticate(db, key=key)
+        principal = authenticate(db, key=key)
+    key_usage(request).used(principal.key_id)
+    return principal
 
 
 def _principal(

@@ -6,17 +6,19 @@ import hashlib
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, func, or_, select, update
 from sqlalchemy.orm import Session as DBSession
 
 from sessionary.db_types import utcnow
-from sessionary.errors import InvalidRequest, Unauthorized
+from sessionary.errors import InvalidRequest, NotFound, Unauthorized
 from sessionary.tenancy.models import ApiKey, Organization
 
 SCOPES = ("ingest", "read", "admin")
 KEY_PREFIX = "sk_"
+MAX_KEY_LIFETIME = timedelta(days=3653)  # a key's expiry is at most ten years ahead
+TOUCH_EVERY = timedelta(minutes=1)  # last_used_at is written at most this often per key
 
 
 @dataclass(frozen=True)
@@ -57,19 +59,86 @@ def find_organization(db: DBSession, *, name: str) -> Organization | None:
     return db.scalar(select(Organization).where(Organization.name == name))
 
 
-def create_api_key(db: DBSession, *, organization_id: int, scopes: Iterable[str]) -> tuple[ApiKey, str]:
-    """A new key for the organization; returns the row and the clear key (never stored)."""
+def check_scopes(scopes: Iterable[str]) -> list[str]:
+    """The scopes, sorted and without repeats; InvalidRequest naming `scopes` unless they are one or more
+    of SCOPES."""
     wanted = sorted(set(scopes))
     unknown = [scope for scope in wanted if scope not in SCOPES]
     if not wanted or unknown:
-        raise InvalidRequest(f"scope must be one or more of {', '.join(SCOPES)}; got {', '.join(wanted)}")
+        raise InvalidRequest(f"scopes: must be one or more of {', '.join(SCOPES)}; got {', '.join(wanted)}")
+    return wanted
+
+
+def check_expiry(expires_at: datetime | None, now: datetime | None = None) -> None:
+    """InvalidRequest naming `expires_at` unless it is in the future and at most ten years ahead."""
+    now = now or utcnow()
+    if expires_at is None:
+        return
+    if expires_at <= now:
+        raise InvalidRequest("expires_at: must be in the future")
+    if expires_at > now + MAX_KEY_LIFETIME:
+        raise InvalidRequest("expires_at: must be at most 10 years ahead")
+
+
+def create_api_key(
+    db: DBSession, *, organization_id: int, scopes: Iterable[str], expires_at: datetime | None = None
+) -> tuple[ApiKey, str]:
+    """A new key for the organization; returns the row and the clear key (never stored)."""
+    wanted = check_scopes(scopes)
+    check_expiry(expires_at)
     clear = KEY_PREFIX + secrets.token_urlsafe(32)
     key = ApiKey(
-        organization_id=organization_id, prefix=clear[:10], key_hash=hash_key(clear), scopes=" ".join(wanted)
+        organization_id=organization_id,
+        prefix=clear[:10],
+        key_hash=hash_key(clear),
+        scopes=" ".join(wanted),
+        created_at=utcnow(),
+        expires_at=expires_at,
     )
     db.add(key)
     db.flush()
     return key, clear
+
+
+def _live(now: datetime) -> tuple[ColumnElement[bool], ...]:
+    return ApiKey.revoked_at.is_(None), or_(ApiKey.expires_at.is_(None), ApiKey.expires_at > now)
+
+
+def count_live_keys(db: DBSession, *, organization_id: int) -> int:
+    """How many of the organization's keys authenticate (neither revoked nor expired)."""
+    stmt = select(func.count()).where(ApiKey.organization_id == organization_id, *_live(utcnow()))
+    return db.scalar(stmt) or 0
+
+
+def live_admin_key_ids(db: DBSession, *, organization_id: int) -> list[int]:
+    """The ids of the organization's live keys of admin scope, locked until the transaction ends
+    (PostgreSQL: two revocations cannot both see the other's key still live; SQLite's writer is alone)."""
+    stmt = select(ApiKey.id, ApiKey.scopes).where(ApiKey.organization_id == organization_id, *_live(utcnow()))
+    rows = db.execute(stmt.order_by(ApiKey.id).with_for_update()).all()
+    return [key_id for key_id, scopes in rows if "admin" in scopes.split()]
+
+
+def revoke_api_key(db: DBSession, *, organization_id: int, key_id: int) -> ApiKey:
+    """Revoke one of the organization's keys: it authenticates nothing from now on. NotFound for another
+    organization's key, an unknown id or a key already revoked."""
+    row = db.get(ApiKey, key_id) if 0 < key_id < 2**63 else None
+    if row is None or row.organization_id != organization_id or row.revoked_at is not None:
+        raise NotFound("API key not found")
+    row.revoked_at = utcnow()
+    db.flush()
+    return row
+
+
+def touch(db: DBSession, *, key_id: int, at: datetime) -> None:
+    """Record that the key authenticated at `at` (skipped when a process wrote it less than a minute ago)."""
+    db.execute(
+        update(ApiKey)
+        .where(
+            ApiKey.id == key_id,
+            or_(ApiKey.last_used_at.is_(None), ApiKey.last_used_at <= at - TOUCH_EVERY),
+        )
+        .values(last_used_at=at)
+    )
 
 
 def authenticate(db: DBSession, *, key: str | None) -> Principal:
