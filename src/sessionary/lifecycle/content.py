@@ -12,6 +12,7 @@ sessions behind that mark that changed since (late events into a purged session)
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
@@ -82,6 +83,7 @@ def _walk(
     """Purge the sessions from `start` to `before` by start time; True once all are done."""
     cursor: Cursor = (start, 0)
     while True:
+        began = time.monotonic()
         with session_scope(run.database.writer) as db:
             rows = _by_start(db, organization_id, after=cursor, before=before, limit=run.batch)
             if not rows:
@@ -97,7 +99,7 @@ def _walk(
             )
             leases.hold(db, organization_id=organization_id, until=utcnow() + LEASE, now=utcnow())
         run.drain(keys, report)
-        if not run.between_batches():
+        if not run.between_batches(began):
             return False
 
 
@@ -105,6 +107,7 @@ def _recheck(run: Runner, report: Report, *, organization_id: int, since: dateti
     """Purge again the sessions started before `behind` that changed after `since`."""
     cursor: Cursor = (since, 0)
     while True:
+        began = time.monotonic()
         with session_scope(run.database.writer) as db:
             rows = _changed(db, organization_id, after=cursor, behind=behind, limit=run.batch)
             if not rows:
@@ -113,7 +116,7 @@ def _recheck(run: Runner, report: Report, *, organization_id: int, since: dateti
             leases.hold(db, organization_id=organization_id, until=utcnow() + LEASE, now=utcnow())
         cursor = rows[-1]
         run.drain(keys, report)
-        if not run.between_batches():
+        if not run.between_batches(began):
             return
 
 

@@ -8,6 +8,7 @@ because last year's sessions have since expired. A deletion or an erasure takes 
 
 from __future__ import annotations
 
+import time
 from datetime import datetime
 
 from sqlalchemy import select
@@ -38,6 +39,7 @@ def expired(db: DBSession, *, organization_id: int, before: datetime, limit: int
 def purge_sessions(run: Runner, report: Report, *, organization_id: int, before: datetime) -> None:
     """Delete the organization's sessions that started before `before`, a batch per transaction."""
     while True:
+        began = time.monotonic()
         with session_scope(run.database.writer) as db:
             ids = expired(db, organization_id=organization_id, before=before, limit=run.batch)
             if not ids:
@@ -49,7 +51,7 @@ def purge_sessions(run: Runner, report: Report, *, organization_id: int, before:
         report.sessions += gone.sessions
         report.recordings += gone.recordings
         run.drain(gone.blob_keys, report)
-        if len(ids) < run.batch or not run.between_batches():
+        if len(ids) < run.batch or not run.between_batches(began):
             return
 
 

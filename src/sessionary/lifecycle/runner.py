@@ -3,6 +3,7 @@ between batches and notice a stop (the worker's thread gives both)."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -44,19 +45,24 @@ class Report:
 
 @dataclass
 class Runner:
-    """The pass's database and store, its batch size and pause, and its thread's stop and rest."""
+    """The pass's database and store, its batch size and pace, and its thread's stop and rest."""
 
     database: Database
     store: BlobStore
     batch: int = 500
     pause_seconds: float = 0.0
+    busy_share: float = 1.0
     stopping: Callable[[], bool] = _never
     rest: Callable[[float], None] = _no_rest
 
-    def between_batches(self) -> bool:
-        """Rest the pause (the writer is free for ingest meanwhile); False once asked to stop."""
-        if self.pause_seconds > 0:
-            self.rest(self.pause_seconds)
+    def between_batches(self, began: float) -> bool:
+        """After a batch begun at `began` (time.monotonic()), rest so that batches take at most `busy_share`
+        of the time, and at least `pause_seconds` (the writer is free for ingest meanwhile); False once
+        asked to stop."""
+        took = time.monotonic() - began
+        wait = max(self.pause_seconds, took * (1 - self.busy_share) / self.busy_share)
+        if wait > 0:
+            self.rest(wait)
         return not self.stopping()
 
     def drain(self, keys: Sequence[str], report: Report) -> None:
