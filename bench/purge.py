@@ -309,6 +309,7 @@ def report(args: argparse.Namespace, figures: Figures) -> None:
         ("ingest without the purge (before)", f"{figures.before:,.0f} events/s"),
         ("ingest during the purge", f"{figures.during:,.0f} events/s"),
         ("ingest without the purge (after)", f"{figures.after:,.0f} events/s"),
+        ("during / before, / after", f"{figures.during / max(figures.before, 1e-9):.2f}, {figures.during / max(figures.after, 1e-9):.2f}"),  # noqa: E501
         ("during / mean(before, after)", f"{ratio:.2f}" + (f"  {verdict(ratio >= TARGET_RATIO)} (target >= {TARGET_RATIO} on SQLite)" if args.db == "sqlite" else "")),  # noqa: E501
     ]  # fmt: skip
     print_block(f"bench/purge.py --db {args.db} --sessions {args.sessions} --workers {args.workers}", rows)

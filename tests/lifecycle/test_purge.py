@@ -5,14 +5,19 @@ the OTLP traces, waiting spans and audit entries past their periods go too."""
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
+import httpx
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session as DBSession
 
 from sessionary.audit.models import AuditEntry
+from sessionary.config import Settings
 from sessionary.db import Database, session_scope
 from sessionary.db_types import utcnow
 from sessionary.lifecycle import deletion, expiry, leases
@@ -20,6 +25,7 @@ from sessionary.otel import store as otel_store
 from sessionary.otel.models import OtelPendingSpan, OtelTrace
 from sessionary.recordings.blobs import LocalBlobStore
 from tests.conftest import make_org
+from tests.helpers import LiveServer
 from tests.lifecycle.helpers import BASE, call, event_count, ingest, purger, set_retention, sids
 
 DAY = timedelta(days=1)
@@ -105,7 +111,7 @@ def failing_second_batch(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[int]]
     real = deletion.delete_sessions
     calls: list[int] = []
 
-    def flaky(db, **kwargs):  # type: ignore[no-untyped-def]
+    def flaky(db: DBSession, **kwargs: Any) -> deletion.Deleted:
         done = real(db, **kwargs)
         calls.append(len(kwargs["session_ids"]))
         if len(calls) == 2:
@@ -178,3 +184,28 @@ def test_traces_waiting_spans_and_audit_entries_past_their_periods_are_deleted(
     later = work.run_once(now + 401 * DAY)
     assert (later.traces, later.pending_spans, later.audit_entries) == (1, 1, 1)
     assert count(db, OtelTrace) == count(db, OtelPendingSpan) == count(db, AuditEntry) == 0
+
+
+def test_the_servers_purge_worker_applies_a_period_set_over_the_api(
+    private_database: tuple[str, Database], tmp_path: Path
+) -> None:
+    url, database = private_database
+    org = make_org(database)
+    now = utcnow()
+    ingest(database, org.id, call("expired", now - 400 * DAY - BASE) + call("kept", now - 10 * DAY - BASE))
+    settings = Settings(
+        database_url=url,
+        blob_dir=tmp_path / "blobs",
+        analysis_worker=False,
+        purge_worker=True,
+        purge_poll_seconds=0.05,
+    )
+    with LiveServer.start(settings) as server:
+        assert sids(database, org.id) == {"expired", "kept"}  # no period yet: the worker keeps everything
+        body = {"retention_days": 365, "content_retention_days": None}
+        put = httpx.put(f"{server.url}/api/v1/retention", json=body, headers=org.headers())
+        assert put.status_code == 200, put.text
+        deadline = time.monotonic() + 60
+        while sids(database, org.id) != {"kept"} and time.monotonic() < deadline:
+            time.sleep(0.05)
+    assert sids(database, org.id) == {"kept"}
