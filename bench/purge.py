@@ -255,8 +255,17 @@ def organization_id(target: Target) -> int:
         return int(row[0])
 
 
+def wal_mb(target: Target) -> float:
+    """The SQLite write-ahead log's size (MB; 0 on PostgreSQL): a purge leaves it large for a while."""
+    if target.sqlite_path is None:
+        return 0.0
+    wal = Path(f"{target.sqlite_path}-wal")
+    return wal.stat().st_size / 2**20 if wal.exists() else 0.0
+
+
 @dataclass
 class Figures:
+    wal: list[float] = field(default_factory=list)
     events: int = 0
     fill_seconds: float = 0.0
     before: float = 0.0
@@ -275,6 +284,7 @@ def measure(args: argparse.Namespace, target: Target, workdir: Path, admin: str,
         began = time.monotonic()
         time.sleep(args.baseline)
         figures.before = load.rate(began, time.monotonic())
+        figures.wal.append(wal_mb(target))
         print(f"ingest without a purge: {figures.before:,.0f} events/s; setting retention_days 365 ...")
         purge_began = time.monotonic()
         answer = httpx.put(
@@ -288,9 +298,11 @@ def measure(args: argparse.Namespace, target: Target, workdir: Path, admin: str,
         purge_ended = time.monotonic()
         figures.purge_seconds = purge_ended - purge_began
         figures.during = load.rate(purge_began, purge_ended)
+        figures.wal.append(wal_mb(target))
         print(f"purged in {figures.purge_seconds:,.1f} s; ingest meanwhile {figures.during:,.0f} events/s")
         time.sleep(args.baseline)
         figures.after = load.rate(purge_ended, time.monotonic())
+        figures.wal.append(wal_mb(target))
         load.stop(threads)
         if load.errors:
             raise SystemExit(f"ingest failed: {load.errors[0]}\n{server.tail()}")
@@ -309,6 +321,7 @@ def report(args: argparse.Namespace, figures: Figures) -> None:
         ("ingest without the purge (before)", f"{figures.before:,.0f} events/s"),
         ("ingest during the purge", f"{figures.during:,.0f} events/s"),
         ("ingest without the purge (after)", f"{figures.after:,.0f} events/s"),
+        ("SQLite WAL after before / during / after", " / ".join(f"{mb:,.0f} MB" for mb in figures.wal)),
         ("during / before, / after", f"{figures.during / max(figures.before, 1e-9):.2f}, {figures.during / max(figures.after, 1e-9):.2f}"),  # noqa: E501
         ("during / mean(before, after)", f"{ratio:.2f}" + (f"  {verdict(ratio >= TARGET_RATIO)} (target >= {TARGET_RATIO} on SQLite)" if args.db == "sqlite" else "")),  # noqa: E501
     ]  # fmt: skip
