@@ -14,6 +14,8 @@ the purge next to the ingest rate without it, in the same run.
    PUT /api/v1/retention (every prefilled session is past it); measures the ingest rate until no expired
    session is left (the purge rate: sessions / seconds from the PUT); measures ingest for --baseline seconds
    again, after the purge. Target: ingest keeps at least 0.7 of its rate during the purge on SQLite.
+   `--control SECONDS`: the same windows with no purge (the middle one that long), to see how ingest's rate
+   drifts by itself as the database grows.
 """
 
 from __future__ import annotations
@@ -67,6 +69,12 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--purge-batch", type=int, default=500, help="SESSIONARY_PURGE_BATCH")
     parser.add_argument("--purge-pause", type=float, default=0.05, help="SESSIONARY_PURGE_PAUSE_SECONDS")
     parser.add_argument("--purge-share", type=float, default=0.25, help="SESSIONARY_PURGE_BUSY_SHARE")
+    parser.add_argument(
+        "--control",
+        type=float,
+        default=0.0,
+        help="a control run: no retention set, the middle window lasts this many seconds",
+    )
     parser.add_argument("--seed", type=int, default=SEED)
     parser.add_argument("--keep", action="store_true", help="keep the SQLite file and server logs")
     return parser.parse_args()
@@ -287,13 +295,16 @@ def measure(args: argparse.Namespace, target: Target, workdir: Path, admin: str,
         figures.wal.append(wal_mb(target))
         print(f"ingest without a purge: {figures.before:,.0f} events/s; setting retention_days 365 ...")
         purge_began = time.monotonic()
-        answer = httpx.put(
-            f"{server.url}/api/v1/retention",
-            json={"retention_days": 365, "content_retention_days": None},
-            headers={"Syllable-API-Key": admin},
-        )
-        answer.raise_for_status()
-        while expired_left(target, org_id) and not load.errors:
+        if args.control:
+            time.sleep(args.control)  # the same windows without a purge: how ingest drifts by itself
+        else:
+            answer = httpx.put(
+                f"{server.url}/api/v1/retention",
+                json={"retention_days": 365, "content_retention_days": None},
+                headers={"Syllable-API-Key": admin},
+            )
+            answer.raise_for_status()
+        while not args.control and expired_left(target, org_id) and not load.errors:
             time.sleep(1)
         purge_ended = time.monotonic()
         figures.purge_seconds = purge_ended - purge_began
@@ -325,7 +336,10 @@ def report(args: argparse.Namespace, figures: Figures) -> None:
         ("during / before, / after", f"{figures.during / max(figures.before, 1e-9):.2f}, {figures.during / max(figures.after, 1e-9):.2f}"),  # noqa: E501
         ("during / mean(before, after)", f"{ratio:.2f}" + (f"  {verdict(ratio >= TARGET_RATIO)} (target >= {TARGET_RATIO} on SQLite)" if args.db == "sqlite" else "")),  # noqa: E501
     ]  # fmt: skip
-    print_block(f"bench/purge.py --db {args.db} --sessions {args.sessions} --workers {args.workers}", rows)
+    control = f" --control {args.control:g} (no purge)" if args.control else ""
+    print_block(
+        f"bench/purge.py --db {args.db} --sessions {args.sessions} --workers {args.workers}{control}", rows
+    )
 
 
 def main() -> int:

@@ -163,3 +163,19 @@ def test_late_events_into_a_purged_session_are_purged_on_the_next_pass(
     assert "papaya" not in str(stored(database, old)["events"])
     # Looked at again (changed within COMMIT_MARGIN of the last check), but nothing is left to remove.
     assert work.run_once(BASE + 30 * DAY).events_redacted == 0
+
+
+def test_a_retention_purge_keeps_the_purged_sessions_share_of_the_metrics(
+    live: tuple[Database, httpx.Client, Path],
+) -> None:
+    database, client, blob_dir = live
+    store = LocalBlobStore(blob_dir)
+    org = make_org(database)
+    ingest(database, org.id, call("old", -DAY) + call("young", 10 * DAY))
+    before = get(client, org, "/api/v1/metrics", **RANGE)
+    set_retention(database, org.id, 30, None)
+
+    assert purger(database, store).run_once(BASE + 30 * DAY).sessions == 1
+
+    assert get(client, org, "/api/v1/sessions/", limit=100)["total_count"] == 1
+    assert get(client, org, "/api/v1/metrics", **RANGE) == before
