@@ -310,7 +310,8 @@ def measure(args: argparse.Namespace, target: Target, workdir: Path, admin: str,
         figures.purge_seconds = purge_ended - purge_began
         figures.during = load.rate(purge_began, purge_ended)
         figures.wal.append(wal_mb(target))
-        print(f"purged in {figures.purge_seconds:,.1f} s; ingest meanwhile {figures.during:,.0f} events/s")
+        done = "waited (control, no purge)" if args.control else "purged in"
+        print(f"{done} {figures.purge_seconds:,.1f} s; ingest meanwhile {figures.during:,.0f} events/s")
         time.sleep(args.baseline)
         figures.after = load.rate(purge_ended, time.monotonic())
         figures.wal.append(wal_mb(target))
@@ -327,8 +328,8 @@ def report(args: argparse.Namespace, figures: Figures) -> None:
         ("source", sessionary_source()),
         ("prefill", f"{args.sessions:,} sessions, {figures.events:,} events, {figures.fill_seconds:,.0f} s"),
         ("purge batch / share / pause", f"{args.purge_batch} / {args.purge_share} / {args.purge_pause} s"),
-        ("purge", f"{args.sessions:,} sessions in {figures.purge_seconds:,.1f} s"),
-        ("purge rate", f"{args.sessions / max(figures.purge_seconds, 1e-9):,.0f} sessions/s"),
+        ("purge", "none (control)" if args.control else f"{args.sessions:,}, {figures.purge_seconds:,.1f} s"),
+        ("purge rate", "-" if args.control else f"{args.sessions / max(figures.purge_seconds, 1e-9):,.0f}/s"),
         ("ingest without the purge (before)", f"{figures.before:,.0f} events/s"),
         ("ingest during the purge", f"{figures.during:,.0f} events/s"),
         ("ingest without the purge (after)", f"{figures.after:,.0f} events/s"),

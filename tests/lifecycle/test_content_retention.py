@@ -165,6 +165,10 @@ def test_late_events_into_a_purged_session_are_purged_on_the_next_pass(
     assert work.run_once(BASE + 30 * DAY).events_redacted == 0
 
 
+# keep_figures=True is lifecycle/deletion.py's to honour (another change completes delete_sessions; its first
+# version deletes the rows only, and the metrics catch-up then takes the deleted sessions out). Strict: once
+# it does, this passes, fails as XPASS, and the mark goes.
+@pytest.mark.xfail(strict=True, reason="delete_sessions does not keep figures yet")
 def test_a_retention_purge_keeps_the_purged_sessions_share_of_the_metrics(
     live: tuple[Database, httpx.Client, Path],
 ) -> None:
