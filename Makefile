@@ -42,6 +42,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/journey.py
 	$(BIN)/python bench/otlp.py
 	$(BIN)/python bench/webhooks.py
+	$(BIN)/python bench/purge.py
 
 clean:
 	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache test-artifacts

@@ -28,6 +28,9 @@ os.environ.setdefault("SESSIONARY_AUTH_FAILURE_LIMIT", "100000")
 # The suite's servers share databases: a recording fetch worker in each would take other tests' jobs.
 # tests/recordings/test_fetch_live.py starts servers with it on, on databases of their own.
 os.environ.setdefault("SESSIONARY_RECORDING_FETCH_WORKER", "false")
+# Likewise a purge worker would apply one test's retention periods while others look (and sweep blobs):
+# tests/lifecycle runs purges itself, with a moved clock.
+os.environ.setdefault("SESSIONARY_PURGE_WORKER", "false")
 
 
 def _postgres_schema_url(base: str, schema: str) -> str:

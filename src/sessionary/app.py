@@ -38,8 +38,9 @@ from sessionary.keys import routes as keys_routes
 from sessionary.keys.schemas import KeyCreate
 from sessionary.labels import routes as labels_routes
 from sessionary.labels.schemas import SessionLabelCreate
-from sessionary.lifecycle import erasure_routes
+from sessionary.lifecycle import erasure_routes, retention_routes
 from sessionary.lifecycle import routes as lifecycle_routes
+from sessionary.lifecycle.purge import PurgeWorker
 from sessionary.metrics import routes as metrics_routes
 from sessionary.notable import routes as events_routes
 from sessionary.otel import routes as otel_routes
@@ -47,6 +48,7 @@ from sessionary.otel.sweeper import PendingSweeper
 from sessionary.paths import ControlCharacterPathMiddleware
 from sessionary.recordings import routes as recordings_routes
 from sessionary.recordings.fetchworker import RecordingFetchWorker
+from sessionary.recordings.stores import open_blob_store
 from sessionary.sealing import AppSealers
 from sessionary.search import routes as search_routes
 from sessionary.security_headers import secure_everything
@@ -88,9 +90,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             sweeper.start()
         if fetch_worker is not None:
             fetch_worker.start()
+        purge_worker = None
+        if settings.purge_worker:
+            purge_worker = PurgeWorker.from_settings(app.state.db, open_blob_store(settings), settings)
+            purge_worker.start()
         try:
             yield
         finally:
+            if purge_worker is not None:
+                purge_worker.stop()
             if fetch_worker is not None:
                 fetch_worker.stop()
             sweeper.stop()
@@ -128,6 +136,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(conversations_routes.build_router(max_limit=settings.list_max_limit))
     app.include_router(events_routes.build_router(max_limit=settings.list_max_limit))
     app.include_router(metrics_routes.router)
+    app.include_router(retention_routes.router)
     app.include_router(journey_routes.build_router())
     app.include_router(webhooks_routes.build_router(settings))
     app.include_router(

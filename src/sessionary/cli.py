@@ -39,6 +39,7 @@ from sessionary.journey.intake import importer as journey_importer
 from sessionary.journey.intake.ingest import Enricher
 from sessionary.keys.cli import keys_app
 from sessionary.lifecycle.cli import audit_app, erase
+from sessionary.lifecycle.retention_cli import retention_app
 from sessionary.sessions.filters import Direction, LabelCodeFilter, SessionFilter
 from sessionary.tenancy import service as tenancy
 
@@ -57,6 +58,7 @@ app.add_typer(deployments_app, name="deployments", no_args_is_help=True)
 app.add_typer(segments_app, name="segments", no_args_is_help=True)
 app.add_typer(outcomes_app, name="outcomes", no_args_is_help=True)
 app.add_typer(secret_app, name="secret", no_args_is_help=True)
+app.add_typer(retention_app, name="retention", no_args_is_help=True)
 integrations_app = typer.Typer(help="Voice platforms (Twilio, Vapi, Retell) reporting calls by webhook.")
 add_app = typer.Typer(help="Connect a voice platform: prints its webhook URL last.")
 integrations_app.add_typer(add_app, name="add", no_args_is_help=True)

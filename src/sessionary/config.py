@@ -129,6 +129,18 @@ class Settings(BaseSettings):
     recording_fetch_timeout_seconds: float = Field(default=600.0, ge=1, le=86_400)
     recording_fetch_poll_seconds: float = Field(default=2.0, ge=0.01, le=3600)
 
+    # The purge worker (lifecycle/purge.py): retention periods applied in the background. How often an idle
+    # worker looks, sessions per transaction, the share of the time it spends in transactions while a
+    # backlog lasts and the least rest between two (the writer is free for ingest meanwhile: SQLite has one),
+    # how often the orphaned-blob sweep walks the store, and how long audit entries stay.
+    purge_worker: bool = True
+    purge_poll_seconds: float = Field(default=60.0, ge=0.01, le=86_400)
+    purge_batch: int = Field(default=500, ge=1, le=10_000)
+    purge_busy_share: float = Field(default=0.25, gt=0, le=1)
+    purge_pause_seconds: float = Field(default=0.05, ge=0, le=60)
+    purge_sweep_hours: float = Field(default=6.0, ge=0, le=24 * 30)
+    audit_retention_days: int = Field(default=400, ge=1, le=36_500)
+
     # Session analysis (auto-rating and summary), run in the background when a session ends.
     analysis_worker: bool = True
     analysis_poll_seconds: float = Field(default=2.0, ge=0.01, le=3600)

@@ -13,6 +13,7 @@ import uuid
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Protocol
 
@@ -62,6 +63,14 @@ class BlobWriter(ABC):
         """Drop what was written; safe to call more than once."""
 
 
+@dataclass(frozen=True)
+class BlobInfo:
+    """A blob as a store lists it: its key and when it was last written (UTC)."""
+
+    key: str
+    modified: datetime
+
+
 class BlobStore(Protocol):
     """Where blobs are kept. Keys are chosen by the store (`open_writer`)."""
 
@@ -82,6 +91,14 @@ class BlobStore(Protocol):
 
     def delete(self, key: str) -> None:
         """Remove the blob (no error if there is none)."""
+        ...
+
+    def iter_blobs(self, after: str | None = None) -> Iterator[BlobInfo]:
+        """Every committed blob whose key sorts after `after` (all: None), in key order, with its age."""
+        ...
+
+    def delete_partial(self, before: datetime) -> int:
+        """Remove what uploads left unfinished before `before` (killed mid-write); how many went."""
         ...
 
 
@@ -132,11 +149,45 @@ class LocalBlobStore:
     def delete(self, key: str) -> None:
         self._path(key).unlink(missing_ok=True)
 
+    def iter_blobs(self, after: str | None = None) -> Iterator[BlobInfo]:
+        if not self.root.is_dir():
+            return
+        for folder in sorted(self.root.iterdir()):
+            name = folder.name
+            if not (_is_part(name) and folder.is_dir()) or (after is not None and name < after[:2]):
+                continue
+            for file in sorted(folder.iterdir()):
+                key = f"{name}/{file.name}"
+                if _is_part(file.name) and (after is None or key > after):
+                    yield BlobInfo(key, _mtime(file))
+
+    def delete_partial(self, before: datetime) -> int:
+        tmp = self.root / ".tmp"
+        if not tmp.is_dir():
+            return 0
+        gone = 0
+        for file in tmp.iterdir():
+            if file.is_file() and _mtime(file) < before:
+                file.unlink(missing_ok=True)
+                gone += 1
+        return gone
+
     def _path(self, key: str) -> Path:
         parts = key.split("/")
         if len(parts) != 2 or not all(part.isalnum() and part.isascii() for part in parts):
             raise BlobMissing(key)  # not a key this store made: never a path outside `root`
         return self.root / parts[0] / parts[1]
+
+
+def _is_part(name: str) -> bool:
+    return name.isalnum() and name.isascii()
+
+
+def _mtime(path: Path) -> datetime:
+    try:
+        return datetime.fromtimestamp(path.stat().st_mtime, UTC)
+    except FileNotFoundError:  # deleted meanwhile: as new, so never swept
+        return datetime.now(UTC)
 
 
 def _read_chunks(file: IO[bytes], length: int | None) -> Iterator[bytes]:

@@ -8,10 +8,11 @@ Reads are ranged GetObject requests, streamed in chunks.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 from sessionary.config import Settings
-from sessionary.recordings.blobs import CHUNK, BlobMissing, BlobWriter, new_key
+from sessionary.recordings.blobs import CHUNK, BlobInfo, BlobMissing, BlobWriter, new_key
 
 PART_SIZE = 8 * 1024 * 1024
 _MISSING = {"NoSuchKey", "404", "NotFound"}
@@ -69,6 +70,29 @@ class S3BlobStore:
 
     def delete(self, key: str) -> None:
         self.client.delete_object(Bucket=self.bucket, Key=self.object_name(key))
+
+    def iter_blobs(self, after: str | None = None) -> Iterator[BlobInfo]:
+        pages = self.client.get_paginator("list_objects_v2").paginate(
+            Bucket=self.bucket, Prefix=self.prefix, StartAfter=self.prefix + (after or "")
+        )
+        for page in pages:
+            for item in page.get("Contents", ()):
+                yield BlobInfo(item["Key"][len(self.prefix) :], item["LastModified"].astimezone(UTC))
+
+    def delete_partial(self, before: datetime) -> int:
+        """Abort the multipart uploads started before `before` (a killed upload leaves its parts)."""
+        pages = self.client.get_paginator("list_multipart_uploads").paginate(
+            Bucket=self.bucket, Prefix=self.prefix
+        )
+        gone = 0
+        for page in pages:
+            for upload in page.get("Uploads", ()):
+                if upload["Initiated"].astimezone(UTC) < before:
+                    self.client.abort_multipart_upload(
+                        Bucket=self.bucket, Key=upload["Key"], UploadId=upload["UploadId"]
+                    )
+                    gone += 1
+        return gone
 
     def object_name(self, key: str) -> str:
         return self.prefix + key
