@@ -2,7 +2,7 @@
 the purge next to the ingest rate without it, in the same run.
 
     .venv/bin/python bench/purge.py [--db sqlite|postgresql] [--sessions 500000] [--workers 2]
-                                    [--purge-batch 500] [--purge-pause 0.05] [--clients 2]
+                                    [--purge-batch 500] [--purge-share 0.25] [--window 20] [--clients 2]
 
 1. Fills a fresh database with --sessions expired sessions (two years old, about 20 events each: transcripts,
    tool calls, latency; the events as bench/ingest.py makes them) straight through the DBAPI (SQLite:
@@ -10,12 +10,13 @@ the purge next to the ingest rate without it, in the same run.
 2. Starts `sessionary serve` (its purge worker on, polling every second, SESSIONARY_PURGE_BATCH and
    SESSIONARY_PURGE_PAUSE_SECONDS from the options) and --clients threads posting new sessions' events
    (batches of --batch events) as fast as the server takes them, all along.
-3. Measures the ingest rate for --baseline seconds with no retention policy; sets `retention_days` 365 by
-   PUT /api/v1/retention (every prefilled session is past it); measures the ingest rate until no expired
-   session is left (the purge rate: sessions / seconds from the PUT); measures ingest for --baseline seconds
-   again, after the purge. Target: ingest keeps at least 0.7 of its rate during the purge on SQLite.
-   `--control SECONDS`: the same windows with no purge (the middle one that long), to see how ingest's rate
-   drifts by itself as the database grows.
+3. Alternates windows of --window seconds with the purge off and on (PUT /api/v1/retention: null, then
+   `retention_days` 365, which every prefilled session is past; the worker reads the period again at every
+   batch) until no expired session is left, and compares the ingest rate in the windows with the purge to
+   the rate in the windows without it: the same minutes, a database of the same size (ingest slows by
+   itself as the database grows, so a window before and one after the purge would not compare). The purge
+   rate is the sessions purged per second of its windows. Target: ingest keeps at least 0.7 of its rate
+   during the purge on SQLite.
 """
 
 from __future__ import annotations
@@ -65,16 +66,11 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--workers", type=int, default=2, help="sessionary serve --workers")
     parser.add_argument("--clients", type=int, default=2, help="threads posting ingest batches")
     parser.add_argument("--batch", type=int, default=1000, help="events per ingest request")
-    parser.add_argument("--baseline", type=float, default=30.0, help="seconds of ingest without a purge")
+    parser.add_argument("--window", type=float, default=20.0, help="seconds of each window, purge off or on")
+    parser.add_argument("--settle", type=float, default=2.0, help="seconds left out at each window's start")
     parser.add_argument("--purge-batch", type=int, default=500, help="SESSIONARY_PURGE_BATCH")
     parser.add_argument("--purge-pause", type=float, default=0.05, help="SESSIONARY_PURGE_PAUSE_SECONDS")
     parser.add_argument("--purge-share", type=float, default=0.25, help="SESSIONARY_PURGE_BUSY_SHARE")
-    parser.add_argument(
-        "--control",
-        type=float,
-        default=0.0,
-        help="a control run: no retention set, the middle window lasts this many seconds",
-    )
     parser.add_argument("--seed", type=int, default=SEED)
     parser.add_argument("--keep", action="store_true", help="keep the SQLite file and server logs")
     return parser.parse_args()
@@ -227,26 +223,12 @@ class Load:
         for thread in threads:
             thread.join(timeout=600)
 
-    def rate(self, start: float, end: float) -> float:
-        """Events stored per second by the answers received between `start` and `end`."""
+    def rate_in(self, spans: list[tuple[float, float]]) -> float:
+        """Events stored per second by the answers received within these (start, end) spans."""
         with self._lock:
-            events = sum(n for at, n in self.answers if start <= at < end)
-        return events / max(end - start, 1e-9)
-
-
-def expired_left(target: Target, org_id: int) -> bool:
-    cutoff = datetime.now(UTC) - timedelta(days=365)
-    if target.kind == "sqlite":
-        conn = target.connect_sqlite()
-        try:
-            query = "SELECT EXISTS (SELECT 1 FROM session WHERE organization_id = ? AND timestamp < ?)"
-            return bool(conn.execute(query, (org_id, _stamp("sqlite", cutoff))).fetchone()[0])
-        finally:
-            conn.close()
-    with target.connect_pg() as pg:
-        query = "SELECT EXISTS (SELECT 1 FROM session WHERE organization_id = %s AND timestamp < %s)"
-        row = pg.execute(query, (org_id, cutoff)).fetchone()
-        return bool(row and row[0])
+            events = sum(n for at, n in self.answers if any(start <= at < end for start, end in spans))
+        seconds = sum(end - start for start, end in spans)
+        return events / max(seconds, 1e-9)
 
 
 def organization_id(target: Target) -> int:
@@ -276,71 +258,89 @@ class Figures:
     wal: list[float] = field(default_factory=list)
     events: int = 0
     fill_seconds: float = 0.0
-    before: float = 0.0
-    during: float = 0.0
-    after: float = 0.0
-    purge_seconds: float = 0.0
+    without: float = 0.0  # ingest, events/s, in the windows with no retention set
+    during: float = 0.0  # ingest, events/s, in the windows with the purge running
+    purge_seconds: float = 0.0  # time with the purge on (its windows)
+    purged: int = 0
+    windows: int = 0
+
+
+def expired_count(target: Target, org_id: int) -> int:
+    cutoff = datetime.now(UTC) - timedelta(days=365)
+    query = "SELECT count(*) FROM session WHERE organization_id = {0} AND timestamp < {0}"
+    if target.kind == "sqlite":
+        conn = target.connect_sqlite()
+        try:
+            return int(conn.execute(query.format("?"), (org_id, _stamp("sqlite", cutoff))).fetchone()[0])
+        finally:
+            conn.close()
+    with target.connect_pg() as pg:
+        row = pg.execute(query.format("%s"), (org_id, cutoff)).fetchone()
+        return int(row[0]) if row else 0
+
+
+def set_retention(url: str, admin: str, days: int | None) -> None:
+    answer = httpx.put(
+        f"{url}/api/v1/retention",
+        json={"retention_days": days, "content_retention_days": None},
+        headers={"Syllable-API-Key": admin},
+    )
+    answer.raise_for_status()
 
 
 def measure(args: argparse.Namespace, target: Target, workdir: Path, admin: str, ingest_key: str) -> Figures:
+    """Alternating windows of --window seconds, the purge off then on (retention_days null, then 365: the
+    worker reads the period again at every batch), until nothing expired is left; ingest runs all along.
+    Each window's first --settle seconds are left out (a batch under way, the worker's poll). So the rate
+    without the purge is measured in the same minutes, on a database of the same size, as the rate with it."""
     figures = Figures()
     org_id = organization_id(target)
+    left = expired_count(target, org_id)
     with serve(target, workdir, workers=args.workers) as server:
         load = Load(server.url, ingest_key, args.batch)
         threads = load.start(args.clients)
         time.sleep(5)  # warm up: connections, caches
-        began = time.monotonic()
-        time.sleep(args.baseline)
-        figures.before = load.rate(began, time.monotonic())
-        figures.wal.append(wal_mb(target))
-        print(f"ingest without a purge: {figures.before:,.0f} events/s; setting retention_days 365 ...")
-        purge_began = time.monotonic()
-        if args.control:
-            time.sleep(args.control)  # the same windows without a purge: how ingest drifts by itself
-        else:
-            answer = httpx.put(
-                f"{server.url}/api/v1/retention",
-                json={"retention_days": 365, "content_retention_days": None},
-                headers={"Syllable-API-Key": admin},
-            )
-            answer.raise_for_status()
-        while not args.control and expired_left(target, org_id) and not load.errors:
-            time.sleep(1)
-        purge_ended = time.monotonic()
-        figures.purge_seconds = purge_ended - purge_began
-        figures.during = load.rate(purge_began, purge_ended)
-        figures.wal.append(wal_mb(target))
-        done = "waited (control, no purge)" if args.control else "purged in"
-        print(f"{done} {figures.purge_seconds:,.1f} s; ingest meanwhile {figures.during:,.0f} events/s")
-        time.sleep(args.baseline)
-        figures.after = load.rate(purge_ended, time.monotonic())
-        figures.wal.append(wal_mb(target))
+        on, spans = False, {False: [], True: []}
+        while not load.errors:
+            began = time.monotonic()
+            time.sleep(args.window)
+            spans[on].append((began + args.settle, time.monotonic()))
+            if on:
+                figures.purge_seconds += time.monotonic() - began
+                now_left = expired_count(target, org_id)
+                print(f"  purge on: {left - now_left:,} sessions in {args.window:g} s; {now_left:,} left")
+                figures.purged += left - now_left
+                left = now_left
+                figures.wal.append(wal_mb(target))
+                if not left:
+                    break
+            on = not on
+            set_retention(server.url, admin, 365 if on else None)
         load.stop(threads)
         if load.errors:
             raise SystemExit(f"ingest failed: {load.errors[0]}\n{server.tail()}")
+    figures.without = load.rate_in(spans[False])
+    figures.during = load.rate_in(spans[True])
+    figures.windows = len(spans[True])
     return figures
 
 
 def report(args: argparse.Namespace, figures: Figures) -> None:
-    without = (figures.before + figures.after) / 2  # the mean of the windows before and after the purge
-    ratio = figures.during / without if without else 0.0
+    ratio = figures.during / figures.without if figures.without else 0.0
+    wal = f"{max(figures.wal):,.0f} MB" if figures.wal else "-"
     rows = [
         ("source", sessionary_source()),
         ("prefill", f"{args.sessions:,} sessions, {figures.events:,} events, {figures.fill_seconds:,.0f} s"),
         ("purge batch / share / pause", f"{args.purge_batch} / {args.purge_share} / {args.purge_pause} s"),
-        ("purge", "none (control)" if args.control else f"{args.sessions:,}, {figures.purge_seconds:,.1f} s"),
-        ("purge rate", "-" if args.control else f"{args.sessions / max(figures.purge_seconds, 1e-9):,.0f}/s"),
-        ("ingest without the purge (before)", f"{figures.before:,.0f} events/s"),
+        ("windows", f"{figures.windows} with the purge and as many without, {args.window:g} s each"),
+        ("purged", f"{figures.purged:,} sessions in {figures.purge_seconds:,.1f} s with the purge on"),
+        ("purge rate", f"{figures.purged / max(figures.purge_seconds, 1e-9):,.0f} sessions/s"),
+        ("ingest without the purge", f"{figures.without:,.0f} events/s"),
         ("ingest during the purge", f"{figures.during:,.0f} events/s"),
-        ("ingest without the purge (after)", f"{figures.after:,.0f} events/s"),
-        ("SQLite WAL after before / during / after", " / ".join(f"{mb:,.0f} MB" for mb in figures.wal)),
-        ("during / before, / after", f"{figures.during / max(figures.before, 1e-9):.2f}, {figures.during / max(figures.after, 1e-9):.2f}"),  # noqa: E501
-        ("during / mean(before, after)", f"{ratio:.2f}" + (f"  {verdict(ratio >= TARGET_RATIO)} (target >= {TARGET_RATIO} on SQLite)" if args.db == "sqlite" else "")),  # noqa: E501
+        ("largest SQLite WAL", wal),
+        ("during / without", f"{ratio:.2f}" + (f"  {verdict(ratio >= TARGET_RATIO)} (target >= {TARGET_RATIO} on SQLite)" if args.db == "sqlite" else "")),  # noqa: E501
     ]  # fmt: skip
-    control = f" --control {args.control:g} (no purge)" if args.control else ""
-    print_block(
-        f"bench/purge.py --db {args.db} --sessions {args.sessions} --workers {args.workers}{control}", rows
-    )
+    print_block(f"bench/purge.py --db {args.db} --sessions {args.sessions} --workers {args.workers}", rows)
 
 
 def main() -> int:

@@ -209,3 +209,35 @@ def test_the_servers_purge_worker_applies_a_period_set_over_the_api(
         while sids(database, org.id) != {"kept"} and time.monotonic() < deadline:
             time.sleep(0.05)
     assert sids(database, org.id) == {"kept"}
+
+
+@pytest.mark.parametrize("change", [None, 300], ids=["removed", "lengthened"])
+def test_a_period_removed_or_lengthened_during_a_purge_stops_it_after_the_batch_under_way(
+    db: Database, store: LocalBlobStore, change: int | None
+) -> None:
+    org = make_org(db)
+    sessions_at(db, org.id, {f"s{n}": -(100 + n) * DAY for n in range(4)})
+    set_retention(db, org.id, 30, None)
+    work = purger(db, store, batch=1)
+    # Between the first and the second batch, an admin changes the period (here, from the rest callback).
+    work.run.pause_seconds = 1e-6
+    work.run.rest = lambda _seconds: set_retention(db, org.id, change, None)
+    report = work.run_once(BASE)
+    assert report.sessions == 1  # the batch under way, and no other
+    assert len(sids(db, org.id)) == 3
+
+
+@pytest.mark.parametrize("change", [None, 300], ids=["removed", "lengthened"])
+def test_a_content_period_removed_or_lengthened_during_a_purge_stops_it_and_marks_no_progress_past_it(
+    db: Database, store: LocalBlobStore, change: int | None
+) -> None:
+    org = make_org(db)
+    sessions_at(db, org.id, {f"s{n}": -(100 + n) * DAY for n in range(4)})
+    set_retention(db, org.id, None, 30)
+    work = purger(db, store, batch=1)
+    work.run.pause_seconds = 1e-6
+    work.run.rest = lambda _seconds: set_retention(db, org.id, None, change)
+    assert work.run_once(BASE).content_sessions == 1
+    work.run.rest = lambda _seconds: None
+    # The content of the other three is still there, and a later pass with the new period keeps it.
+    assert work.run_once(BASE).content_sessions == 0

@@ -23,7 +23,7 @@ from sessionary.analysis import redaction as analysis_redaction
 from sessionary.db import session_scope
 from sessionary.db_types import utcnow
 from sessionary.eventlog import redaction as eventlog_redaction
-from sessionary.lifecycle import leases
+from sessionary.lifecycle import leases, policy
 from sessionary.lifecycle.runner import LEASE, Report, Runner
 from sessionary.notable import redaction as notable_redaction
 from sessionary.recordings import retention as recordings_retention
@@ -50,9 +50,17 @@ def redact(db: DBSession, report: Report, *, organization_id: int, session_ids: 
     return keys
 
 
-def purge_content(run: Runner, report: Report, *, job: leases.Job, before: datetime) -> None:
-    """Remove the content of the organization's sessions that started before `before`: first those behind
-    the mark that changed since the last check, then the ones past the mark, in start order."""
+def content_cutoff(db: DBSession, *, organization_id: int, now: datetime) -> datetime | None:
+    """Content of sessions that started before this is past the organization's content period as it is set
+    now (None: none is set). Read again by every batch, so a period lengthened or removed during a purge
+    stops it at once: content removed cannot come back."""
+    days = policy.policy_of(db, organization_id=organization_id).content_retention_days
+    return None if days is None else now - timedelta(days=days)
+
+
+def purge_content(run: Runner, report: Report, *, job: leases.Job, now: datetime) -> None:
+    """Remove the content of the organization's sessions past its content period at `now`: first those
+    behind the mark that changed since the last check, then the ones past the mark, in start order."""
     checked = utcnow() - COMMIT_MARGIN
     org = job.organization_id
     if job.content_purged_before is not None and job.content_checked_at is not None:
@@ -64,10 +72,11 @@ def purge_content(run: Runner, report: Report, *, job: leases.Job, before: datet
     # A first walk cut short must still have its mark: sessions it purged are checked again from it.
     first_check = checked if job.content_checked_at is None else None
     start = job.content_purged_before or _START
-    if _walk(run, report, organization_id=org, start=start, before=before, first_check=first_check):
+    done = _walk(run, report, organization_id=org, start=start, now=now, first_check=first_check)
+    if done is not None:
         with session_scope(run.database.writer) as db:
             leases.content_progress(
-                db, organization_id=org, now=utcnow(), purged_before=before, checked_at=checked
+                db, organization_id=org, now=utcnow(), purged_before=done, checked_at=checked
             )
 
 
@@ -77,17 +86,21 @@ def _walk(
     *,
     organization_id: int,
     start: datetime,
-    before: datetime,
+    now: datetime,
     first_check: datetime | None,
-) -> bool:
-    """Purge the sessions from `start` to `before` by start time; True once all are done."""
+) -> datetime | None:
+    """Purge the sessions from `start` to the content cutoff by start time; once all are done, the cutoff
+    they were done to (None: cut short, or no content period any more)."""
     cursor: Cursor = (start, 0)
     while True:
         began = time.monotonic()
         with session_scope(run.database.writer) as db:
+            before = content_cutoff(db, organization_id=organization_id, now=now)
+            if before is None:
+                return None
             rows = _by_start(db, organization_id, after=cursor, before=before, limit=run.batch)
             if not rows:
-                return True
+                return max(before, start)
             keys = redact(db, report, organization_id=organization_id, session_ids=[i for _t, i in rows])
             cursor = (rows[-1][0], rows[-1][1])
             leases.content_progress(
@@ -100,7 +113,7 @@ def _walk(
             leases.hold(db, organization_id=organization_id, until=utcnow() + LEASE, now=utcnow())
         run.drain(keys, report)
         if not run.between_batches(began):
-            return False
+            return None
 
 
 def _recheck(run: Runner, report: Report, *, organization_id: int, since: datetime, behind: datetime) -> None:

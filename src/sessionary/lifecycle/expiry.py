@@ -9,14 +9,14 @@ because last year's sessions have since expired. A deletion or an erasure takes 
 from __future__ import annotations
 
 import time
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session as DBSession
 
 from sessionary.db import session_scope
 from sessionary.db_types import utcnow
-from sessionary.lifecycle import deletion, leases
+from sessionary.lifecycle import deletion, leases, policy
 from sessionary.lifecycle.runner import LEASE, Report, Runner
 from sessionary.otel import retention as otel_retention
 from sessionary.sessions.models import Session
@@ -36,12 +36,24 @@ def expired(db: DBSession, *, organization_id: int, before: datetime, limit: int
     return list(db.scalars(stmt))
 
 
-def purge_sessions(run: Runner, report: Report, *, organization_id: int, before: datetime) -> None:
-    """Delete the organization's sessions that started before `before`, a batch per transaction."""
+def cutoff(db: DBSession, *, organization_id: int, now: datetime) -> datetime | None:
+    """Sessions that started before this are past the organization's period as it is set now (None: none
+    is set). Read again by every batch: a period lengthened or removed during a purge stops it at once."""
+    days = policy.policy_of(db, organization_id=organization_id).retention_days
+    return None if days is None else now - timedelta(days=days)
+
+
+def purge_sessions(run: Runner, report: Report, *, organization_id: int, now: datetime) -> None:
+    """Delete the organization's sessions past its retention period at `now`, a batch per transaction."""
     while True:
         began = time.monotonic()
         with session_scope(run.database.writer) as db:
-            ids = expired(db, organization_id=organization_id, before=before, limit=run.batch)
+            before = cutoff(db, organization_id=organization_id, now=now)
+            ids = (
+                []
+                if before is None
+                else expired(db, organization_id=organization_id, before=before, limit=run.batch)
+            )
             if not ids:
                 return
             gone = deletion.delete_sessions(
@@ -55,10 +67,14 @@ def purge_sessions(run: Runner, report: Report, *, organization_id: int, before:
             return
 
 
-def purge_traces(run: Runner, report: Report, *, organization_id: int, before: datetime) -> None:
-    """Delete the organization's OTLP traces first seen before `before`, a batch per transaction."""
+def purge_traces(run: Runner, report: Report, *, organization_id: int, now: datetime) -> None:
+    """Delete the organization's OTLP traces first seen before its retention period at `now`, a batch per
+    transaction."""
     while not run.stopping():
         with session_scope(run.database.writer) as db:
+            before = cutoff(db, organization_id=organization_id, now=now)
+            if before is None:
+                return
             gone = otel_retention.forget_traces(
                 db, organization_id=organization_id, before=before, limit=TRACE_BATCH
             )

@@ -69,12 +69,10 @@ class Purger:
         """Delete the organization's expired sessions and traces, then the content past its period."""
         org = job.organization_id
         if job.retention_days is not None:
-            cutoff = now - timedelta(days=job.retention_days)
-            expiry.purge_sessions(self.run, report, organization_id=org, before=cutoff)
-            expiry.purge_traces(self.run, report, organization_id=org, before=cutoff)
+            expiry.purge_sessions(self.run, report, organization_id=org, now=now)
+            expiry.purge_traces(self.run, report, organization_id=org, now=now)
         if job.content_retention_days is not None and not self.run.stopping():
-            cutoff = now - timedelta(days=job.content_retention_days)
-            content.purge_content(self.run, report, job=job, before=cutoff)
+            content.purge_content(self.run, report, job=job, now=now)
 
     def sweep(self, now: datetime, report: Report) -> None:
         """The sweeps across organizations (orphaned blobs at most once per `sweep_hours`)."""
@@ -97,7 +95,13 @@ class PurgeWorker(PollingThread):
 
     @classmethod
     def from_settings(cls, database: Database, store: BlobStore, settings: Settings) -> PurgeWorker:
-        run = Runner(database, store, batch=settings.purge_batch, pause_seconds=settings.purge_pause_seconds)
+        run = Runner(
+            database,
+            store,
+            batch=settings.purge_batch,
+            pause_seconds=settings.purge_pause_seconds,
+            busy_share=settings.purge_busy_share,
+        )
         periods = Periods(
             audit_days=settings.audit_retention_days,
             pending_seconds=settings.otel_pending_seconds,
