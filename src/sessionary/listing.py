@@ -277,14 +277,14 @@ class Listing(Generic[T]):
     columns: Mapping[str, Column]
     tiebreak: Column
     time: str = "timestamp"
+    where: tuple[ColumnElement[bool], ...] = ()  # conditions every listed row meets (e.g. not removed)
 
     def page(self, db: DBSession, *, organization_id: int, params: ListParams) -> Page[T]:
         """One page of the organization's rows, filtered and ordered as `params` say (newest first)."""
         scope = Scope(self.organization, organization_id)
         time_column = self.columns[self.time]
-        stmt = apply_filters(
-            db, select(self.model), params, columns=self.columns, time_column=time_column, scope=scope
-        )
+        rows = select(self.model).where(*self.where)
+        stmt = apply_filters(db, rows, params, columns=self.columns, time_column=time_column, scope=scope)
         stmt = apply_order(stmt, params, self.columns, self.time, self.tiebreak)
         return fetch_page(db, stmt, params)
 

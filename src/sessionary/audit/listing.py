@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session as DBSession
 
 from sessionary.audit.models import AuditEntry
@@ -10,12 +9,9 @@ from sessionary.audit.schemas import AuditEntryRead, AuditProperties
 from sessionary.listing import (
     Column,
     Kind,
+    Listing,
     ListParams,
     Page,
-    Scope,
-    apply_filters,
-    apply_order,
-    fetch_page,
     wire_form,
 )
 
@@ -29,16 +25,13 @@ COLUMNS: dict[str, Column] = {
 assert set(COLUMNS) == {p.value for p in AuditProperties}, "every property needs a column"
 _ID = Column(AuditEntry.id, Kind.INTEGER)
 _REQUIRED = {"id", "at", "actor", "action"}  # kept by a `fields` projection
+_LISTING = Listing(AuditEntry, AuditEntry.organization_id, COLUMNS, _ID, time="at")
 
 
 def list_page(db: DBSession, *, organization_id: int, params: ListParams) -> Page[AuditEntry]:
     """One page of the organization's audit entries, newest first by default; start_datetime and
     end_datetime bound `at`."""
-    scope = Scope(AuditEntry.organization_id, organization_id)
-    stmt = apply_filters(
-        db, select(AuditEntry), params, columns=COLUMNS, time_column=COLUMNS["at"], scope=scope
-    )
-    return fetch_page(db, apply_order(stmt, params, COLUMNS, "at", _ID), params)
+    return _LISTING.page(db, organization_id=organization_id, params=params)
 
 
 def to_read(row: AuditEntry, fields: list[str] | None = None) -> AuditEntryRead:

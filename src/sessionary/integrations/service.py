@@ -24,12 +24,9 @@ from sessionary.integrations.secrets import Sealer, SealerSource, SecretUnreadab
 from sessionary.listing import (
     Column,
     Kind,
+    Listing,
     ListParams,
     Page,
-    Scope,
-    apply_filters,
-    apply_order,
-    fetch_page,
     wire_form,
 )
 
@@ -215,14 +212,19 @@ COLUMNS: dict[str, Column] = {
 assert set(COLUMNS) == {p.value for p in IntegrationProperties}, "every property needs a column"
 _ID = Column(Integration.id, Kind.INTEGER)
 _REQUIRED = {"id", "provider", "token_prefix", "created_at"}  # kept by a `fields` projection
+_LISTING = Listing(
+    Integration,
+    Integration.organization_id,
+    COLUMNS,
+    _ID,
+    time="created_at",
+    where=(Integration.revoked_at.is_(None),),
+)
 
 
 def list_page(db: DBSession, *, organization_id: int, params: ListParams) -> Page[Integration]:
     """One page of the organization's integrations that were not removed, newest first by default."""
-    live = select(Integration).where(Integration.revoked_at.is_(None))
-    scope = Scope(Integration.organization_id, organization_id)
-    stmt = apply_filters(db, live, params, columns=COLUMNS, time_column=COLUMNS["created_at"], scope=scope)
-    return fetch_page(db, apply_order(stmt, params, COLUMNS, "created_at", _ID), params)
+    return _LISTING.page(db, organization_id=organization_id, params=params)
 
 
 def to_read(row: Integration, fields: list[str] | None = None) -> IntegrationRead:

@@ -2,43 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from sqlalchemy.orm import Session as DBSession
 
-from sessionary import migrate
-from sessionary.config import Settings
-from sessionary.db import open_database, session_scope
-from sessionary.errors import SessionaryError
+from sessionary import clitools
 from sessionary.journey import deployments, rules
 from sessionary.tenancy import service as tenancy
 
 deployments_app = typer.Typer(help="Journey deployments (web sites and apps sending events).")
 segments_app = typer.Typer(help="Journey segments: rules over session fields.")
 outcomes_app = typer.Typer(help="Journey outcomes: rules over session fields.")
-_err = Console(stderr=True)
 
 Org = Annotated[str, typer.Option(help="Organization name (created if new).")]
 Name = Annotated[str, typer.Option(help="Display name.")]
-
-
-@contextmanager
-def _write() -> Iterator[DBSession]:
-    settings = Settings()
-    migrate.upgrade(settings.database_url)
-    database = open_database(settings.database_url, pool_size=1)
-    try:
-        with session_scope(database.writer) as db:
-            yield db
-    except SessionaryError as exc:
-        _err.print(f"[red]error:[/red] {exc.detail}")
-        raise typer.Exit(code=1) from None
-    finally:
-        database.dispose()
 
 
 @deployments_app.command("create")
@@ -56,7 +34,7 @@ def deployments_create(
     ),
 ) -> None:
     """Create a deployment; its id is printed as the last line."""
-    with _write() as db:
+    with clitools.transaction(write=True) as db:
         organization = tenancy.get_or_create_organization(db, name=org)
         session_rules = deployments.SessionRules(
             inactivity_timeout_seconds=inactivity_timeout, short_id_length=short_id_length
@@ -84,7 +62,7 @@ def _rule_command(kind: str) -> Callable[..., None]:
             typer.Option(help="A condition such as 'referrer.medium == search' (repeat: all must hold)."),
         ],
     ) -> None:
-        with _write() as db:
+        with clitools.transaction(write=True) as db:
             organization = tenancy.get_or_create_organization(db, name=org)
             row = rules.create_rule(
                 db, organization_id=organization.id, kind=kind, name=name, conditions=when

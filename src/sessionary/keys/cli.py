@@ -4,51 +4,20 @@ key: it can always make another."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from sqlalchemy.orm import Session as DBSession
 
-from sessionary import migrate
+from sessionary import clitools
 from sessionary.audit.service import Actor
-from sessionary.config import Settings
-from sessionary.db import open_database, session_scope
-from sessionary.errors import SessionaryError
 from sessionary.keys import service
 from sessionary.listing import parse_datetime
 from sessionary.tenancy import service as tenancy
 
 keys_app = typer.Typer(help="API keys.", no_args_is_help=True)
-_err = Console(stderr=True)
 
 _LISTED = "{:>6}  {:12}  {:18}  {:8}  {:20}  {:20}  {}"  # id, prefix, scopes, status, created, used, expires
-
-
-@contextmanager
-def _transaction(*, write: bool) -> Iterator[DBSession]:
-    settings = Settings()
-    migrate.upgrade(settings.database_url)
-    database = open_database(settings.database_url, pool_size=1)
-    try:
-        with session_scope(database.writer if write else database.reader) as db:
-            yield db
-    except SessionaryError as exc:
-        _err.print(f"[red]error:[/red] {exc.detail}")
-        raise typer.Exit(code=1) from None
-    finally:
-        database.dispose()
-
-
-def _organization(db: DBSession, name: str) -> int:
-    organization = tenancy.find_organization(db, name=name)
-    if organization is None:
-        _err.print(f"[red]error:[/red] no organization named '{name}'")
-        raise typer.Exit(code=1)
-    return organization.id
 
 
 @keys_app.command("create")
@@ -60,7 +29,7 @@ def keys_create(
     ] = None,
 ) -> None:
     """Create an API key; the key is printed once, as the last line."""
-    with _transaction(write=True) as db:
+    with clitools.transaction(write=True) as db:
         when = parse_datetime("expires_at", expires_at) if expires_at is not None else None
         organization = tenancy.get_or_create_organization(db, name=org)
         actor = Actor.cli(organization.id)
@@ -74,8 +43,10 @@ def keys_create(
 @keys_app.command("list")
 def keys_list(org: Annotated[str, typer.Option(help="Organization name.")]) -> None:
     """The organization's keys, newest first, revoked ones too (never a key itself)."""
-    with _transaction(write=False) as db:
-        rows = service.keys_of(db, organization_id=_organization(db, org), revoked=True, limit=100_000)
+    with clitools.transaction(write=False) as db:
+        rows = service.keys_of(
+            db, organization_id=clitools.organization_id(db, org), revoked=True, limit=100_000
+        )
         lines = [(row, service.status_of(row)) for row in rows]
     typer.echo(_LISTED.format("id", "prefix", "scopes", "status", "created", "last used", "expires"))
     for row, status in lines:
@@ -90,8 +61,8 @@ def keys_revoke(
     key_id: Annotated[int, typer.Argument(metavar="ID", help="The key's id (see list).")],
 ) -> None:
     """Revoke a key: it authenticates nothing from now on, in every server process and console."""
-    with _transaction(write=True) as db:
-        actor = Actor.cli(_organization(db, org))
+    with clitools.transaction(write=True) as db:
+        actor = Actor.cli(clitools.organization_id(db, org))
         row = service.revoke(db, actor=actor, key_id=key_id, keep_last_admin=False)
         prefix = row.prefix
     typer.echo(f"revoked key {key_id} ({prefix}...) of {org}: it authenticates nothing from now on")

@@ -16,12 +16,9 @@ from sessionary.keys.schemas import KeyCreated, KeyProperties, KeyRead, KeyStatu
 from sessionary.listing import (
     Column,
     Kind,
+    Listing,
     ListParams,
     Page,
-    Scope,
-    apply_filters,
-    apply_order,
-    fetch_page,
     wire_form,
 )
 from sessionary.tenancy import service as tenancy
@@ -114,16 +111,13 @@ COLUMNS: dict[str, Column] = {
 assert set(COLUMNS) == {p.value for p in KeyProperties}, "every property needs a column"
 _ID = Column(ApiKey.id, Kind.INTEGER)
 _REQUIRED = {"id", "prefix", "scopes", "status", "created_at"}  # kept by a `fields` projection
+_LISTING = Listing(ApiKey, ApiKey.organization_id, COLUMNS, _ID, time="created_at")
 
 
 def list_page(db: DBSession, *, organization_id: int, params: ListParams) -> Page[ApiKey]:
     """One page of the organization's keys (revoked ones too, for the record), newest first by default;
     start_datetime/end_datetime bound created_at."""
-    scope = Scope(ApiKey.organization_id, organization_id)
-    stmt = apply_filters(
-        db, select(ApiKey), params, columns=COLUMNS, time_column=COLUMNS["created_at"], scope=scope
-    )
-    return fetch_page(db, apply_order(stmt, params, COLUMNS, "created_at", _ID), params)
+    return _LISTING.page(db, organization_id=organization_id, params=params)
 
 
 def to_read(row: ApiKey, fields: list[str] | None = None) -> KeyRead:

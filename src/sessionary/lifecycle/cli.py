@@ -2,28 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
-from sessionary import migrate
+from sessionary import clitools
 from sessionary.audit.service import Actor
-from sessionary.config import Settings
-from sessionary.db import Database, open_database, session_scope
-from sessionary.errors import SessionaryError
+from sessionary.db import Database, session_scope
 from sessionary.lifecycle import erasure
 from sessionary.lifecycle.proof import Target, erasures_of, target_of
 from sessionary.recordings import blobgc
 from sessionary.recordings.blobs import BlobStore
 from sessionary.recordings.stores import open_blob_store
-from sessionary.tenancy import service as tenancy
 
 BATCH = 5_000  # sessions per write transaction: ingest keeps flowing between batches
 audit_app = typer.Typer(help="The audit trail.", no_args_is_help=True)
-_err = Console(stderr=True)
 
 OrgName = Annotated[str, typer.Option("--org", help="Organization name.")]
 Phone = Annotated[str | None, typer.Option("--phone", help="A phone number, any format.")]
@@ -43,7 +36,7 @@ def erase(
     """Erase a person (every session, journey contact and customer of theirs): shows what would be erased
     and asks, unless --yes. Audited with a salted hash of the identifier, never the identifier."""
     given = {"phone": phone, "email": email, "customer_cookie_id": cookie, "contact_id": contact}
-    with _database() as (settings, database):
+    with clitools.database(pool_size=2) as (settings, database):
         organization_id = _organization(database, org)
         target = target_of(given, region=settings.journey_phone_region)
         found = erasure.find(
@@ -78,7 +71,7 @@ def audit_prove(
 ) -> None:
     """Say whether the audit trail holds an erasure of this identifier (exit code 1 when it does not)."""
     given = {"phone": phone, "email": email, "customer_cookie_id": cookie, "contact_id": contact}
-    with _database() as (settings, database):
+    with clitools.database(pool_size=2) as (settings, database):
         organization_id = _organization(database, org)
         target: Target = target_of(given, region=settings.journey_phone_region)
         with session_scope(database.reader) as db:
@@ -90,27 +83,9 @@ def audit_prove(
         typer.echo(f"erased: audit entry {entry_id} at {at.isoformat()}")
 
 
-@contextmanager
-def _database() -> Iterator[tuple[Settings, Database]]:
-    settings = Settings()
-    migrate.upgrade(settings.database_url)
-    database = open_database(settings.database_url, pool_size=2)
-    try:
-        yield settings, database
-    except SessionaryError as exc:
-        _err.print(f"[red]error:[/red] {exc.detail}")
-        raise typer.Exit(code=1) from None
-    finally:
-        database.dispose()
-
-
 def _organization(database: Database, name: str) -> int:
     with session_scope(database.reader) as db:
-        organization = tenancy.find_organization(db, name=name)
-        if organization is None:
-            _err.print(f"[red]error:[/red] no organization named '{name}'")
-            raise typer.Exit(code=1)
-        return organization.id
+        return clitools.organization_id(db, name)
 
 
 def _drain(database: Database, store: BlobStore, keys: list[str]) -> None:

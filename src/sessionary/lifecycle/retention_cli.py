@@ -5,18 +5,12 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
-from sessionary import migrate
+from sessionary import clitools
 from sessionary.audit.service import Actor
-from sessionary.config import Settings
-from sessionary.db import open_database, session_scope
-from sessionary.errors import SessionaryError
 from sessionary.lifecycle import policy
-from sessionary.tenancy import service as tenancy
 
 retention_app = typer.Typer(help="Retention periods: how long an organization keeps its sessions.")
-_err = Console(stderr=True)
 _KEEP = "keep"  # an option left out keeps its current value
 
 Org = Annotated[str, typer.Option(help="Organization name.")]
@@ -43,18 +37,8 @@ def _show(org: str, found: policy.Policy) -> str:
 @retention_app.command("show")
 def retention_show(org: Org) -> None:
     """The organization's retention periods."""
-    settings = Settings()
-    migrate.upgrade(settings.database_url)
-    database = open_database(settings.database_url, pool_size=1)
-    try:
-        with session_scope(database.reader) as db:
-            organization = tenancy.find_organization(db, name=org)
-            if organization is None:
-                _err.print(f"[red]error:[/red] no organization named {org!r}")
-                raise typer.Exit(code=1)
-            found = policy.policy_of(db, organization_id=organization.id)
-    finally:
-        database.dispose()
+    with clitools.transaction(write=False) as db:
+        found = policy.policy_of(db, organization_id=clitools.organization_id(db, org))
     typer.echo(_show(org, found))
 
 
@@ -68,29 +52,15 @@ def retention_set(
     ] = _KEEP,
 ) -> None:
     """Set the organization's retention periods (an option left out keeps its value); audited as the CLI."""
-    settings = Settings()
-    migrate.upgrade(settings.database_url)
-    database = open_database(settings.database_url, pool_size=1)
-    try:
-        with session_scope(database.writer) as db:
-            organization = tenancy.find_organization(db, name=org)
-            if organization is None:
-                _err.print(f"[red]error:[/red] no organization named {org!r}")
-                raise typer.Exit(code=1)
-            now = policy.policy_of(db, organization_id=organization.id)
-            found = policy.set_policy(
-                db,
-                actor=Actor.cli(organization.id),
-                retention_days=now.retention_days if days == _KEEP else _days(days, "--days"),
-                content_retention_days=(
-                    now.content_retention_days
-                    if content_days == _KEEP
-                    else _days(content_days, "--content-days")
-                ),
-            )
-    except SessionaryError as exc:
-        _err.print(f"[red]error:[/red] {exc.detail}")
-        raise typer.Exit(code=1) from None
-    finally:
-        database.dispose()
+    with clitools.transaction(write=True) as db:
+        organization_id = clitools.organization_id(db, org)
+        now = policy.policy_of(db, organization_id=organization_id)
+        found = policy.set_policy(
+            db,
+            actor=Actor.cli(organization_id),
+            retention_days=now.retention_days if days == _KEEP else _days(days, "--days"),
+            content_retention_days=(
+                now.content_retention_days if content_days == _KEEP else _days(content_days, "--content-days")
+            ),
+        )
     typer.echo(_show(org, found))
