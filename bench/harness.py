@@ -388,3 +388,45 @@ def postgres_version(target: Target) -> str:
     with target.connect_pg() as conn:
         row = conn.execute("SHOW server_version").fetchone()
     return str(row[0]) if row else "?"
+
+
+# --- the set-up every bench shares -----------------------------------------------------------------------
+
+
+def bench_parser(doc: str | None, *, workers: int = 1, db: bool = True) -> argparse.ArgumentParser:
+    """The options every bench takes: `--db` (unless the bench picks its own), `--pg-url`, `--workers`,
+    `--pg-analyze-interval`, `--seed`, `--keep`; the bench adds its own to the parser returned."""
+    parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    if db:
+        parser.add_argument("--db", choices=("sqlite", "postgresql"), default="sqlite")
+    parser.add_argument("--pg-url", default=DEFAULT_PG_URL, help="PostgreSQL server (a schema is made in it)")
+    parser.add_argument("--workers", type=int, default=workers, help="sessionary serve --workers")
+    add_pg_analyze_option(parser)
+    parser.add_argument("--seed", type=int, default=SEED)
+    parser.add_argument("--keep", action="store_true", help="keep the SQLite files and server logs")
+    return parser
+
+
+def bench_database(args: argparse.Namespace, workdir: Path, name: str, kind: str | None = None) -> Any:
+    """`fresh_database` of the bench's `--db` (or `kind`) on its `--pg-url`."""
+    return fresh_database(kind or args.db, workdir, name, args.pg_url)
+
+
+@contextmanager
+def served_database(args: argparse.Namespace, workdir: Path, name: str) -> Iterator[tuple[Target, Server]]:
+    """A fresh database of `--db` with `sessionary serve --workers N` on it (and, on PostgreSQL without
+    autovacuum, the stand-in for its analyze), for the `with` block."""
+    with (
+        bench_database(args, workdir, name) as target,
+        serve(target, workdir, workers=args.workers) as server,
+        analyzer_for(target, args.pg_analyze_interval),
+    ):
+        yield target, server
+
+
+def database_rows(target: Target) -> list[tuple[str, str]]:
+    """The report's first lines: the code under test and the database engine with its version."""
+    engine = (
+        f"SQLite {sqlite_version()}" if target.kind == "sqlite" else f"PostgreSQL {postgres_version(target)}"
+    )
+    return [("sessionary", sessionary_source()), ("database", engine)]

@@ -31,12 +31,10 @@ import httpx
 import orjson
 
 from harness import (
-    DEFAULT_PG_URL,
-    SEED,
     RssSampler,
     Target,
-    add_pg_analyze_option,
     analyzer_for,
+    bench_parser,
     cli,
     create_key,
     fresh_database,
@@ -134,18 +132,11 @@ class Workload:
 
 
 def parse_args() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--db", choices=("sqlite", "postgresql"), default="sqlite")
-    parser.add_argument("--pg-url", default=DEFAULT_PG_URL, help="PostgreSQL server (a schema is made in it)")
+    parser = bench_parser(__doc__, workers=2)
     parser.add_argument("--events", type=int, default=1_000_000, help="events to ingest")
     parser.add_argument("--batch", type=int, default=5000, help="events per request")
     parser.add_argument(
         "--clients", type=int, default=4, help="client threads posting batches at once (1: one after another)"
-    )
-    parser.add_argument(
-        "--workers", type=int, default=2, help="sessionary serve --workers (2: one per core of this machine)"
     )
     parser.add_argument(
         "--open-sessions",
@@ -153,9 +144,6 @@ def parse_args() -> argparse.Namespace:
         default=500,
         help="sessions running at once; their events interleave in time (1: one session after another)",
     )
-    add_pg_analyze_option(parser)
-    parser.add_argument("--seed", type=int, default=SEED)
-    parser.add_argument("--keep", action="store_true", help="keep the SQLite files and server logs")
     return parser.parse_args()
 
 

@@ -28,9 +28,9 @@ import orjson
 import loadgen
 from harness import (
     BIN,
-    DEFAULT_PG_URL,
     SEED,
     Target,
+    bench_parser,
     cli,
     fresh_database,
     print_block,
@@ -239,16 +239,11 @@ def run_limits(kind: str, work: Path, args: argparse.Namespace) -> list[tuple[st
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--db", choices=("sqlite", "postgresql"), default="sqlite")
-    parser.add_argument("--pg-url", default=DEFAULT_PG_URL)
+    parser = bench_parser(__doc__, workers=2)
     parser.add_argument("--customers", type=int, default=50_000)
     parser.add_argument("--http-events", type=int, default=100_000)
     parser.add_argument("--import-events", type=int, default=1_000_000)
     parser.add_argument("--clients", type=int, default=64)
-    parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--skip", choices=("http", "import"), help="run only the other half")
     args = parser.parse_args()
     rows: list[tuple[str, str]] = [("sessionary", sessionary_source()), ("database", args.db)]

@@ -28,9 +28,8 @@ import httpx
 from sqlalchemy import event
 
 from harness import (
-    DEFAULT_PG_URL,
-    SEED,
     Target,
+    bench_parser,
     create_key,
     fresh_database,
     percentile,
@@ -99,18 +98,11 @@ class Measured:
 
 
 def parse_args() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--db", choices=("sqlite", "postgresql"), default="sqlite")
-    parser.add_argument("--pg-url", default=DEFAULT_PG_URL, help="PostgreSQL server (a schema is made in it)")
+    parser = bench_parser(__doc__, workers=1)
     parser.add_argument("--sessions", type=int, default=1_000_000, help="sessions to fill the database with")
     parser.add_argument("--requests", type=int, default=200, help="timed requests (and DBAPI runs) per query")
     parser.add_argument("--warmup", type=int, default=20, help="untimed requests per query first")
-    parser.add_argument("--workers", type=int, default=1, help="sessionary serve --workers")
     parser.add_argument("--explain", action="store_true", help="print the database's plan of each query")
-    parser.add_argument("--seed", type=int, default=SEED)
-    parser.add_argument("--keep", action="store_true", help="keep the SQLite files and server logs")
     return parser.parse_args()
 
 

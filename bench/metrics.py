@@ -35,8 +35,8 @@ from sqlalchemy import event
 
 import metrics_journey
 from harness import (
-    SEED,
     Target,
+    bench_parser,
     cli,
     create_key,
     fresh_database,
@@ -130,17 +130,13 @@ class Expected:
 
 
 def parse_args() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = bench_parser(__doc__, workers=1, db=False)
     parser.add_argument("--sessions", type=int, default=1_000_000, help="calls to fill the database with")
     parser.add_argument(
         "--journey-sessions", type=int, default=1_000_000, help="journey (web/app) sessions beside them"
     )
     parser.add_argument("--requests", type=int, default=100, help="timed requests (and DBAPI runs) per query")
     parser.add_argument("--warmup", type=int, default=10, help="untimed requests per query first")
-    parser.add_argument("--seed", type=int, default=SEED)
-    parser.add_argument("--keep", action="store_true", help="keep the SQLite file and server log")
     return parser.parse_args()
 
 

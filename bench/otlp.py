@@ -39,11 +39,9 @@ from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import ReadableSpan, SpanProcessor, TracerProvider
 
 from harness import (
-    DEFAULT_PG_URL,
-    SEED,
     RssSampler,
-    add_pg_analyze_option,
     analyzer_for,
+    bench_parser,
     create_key,
     fresh_database,
     print_block,
@@ -76,11 +74,7 @@ PHRASES = [
 
 
 def parse_args() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--db", choices=("sqlite", "postgresql"), default="sqlite")
-    parser.add_argument("--pg-url", default=DEFAULT_PG_URL)
+    parser = bench_parser(__doc__, workers=2)
     parser.add_argument("--conversations", type=int, default=10_000)
     parser.add_argument("--turns", type=int, default=10)
     parser.add_argument("--open", type=int, default=64, help="conversations running at once (over all bots)")
@@ -92,10 +86,6 @@ def parse_args() -> argparse.Namespace:
         help="bots, each exporting its own conversations' spans in order (a fleet: 8 spread over the "
         "server's worker processes as their connections land)",
     )
-    parser.add_argument("--workers", type=int, default=2, help="sessionary serve --workers")
-    add_pg_analyze_option(parser)
-    parser.add_argument("--seed", type=int, default=SEED)
-    parser.add_argument("--keep", action="store_true")
     return parser.parse_args()
 
 

@@ -36,9 +36,8 @@ import httpx
 import orjson
 
 from harness import (
-    DEFAULT_PG_URL,
-    SEED,
     Target,
+    bench_parser,
     create_key,
     fresh_database,
     print_block,
@@ -57,13 +56,8 @@ OLD = datetime.now(UTC) - timedelta(days=730)
 
 
 def parse_args() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--db", choices=("sqlite", "postgresql"), default="sqlite")
-    parser.add_argument("--pg-url", default=DEFAULT_PG_URL, help="PostgreSQL server (a schema is made in it)")
+    parser = bench_parser(__doc__, workers=2)
     parser.add_argument("--sessions", type=int, default=500_000, help="expired sessions to purge")
-    parser.add_argument("--workers", type=int, default=2, help="sessionary serve --workers")
     parser.add_argument("--clients", type=int, default=2, help="threads posting ingest batches")
     parser.add_argument("--batch", type=int, default=1000, help="events per ingest request")
     parser.add_argument("--window", type=float, default=20.0, help="seconds of each window, purge off or on")
@@ -71,8 +65,6 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--purge-batch", type=int, default=500, help="SESSIONARY_PURGE_BATCH")
     parser.add_argument("--purge-pause", type=float, default=0.05, help="SESSIONARY_PURGE_PAUSE_SECONDS")
     parser.add_argument("--purge-share", type=float, default=0.25, help="SESSIONARY_PURGE_BUSY_SHARE")
-    parser.add_argument("--seed", type=int, default=SEED)
-    parser.add_argument("--keep", action="store_true", help="keep the SQLite file and server logs")
     return parser.parse_args()
 
 

@@ -35,9 +35,8 @@ import orjson
 from sqlalchemy import event
 
 from harness import (
-    DEFAULT_PG_URL,
-    SEED,
     Target,
+    bench_parser,
     cli,
     create_key,
     fresh_database,
@@ -128,23 +127,16 @@ class Measured:
 
 
 def parse_args() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--db", choices=("sqlite", "postgresql"), default="sqlite")
-    parser.add_argument("--pg-url", default=DEFAULT_PG_URL, help="PostgreSQL server (a schema is made in it)")
+    parser = bench_parser(__doc__, workers=1)
     parser.add_argument("--turns", type=int, default=1_000_000, help="transcript turns to fill in")
     parser.add_argument("--requests", type=int, default=100, help="timed requests per kind of query")
     parser.add_argument("--warmup", type=int, default=10, help="untimed requests per kind first")
-    parser.add_argument("--workers", type=int, default=1, help="sessionary serve --workers")
     parser.add_argument(
         "--max-turns",
         type=int,
         default=Settings().search_max_turns,
         help="SESSIONARY_SEARCH_MAX_TURNS of the server: matching turns one query scores",
     )
-    parser.add_argument("--seed", type=int, default=SEED)
-    parser.add_argument("--keep", action="store_true", help="keep the SQLite files and server logs")
     return parser.parse_args()
 
 

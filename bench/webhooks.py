@@ -47,13 +47,11 @@ from retell.lib.webhook_auth import symmetric as retell_webhooks
 from twilio.request_validator import RequestValidator
 
 from harness import (
-    DEFAULT_PG_URL,
-    SEED,
     RssSampler,
     Server,
     Target,
-    add_pg_analyze_option,
     analyzer_for,
+    bench_parser,
     cli,
     create_key,
     free_port,
@@ -76,18 +74,10 @@ Item = tuple[str, bytes, dict[str, str]]  # (path, body, headers): one request
 
 
 def parse_args() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--db", choices=("sqlite", "postgresql"), default="sqlite")
-    parser.add_argument("--pg-url", default=DEFAULT_PG_URL, help="PostgreSQL server (a schema is made in it)")
+    parser = bench_parser(__doc__, workers=2)
     parser.add_argument("--calls", type=int, default=1000, help="distinct calls per provider")
     parser.add_argument("--clients", type=int, default=4, help="threads posting deliveries at once")
     parser.add_argument("--provider", choices=(*PROVIDERS, "all"), default="all")
-    parser.add_argument("--workers", type=int, default=2, help="sessionary serve --workers")
-    add_pg_analyze_option(parser)
-    parser.add_argument("--seed", type=int, default=SEED)
-    parser.add_argument("--keep", action="store_true", help="keep the SQLite files and server logs")
     return parser.parse_args()
 
 
