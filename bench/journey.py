@@ -15,6 +15,7 @@ Both print events/s and the sessions built.
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import sqlite3
 import subprocess
@@ -159,7 +160,8 @@ def run_import(kind: str, work: Path, args: argparse.Namespace) -> list[tuple[st
                     "event": _event(f"c{c:06d}", at, step, rng),
                 }
                 out.write(orjson.dumps(line) + b"\n")
-        env = {"SESSIONARY_DATABASE_URL": target.url, "PATH": str(BIN)}
+        # The caller's environment (PYTHONPATH: the source under test, as `serve` and `cli` pass it).
+        env = {**os.environ, "SESSIONARY_DATABASE_URL": target.url}
         started = time.perf_counter()
         done = subprocess.run(
             [str(BIN / "sessionary"), "import", "--journey", str(path)],
