@@ -16,6 +16,8 @@ work, so hot paths write their statements as text once and pass values in the fo
 * **Ids.** `allocate_ids` gives new rows their ids up front, so one executemany inserts them.
 * **Locks and key lists.** `for_update` (PostgreSQL's row locks; a SQLite writer holds the database's) and
   `pairs_in` (a row-value IN list each database plans cheaply).
+* **Bulk inserts.** `insert_rows` takes many plain rows by COPY on PostgreSQL (executemany below `COPY_FROM`
+  rows, and on SQLite).
 * **Execution.** Statements go to the DBAPI connection of the session's transaction, under SQLAlchemy: even
   its `exec_driver_sql` cost as much per statement as SQLite's own work on a small batch.
 
@@ -24,6 +26,7 @@ The per-database differences of the hot paths live here and in db_sqlite.py.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, date, datetime
 from functools import lru_cache
@@ -37,6 +40,8 @@ from sessionary.db_sqlite import ID_HIGH_WATER
 from sessionary.db_types import UTCDateTime, sqlite_text
 
 _CHUNK = 400  # pairs per SQLite IN (VALUES ...) list: well under its parameter limit
+COPY_FROM = 100  # rows from which `FastSQL.insert_rows` uses PostgreSQL's COPY
+_INSERT_INTO = re.compile(r"INSERT INTO (\w+)")
 Convert = Callable[[Any], Any]
 
 
@@ -106,6 +111,32 @@ class FastSQL:
         finally:
             cursor.close()
 
+    def insert_rows(
+        self, insert: str, columns: Sequence[str], rows: Sequence[Sequence[Any]], *, json: Sequence[str] = ()
+    ) -> None:
+        """`insert` ("INSERT INTO table": the caller names its table in SQL text, where the table-owner
+        check reads it) the plain rows (values in this driver's form, as for `executemany`; the `json`
+        columns' values as JSON text). PostgreSQL takes `COPY_FROM` rows or more by COPY ... FROM STDIN: an
+        executemany of INSERTs costs its server a statement per row, most of a journey import's time.
+        Fewer rows, and SQLite: one executemany of INSERTs (a COPY costs a round trip more)."""
+        found = _INSERT_INTO.fullmatch(insert)
+        if found is None:
+            raise ValueError(f"insert_rows takes 'INSERT INTO table', not {insert!r}")
+        if not rows:
+            return
+        names = ", ".join(f'"{name}"' for name in columns)
+        if self.sqlite or len(rows) < COPY_FROM:
+            marks = ", ".join("?j" if name in json else "?" for name in columns)
+            self.executemany(f"{insert} ({names}) VALUES ({marks})", rows)
+            return
+        cursor = self.driver.cursor()
+        try:
+            with cursor.copy(f"COPY {found.group(1)} ({names}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+        finally:
+            cursor.close()
+
     def when(self, value: datetime | None) -> Any:
         """A timestamp as this database's column takes it (`column_when`; a row repeats its dates and a
         batch its `now`, so each distinct one is formatted once)."""
@@ -169,6 +200,24 @@ class FastSQL:
             values = ", ".join(["(?, ?)"] * len(chunk))
             conditions.append((f"{columns} IN (VALUES {values})", [v for pair in chunk for v in pair]))
         return conditions
+
+    def rows_from(self, types: Sequence[str], rows: Sequence[Sequence[Any]]) -> list[tuple[str, list[Any]]]:
+        """Rows for an `INSERT INTO t (columns) <source> ...` (`types`: each column's PostgreSQL array element
+        type, e.g. "varchar", "bigint"), as sources with their parameters, in the rows' order.
+
+        PostgreSQL: one `SELECT * FROM unnest(?::type[], ...)` of one array per column, so a statement of
+        thousands of rows is planned once and cheaply (a VALUES list of them was planned row by row).
+        SQLite: `VALUES (?, ...), ...` in chunks under its parameter limit."""
+        if not self.sqlite:
+            arrays = [[row[index] for row in rows] for index in range(len(types))]
+            return [(f"SELECT * FROM unnest({', '.join(f'?::{t}[]' for t in types)})", arrays)]
+        per = max(1, _CHUNK * 2 // len(types))
+        sources = []
+        for start in range(0, len(rows), per):
+            chunk = rows[start : start + per]
+            values = ", ".join([f"({self.marks(len(types))})"] * len(chunk))
+            sources.append((f"VALUES {values}", [value for row in chunk for value in row]))
+        return sources
 
     @staticmethod
     def marks(count: int) -> str:

@@ -181,3 +181,47 @@ def test_the_import_analyzes_postgresql_tables_as_they_double_and_leaves_sqlite_
     assert result.exit_code == 0, result.output
     # PostgreSQL: after batches 1, 2 and 4 of 5. SQLite: never (its planner uses no statistics here).
     assert analyzed() == (before + 3 if postgresql else 0)
+
+
+def _stored_of(database: Database, deployment: str) -> tuple[list[Any], list[Any]]:
+    """(events, sessions) of a deployment, without what each import picks (ids), in a stable order."""
+    with session_scope(database.reader) as db:
+        events = db.scalars(select(JourneyEvent).where(JourneyEvent.deployment_id == deployment)).all()
+        sessions = db.scalars(select(JourneySession).where(JourneySession.deployment_id == deployment)).all()
+        cookie = {e.customer_id: e.payload["customerId"] for e in events}
+        totals: dict[str, list[int]] = {}
+        for e in events:  # each customer's events count 1, 2, ... in the order they came in
+            totals.setdefault(e.payload["customerId"], []).append(e.payload["totalEventCount"])
+        assert all(sorted(t) == list(range(1, len(t) + 1)) for t in totals.values())
+        return (
+            sorted((e.payload["customerId"], e.created_date, e.payload["page"]["url"]) for e in events),
+            sorted(
+                (cookie[s.customer_id], s.created_date, s.event_count, s.pageview_count) for s in sessions
+            ),
+        )
+
+
+def test_a_batch_of_many_events_stores_what_batches_of_a_few_store(
+    database: Database, org: Org, tmp_path: Path, database_url: str
+) -> None:
+    """PostgreSQL takes a batch of fastsql.COPY_FROM rows or more (events, sessions) by COPY, a smaller one by
+    INSERTs."""
+    rng = random.Random(5)
+    events = [
+        web(f"m{rng.randint(0, 149)}", T0 + timedelta(minutes=rng.randint(0, 200)), url=f"https://e.com/{n}")
+        for n in range(300)
+    ]
+    stored = []
+    for batch_size in ("1000", "7"):
+        deployment = make_deployment(database, org.id)
+        lines = [{"deploymentId": deployment, "type": "web", "event": event} for event in events]
+        path = _write(tmp_path / f"b{batch_size}.jsonl", lines)
+        result = runner.invoke(
+            app,
+            ["import", "--journey", str(path), "--batch-size", batch_size, "--helpers", "0"],
+            env={"SESSIONARY_DATABASE_URL": database_url},
+        )
+        assert result.exit_code == 0, result.output
+        stored.append(_stored_of(database, deployment))
+    assert len(stored[0][0]) == 300
+    assert stored[0] == stored[1]

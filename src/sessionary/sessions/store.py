@@ -176,7 +176,7 @@ def insert(db: DBSession, rows: Sequence[Mapping[str, Any]]) -> list[int]:
         return []
     raw = FastSQL(db)
     names = tuple(rows[0])
-    sql, columns = _insert_of(names)
+    columns = _insert_columns(names)
     writers = raw.writers(columns)
     ids = raw.allocate_ids("session", len(rows))
     values = []
@@ -184,17 +184,15 @@ def insert(db: DBSession, rows: Sequence[Mapping[str, Any]]) -> list[int]:
         if len(row) != len(names):  # (and a missing one is a KeyError)
             raise ValueError(f"session rows differ in their columns: {sorted(row)} and {sorted(names)}")
         values.append(_encoded(writers, (row_id, *[row[name] for name in names])))
-    raw.executemany(sql, values)
+    json = [column.name for column in columns if FastSQL.mark(column) == "?j"]
+    raw.insert_rows("INSERT INTO session", [column.name for column in columns], values, json=json)
     return ids
 
 
 @cache
-def _insert_of(names: tuple[str, ...]) -> tuple[str, list[Column[Any]]]:
-    """The INSERT of a session with its id and these columns, and the columns its values go to."""
-    columns = [_TABLE.c[name] for name in ("id", *names)]
-    marks = ", ".join(FastSQL.mark(column) for column in columns)
-    quoted = ", ".join(f'"{column.name}"' for column in columns)
-    return f"INSERT INTO session ({quoted}) VALUES ({marks})", columns
+def _insert_columns(names: tuple[str, ...]) -> list[Column[Any]]:
+    """The columns a session's id and these values go to."""
+    return [_TABLE.c[name] for name in ("id", *names)]
 
 
 def keys_of(db: DBSession, *, organization_id: int, ids: Sequence[int]) -> list[tuple[int, SessionKey]]:

@@ -1,5 +1,6 @@
-"""The journey event insert, straight to the driver's executemany (fastsql; as eventlog/store.py
-does for native events): SQLAlchemy's per-row parameter processing cost more than the insert itself.
+"""The journey event insert, straight to the driver (fastsql.insert_rows: PostgreSQL's COPY for a batch of
+an import; as eventlog/store.py does for native events): SQLAlchemy's per-row parameter processing cost
+more than the insert itself.
 
 The payload's JSON text and the createdDate's column form can be made ahead (`pack`): the import's helper
 processes do so, and the process that writes only adds the customer's totals to the text.
@@ -16,9 +17,16 @@ from sessionary.fastsql import FastSQL, column_when
 from sessionary.journey.store.incoming import Incoming
 
 _COLUMNS = (
-    "id, organization_id, deployment_id, customer_id, kind, event_name, created_date, received_at, payload"
+    "id",
+    "organization_id",
+    "deployment_id",
+    "customer_id",
+    "kind",
+    "event_name",
+    "created_date",
+    "received_at",
+    "payload",
 )
-_SQL = f"INSERT INTO journey_event ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?j)"
 
 
 def rendered(incoming: Incoming, sqlite: bool) -> tuple[str, Any]:
@@ -46,4 +54,4 @@ def with_totals(payload_json: str, events: int, pageviews: int) -> str:
 def insert(raw: FastSQL, rows: Sequence[tuple[Any, ...]]) -> None:
     """Insert journey events given as (id, organization, deployment, customer, kind, name, created,
     received, payload) tuples in the driver's form (timestamps by `FastSQL.when`, the payload as JSON)."""
-    raw.executemany(_SQL, rows)
+    raw.insert_rows("INSERT INTO journey_event", _COLUMNS, rows, json=("payload",))

@@ -1,7 +1,7 @@
 """The journey write path: lock the customers, store their events, and re-derive their sessions.
 
-Every customer of a batch is locked first (its `journey_customer` row, created if absent, then
-SELECT ... FOR UPDATE in key order), so two server processes never sessionize one customer at once.
+Every customer of a batch is locked first (its `journey_customer` row, created if absent, or its totals
+updated, by one upsert in key order), so two server processes never sessionize one customer at once.
 Per customer and type, events later than all stored ones are folded onto the last session; a late
 event re-splits the stretch of the timeline it can touch (from the first session ending within one
 timeout before it, to the end) and the result replaces the stored sessions of that stretch: a new
@@ -32,15 +32,16 @@ from sessionary.journey.store.writer import Owner, SessionWriter
 _CHUNK = 400
 _EVENTS = cast(Table, JourneyEvent.__table__)
 CustomerKey = tuple[str, str]  # (deployment id, cookie id)
-_NEW_CUSTOMER = (
+# Creates the missing customers and adds the batch's events to every one's totals, locking each row (in
+# key order: no deadlocks); returns the totals after the batch.
+_ADD_TO_CUSTOMERS = (
     "INSERT INTO journey_customer (organization_id, deployment_id, cookie_id, event_count, pageview_count)"
-    " VALUES (?, ?, ?, 0, 0) ON CONFLICT (deployment_id, cookie_id) DO NOTHING"
+    " {source} ON CONFLICT (deployment_id, cookie_id) DO UPDATE"
+    " SET event_count = journey_customer.event_count + excluded.event_count,"
+    " pageview_count = journey_customer.pageview_count + excluded.pageview_count"
+    " RETURNING id, deployment_id, cookie_id, contact_id, event_count, pageview_count"
 )
-_CUSTOMERS_OF = (
-    "SELECT id, cookie_id, contact_id, event_count, pageview_count FROM journey_customer"
-    " WHERE deployment_id = ? AND cookie_id IN"
-)
-_COUNTS = "UPDATE journey_customer SET event_count = ?, pageview_count = ? WHERE id = ?"
+_CUSTOMER_TYPES = ("bigint", "varchar", "varchar", "int", "int")
 _SESSION_FIELDS = (
     "session_id",
     "customer_id",
@@ -90,9 +91,7 @@ def store_events(
     result = Stored()
     if not incoming:
         return result
-    result.customers = lock_customers(
-        db, organization_id, sorted({(i.deployment_id, i.cookie) for i in incoming})
-    )
+    result.customers = lock_customers(db, organization_id, _added(incoming))
     in_order = _insert_events(db, organization_id, incoming, result, now)
     groups: dict[tuple[int, str], list[Incoming]] = defaultdict(list)
     for item in in_order:  # so each group's events are in order too
@@ -130,23 +129,28 @@ def _assign(sessions: dict[str, SessionState], final: list[SessionState], events
         sessions[event.id] = final[index]
 
 
+def _added(incoming: Sequence[Incoming]) -> dict[CustomerKey, tuple[int, int]]:
+    """Per customer, the events and page views the batch adds."""
+    added: dict[CustomerKey, tuple[int, int]] = {}
+    for item in incoming:
+        key = (item.deployment_id, item.cookie)
+        events, pageviews = added.get(key, (0, 0))
+        added[key] = (events + 1, pageviews + (item.event.name == "page_viewed"))
+    return added
+
+
 def lock_customers(
-    db: DBSession, organization_id: int, keys: list[CustomerKey]
+    db: DBSession, organization_id: int, added: dict[CustomerKey, tuple[int, int]]
 ) -> dict[CustomerKey, CustomerRow]:
-    """Create the missing customers, then lock all of them (in key order: no deadlocks)."""
+    """Create the missing customers and lock all of them, adding (events, page views) to their totals in
+    one statement; each CustomerRow has the totals before the batch (the events' own totals count on)."""
     raw = FastSQL(db)
-    raw.executemany(_NEW_CUSTOMER, [(organization_id, d, c) for d, c in keys])
-    cookies: dict[str, list[str]] = defaultdict(list)
-    for deployment_id, cookie in keys:
-        cookies[deployment_id].append(cookie)
+    rows = [(organization_id, d, c, *added[(d, c)]) for d, c in sorted(added)]
     found: dict[CustomerKey, CustomerRow] = {}
-    # Per deployment, `cookie_id IN (...)`: SQLite scans the whole table for a row-value IN (a, b).
-    for deployment_id, names in sorted(cookies.items()):
-        for start in range(0, len(names), _CHUNK):
-            chunk = names[start : start + _CHUNK]
-            sql = f"{_CUSTOMERS_OF} ({raw.marks(len(chunk))}) ORDER BY cookie_id{raw.for_update}"
-            for row in raw.execute(sql, (deployment_id, *chunk)):
-                found[(deployment_id, row[1])] = CustomerRow(row[0], row[2], row[3], row[4])
+    for source, params in raw.rows_from(_CUSTOMER_TYPES, rows):
+        for row in raw.execute(_ADD_TO_CUSTOMERS.format(source=source), params):
+            events, pageviews = added[(row[1], row[2])]
+            found[(row[1], row[2])] = CustomerRow(row[0], row[3], row[4] - events, row[5] - pageviews)
     return found
 
 
@@ -169,8 +173,6 @@ def _insert_events(
         row = (event.id, organization_id, item.deployment_id, customer.id, event.kind, event.name)
         rows.append((*row, created, received, payload))
     event_rows.insert(raw, rows)
-    counts = [(c.event_count, c.pageview_count, c.id) for c in result.customers.values()]
-    raw.executemany(_COUNTS, counts)
     return in_order
 
 

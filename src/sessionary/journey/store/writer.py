@@ -150,10 +150,8 @@ class SessionWriter:
             }
             journey_row.update(self._journey_columns(session))
             journey_rows.append(journey_row)
-        names = list(journey_rows[0])
-        columns = ", ".join(f'"{name}"' for name in names)
-        sql = f"INSERT INTO journey_session ({columns}) VALUES ({', '.join(_mark(n) for n in names)})"
-        self.raw.executemany(sql, [tuple(row.values()) for row in journey_rows])
+        values = [tuple(row.values()) for row in journey_rows]
+        self.raw.insert_rows("INSERT INTO journey_session", list(journey_rows[0]), values, json=("state",))
 
     def _update(self) -> None:
         """UPDATE the kept sessions. Those whose start is unchanged (most: new events only extend them) do
