@@ -1,9 +1,12 @@
 """Group commit for the single-event ingest endpoints: one writer thread per server process.
 
 Browsers send one event per request, so a transaction per request would cap a server at the rate it can
-commit. Requests instead queue their prepared event here and await it; the writer thread stores
-everything queued (up to `max_batch` per transaction), then resolves each request's future on its event
-loop, and takes what queued up meanwhile. A request answers only after the transaction holding its event
+commit. Requests instead queue their prepared event here and await it; a writer thread stores everything
+queued (up to `max_batch` per transaction), then resolves each request's future on its event loop, and
+takes what queued up meanwhile. There are `writers` such threads (2): a batch spends most of its time
+waiting on the database (a dozen round trips and the commit's flush), so while one waits the other
+collects and writes the next batch. Two batches naming one customer are ordered by its row lock, as
+those of two server processes are. A request answers only after the transaction holding its event
 has committed, so an acknowledged event is durable. If a batch fails, its events are retried one by one,
 so one bad event fails alone.
 """
@@ -32,12 +35,15 @@ class _Item:
 
 
 class GroupCommit:
-    def __init__(self, database: Database, *, phone_region: str, max_batch: int = 500) -> None:
+    def __init__(
+        self, database: Database, *, phone_region: str, max_batch: int = 500, writers: int = 2
+    ) -> None:
         self.database, self.phone_region, self.max_batch = database, phone_region, max_batch
+        self.writers = writers
         self._lock = threading.Lock()
         self._ready = threading.Condition(self._lock)
         self._queue: list[_Item] = []
-        self._thread: threading.Thread | None = None
+        self._threads: list[threading.Thread] = []
         self._stopping = False
         self.rules = RuleCache()
 
@@ -48,19 +54,21 @@ class GroupCommit:
             if self._stopping:
                 raise RuntimeError("the journey writer is stopped")
             self._queue.append(_Item(organization_id, incoming, future))
-            if self._thread is None:
-                self._thread = threading.Thread(target=self._run, name="journey-writer", daemon=True)
-                self._thread.start()
+            if not self._threads:
+                for number in range(self.writers):
+                    thread = threading.Thread(target=self._run, name=f"journey-writer-{number}", daemon=True)
+                    thread.start()
+                    self._threads.append(thread)
             self._ready.notify()
         return await future
 
     def stop(self) -> None:
-        """Store what is queued, then end the writer thread."""
+        """Store what is queued, then end the writer threads."""
         with self._lock:
             self._stopping = True
-            self._ready.notify()
-            thread = self._thread
-        if thread is not None:
+            self._ready.notify_all()
+            threads = list(self._threads)
+        for thread in threads:
             thread.join()
 
     def _run(self) -> None:
