@@ -13,7 +13,7 @@ from sqlalchemy import Table, select
 
 from sessionary.db import Database, session_scope
 from sessionary.db_types import sqlite_text
-from sessionary.fastsql import FastSQL, column_when
+from sessionary.fastsql import COPY_FROM, FastSQL, column_when
 from sessionary.metrics.models import MetricsSessionState
 from sessionary.sessions import store as sessions_store
 from sessionary.sessions.models import Session
@@ -114,3 +114,36 @@ def test_a_date_column_takes_fastsqls_day_on_each_database(database: Database) -
         stored = write(value) if write else value
         assert (read(stored) if read else stored) == value
         assert stored == ("2025-03-01" if raw.sqlite else value)
+
+
+def test_rows_inserted_by_copy_read_back_as_rows_inserted_by_insert_statements(
+    database: Database, org: Org
+) -> None:
+    """A batch of COPY_FROM rows or more goes by COPY on PostgreSQL, a smaller one by INSERTs."""
+    at = datetime(2025, 3, 1, 12, 0, 0, 123456, tzinfo=UTC)
+
+    def row(sid: str) -> dict[str, object]:
+        values = _row(org, sid, at)
+        return {
+            **values,
+            "field_versions": {"a": "Zoë\t\\n", "b": [1, None]},
+            "ended_at": at,
+            "is_test": True,
+        }
+
+    tag = uuid.uuid4().hex[:8]
+    with session_scope(database.writer) as db:
+        copied = sessions_store.insert(db, [row(f"copy-{tag}-{n}") for n in range(COPY_FROM)])
+        [inserted] = sessions_store.insert(db, [row(f"insert-{tag}")])
+    columns = [c.name for c in _SESSIONS.columns if c.name not in ("id", "channel_manager_sid")]
+    with session_scope(database.reader) as db:
+        stored = {s.id: s for s in db.scalars(select(Session).where(Session.id.in_([*copied, inserted])))}
+        values = {i: [getattr(stored[i], name) for name in columns] for i in stored}
+    assert len(stored) == COPY_FROM + 1
+    assert all(values[i] == values[inserted] for i in copied)
+    assert stored[inserted].field_versions == {"a": "Zoë\t\\n", "b": [1, None]}
+
+
+def test_insert_rows_takes_only_insert_into_a_table(database: Database) -> None:
+    with session_scope(database.writer) as db, pytest.raises(ValueError, match="INSERT INTO table"):
+        FastSQL(db).insert_rows("INSERT INTO session; DROP TABLE session", ["id"], [(1,)])
