@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from sessionary.db import Database, session_scope
 from sessionary.journey.intake.batcher import GroupCommit
-from sessionary.journey.models import JourneyEvent
+from sessionary.journey.models import Customer, JourneyEvent, JourneySession
 from sessionary.journey.store.incoming import Incoming
 from sessionary.journey.store.sessionize import SessionState, StoredEvent
 from tests.conftest import Org
@@ -75,3 +75,26 @@ def test_stop_stores_what_is_queued_then_refuses_more(database: Database, org: O
     writes.stop()
     with pytest.raises(RuntimeError, match="stopped"):
         asyncio.run(writes.submit(org.id, _incoming(deployment, str(uuid.uuid4()), 0)))
+
+
+def test_parallel_writers_give_each_customer_one_session_and_exact_totals(
+    database: Database, org: Org
+) -> None:
+    deployment = make_deployment(database, org.id)
+    writes = GroupCommit(database, phone_region="US", max_batch=5, writers=3)
+    cookies = [str(uuid.uuid4()) for _ in range(4)]
+    items = [_incoming(deployment, cookie, n / 10) for n in range(30) for cookie in cookies]
+    try:
+        results = asyncio.run(_submit_all(writes, org.id, items))
+    finally:
+        writes.stop()
+    assert all(isinstance(s, SessionState) for s in results)
+    with session_scope(database.reader) as db:
+        sessions = db.execute(
+            select(JourneySession.customer_id, JourneySession.event_count).where(
+                JourneySession.deployment_id == deployment
+            )
+        ).all()
+        totals = db.execute(select(Customer.event_count).where(Customer.deployment_id == deployment)).all()
+    assert sorted(count for _, count in sessions) == [30] * 4
+    assert [row.event_count for row in totals] == [30] * 4

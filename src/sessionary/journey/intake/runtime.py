@@ -24,7 +24,12 @@ class JourneyRuntime:
     def start(cls, database: Database, settings: Settings) -> JourneyRuntime:
         return cls(
             enricher=Enricher.from_settings(settings),
-            writes=GroupCommit(database, phone_region=settings.journey_phone_region),
+            # SQLite has one writer at a time: a second writer thread would only wait for the lock.
+            writes=GroupCommit(
+                database,
+                phone_region=settings.journey_phone_region,
+                writers=1 if database.dialect == "sqlite" else 2,
+            ),
             deployments=DeploymentCache(database),
         )
 
