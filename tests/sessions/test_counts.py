@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
@@ -73,6 +73,9 @@ RANGES = [
     (None, D + 2 * DAY + H),
     (D + DAY, D),  # empty: start after end
     (D - 5 * DAY, D + 30 * DAY),
+    (D.astimezone(timezone(timedelta(hours=2))), (D + DAY).astimezone(timezone(-timedelta(hours=5)))),
+    (datetime(2024, 3, 10, 1, tzinfo=timezone(timedelta(hours=2))), None),  # 23:00 UTC the day before
+    (None, datetime(2024, 3, 11, 1, tzinfo=timezone(timedelta(hours=2)))),  # its local day is not UTC's
 ]
 NAMES: list[dict[str, list[str]]] = [
     {},

@@ -39,6 +39,8 @@ def count(
     each of `names`, a value among the given ones (names among COUNTED_NAMES)."""
     if any(not values for values in names.values()):
         return 0
+    start = start.astimezone(UTC) if start is not None else None  # days are UTC days
+    end = end.astimezone(UTC) if end is not None else None
     days = _whole_days(start, end)
     if days is None:  # no whole day inside: the rows themselves (at most two days' worth)
         return db.scalar(_rows(organization_id, names, start, end)) or 0
