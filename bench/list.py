@@ -1,20 +1,27 @@
 """List latency: GET /api/v1/sessions/ over a million sessions, against the same SQL run through the DBAPI.
 
-    .venv/bin/python bench/list.py [--db sqlite|postgresql] [--sessions 1000000] [--requests 200]
+    .venv/bin/python bench/list.py [--db sqlite|postgresql] [--sessions 1000000,5000000] [--requests 200]
 
 1. Fills a fresh database with N sessions of one organization (365 days, 10 agents), inserted straight into
-   the `session` table with DBAPI executemany, then ANALYZE (PostgreSQL: VACUUM ANALYZE).
+   the `session` table (SQLite: DBAPI executemany; PostgreSQL: COPY), so that the database's own triggers
+   keep session_count as for any writer; then (PostgreSQL) folds its delta rows as the server's
+   CountFolder would, and ANALYZE (PostgreSQL: VACUUM ANALYZE).
 2. Starts `sessionary serve` on that database and measures p50/p95 of GET /api/v1/sessions/ for
    (a) the first page, newest first; (b) a 7-day range plus an agent_name filter; (c) page 100 of an
    agent_name filter. Every response's total_count is checked to be > 0.
 3. Alternating with those requests, runs the SQL the server runs for each query (captured from
    sessionary's own list code: the count query and the page query) straight through sqlite3 / psycopg:
-   "the limit of the underlying database".
+   "the limit of the underlying database". Each query's total_count is checked once against a plain
+   COUNT(*) of the same rows, and its SQL is printed.
+4. With several sizes (`--sessions 1000000,5000000`), each size gets a fresh database and the report ends
+   with each case's p95 at every size and the ratio of the largest to the smallest.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import os
 import random
 import sqlite3
 import time
@@ -25,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from sqlalchemy import event
+from sqlalchemy import event, func, select
 
 from harness import (
     Target,
@@ -44,6 +51,7 @@ from harness import (
 from sessionary.db import open_database, session_scope
 from sessionary.listing import ListParams, parse_datetime
 from sessionary.sessions import service
+from sessionary.sessions.models import Session
 
 ORG = "bench-list"
 LIST_PATH = "/api/v1/sessions/"
@@ -95,13 +103,26 @@ class Measured:
     db_parts: dict[str, list[float]] = field(default_factory=dict)  # role of the statement -> timings
     db_total: list[float] = field(default_factory=list)
     plans: list[str] = field(default_factory=list)
+    sql: list[Statement] = field(default_factory=list)
+    exact: int = -1  # a plain COUNT(*) of the rows the query lists
 
 
 def parse_args() -> argparse.Namespace:
     parser = bench_parser(__doc__, workers=1)
-    parser.add_argument("--sessions", type=int, default=1_000_000, help="sessions to fill the database with")
+    parser.add_argument(
+        "--sessions",
+        type=lambda text: [int(part) for part in text.split(",")],
+        default=[1_000_000],
+        help="sessions to fill the database with; several sizes separated by commas",
+    )
     parser.add_argument("--requests", type=int, default=200, help="timed requests (and DBAPI runs) per query")
     parser.add_argument("--warmup", type=int, default=20, help="untimed requests per query first")
+    parser.add_argument(
+        "--before-src",
+        help="also measure the code at this src directory (e.g. /work/main/src) on the same data, in turns",
+    )
+    parser.add_argument("--before-revision", default="0015", help="the Alembic head of --before-src")
+    parser.add_argument("--rounds", type=int, default=1, help="rounds of (before, after) per size")
     parser.add_argument("--explain", action="store_true", help="print the database's plan of each query")
     return parser.parse_args()
 
@@ -201,12 +222,34 @@ def fill_pg(target: Target, total: int, seed: int) -> float:
         began = time.perf_counter()
         with conn.cursor() as cur:
             for chunk in session_chunks("postgresql", int(row[0]), total, seed):
-                cur.executemany(SESSION_SQL.format(p="%s"), chunk)
+                with cur.copy(f"COPY session ({', '.join(COLUMNS)}) FROM STDIN") as copy:
+                    for values in chunk:
+                        copy.write_row(values)
         conn.commit()
         elapsed = time.perf_counter() - began
+    fold_counts(target)
+    with target.connect_pg() as conn:
         conn.autocommit = True
-        conn.execute("VACUUM ANALYZE session")
-        return elapsed
+        conn.execute("VACUUM ANALYZE")
+    return elapsed
+
+
+def fold_counts(target: Target) -> None:
+    """Fold session_count's delta rows as the server's CountFolder does (absent before migration 0016)."""
+    try:
+        from sessionary.sessions import counts
+    except ImportError:
+        return
+    database = open_database(target.url, pool_size=1)
+    try:
+        while True:
+            with session_scope(database.writer) as db:
+                days = counts.unfolded_days(db)
+                counts.fold(db, days)
+            if not days:
+                return
+    finally:
+        database.dispose()
 
 
 # --- the queries --------------------------------------------------------------------------------------
@@ -258,7 +301,7 @@ def _roles(seen: list[tuple[str, Any]]) -> list[Statement]:
     for index, (sql, parameters) in enumerate(seen):
         if index == len(seen) - 1:
             role = "page"
-        elif "count(" in sql.lower():
+        elif "count(" in sql.lower() or "sum(" in sql.lower():
             role = "count"
         else:
             role = f"lookup {index + 1}"
@@ -266,8 +309,9 @@ def _roles(seen: list[tuple[str, Any]]) -> list[Statement]:
     return named
 
 
-def captured_sql(target: Target, org_id: int, params: ListParams) -> list[Statement]:
-    """The SELECTs, with their parameters, that sessionary sends to the DBAPI for one list."""
+def captured_sql(target: Target, org_id: int, params: ListParams, *, counted: bool) -> list[Statement]:
+    """The SELECTs, with their parameters, that sessionary sends to the DBAPI for one list (`counted`
+    False: as before session_count, a COUNT(*) of the listed rows)."""
     database = open_database(target.url, pool_size=1)
     seen: list[tuple[str, Any]] = []
 
@@ -278,7 +322,11 @@ def captured_sql(target: Target, org_id: int, params: ListParams) -> list[Statem
     event.listen(database.engine, "before_cursor_execute", record)
     try:
         with session_scope(database.reader) as db:
-            service.list_sessions(db, organization_id=org_id, params=params)
+            if counted:
+                service.list_sessions(db, organization_id=org_id, params=params)
+            else:
+                uncounted = dataclasses.replace(service._LISTING, counter=None)
+                uncounted.page(db, organization_id=org_id, params=params)
     finally:
         database.dispose()
     if not seen:
@@ -335,6 +383,22 @@ def check(result: Measured, get: Callable[[], httpx.Response]) -> None:
         raise SystemExit(f"{result.query.label}: empty result (total_count {result.total_count})")
 
 
+def exact_count(target: Target, org_id: int, params: ListParams) -> int:
+    """A plain COUNT(*) of the sessions the list shows for `params` (its searches are agent_name ones)."""
+    where = [Session.organization_id == org_id]
+    where += [Session.agent_name.icontains(value) for value in params.search_field_values]
+    if params.start_datetime is not None:
+        where.append(Session.timestamp >= params.start_datetime)
+    if params.end_datetime is not None:
+        where.append(Session.timestamp < params.end_datetime)
+    database = open_database(target.url, pool_size=1)
+    try:
+        with session_scope(database.reader) as db:
+            return db.scalar(select(func.count()).select_from(Session).where(*where)) or 0
+    finally:
+        database.dispose()
+
+
 def explain(conn: Any, kind: str, sql: Sequence[Statement]) -> list[str]:
     prefix = "EXPLAIN QUERY PLAN " if kind == "sqlite" else "EXPLAIN (ANALYZE, BUFFERS) "
     plans = []
@@ -354,16 +418,28 @@ def _db_connection(target: Target) -> Any:
 
 
 def measure_all(
-    target: Target, org_id: int, client: httpx.Client, results: list[Measured], args: argparse.Namespace
+    target: Target,
+    org_id: int,
+    client: httpx.Client,
+    results: list[Measured],
+    args: argparse.Namespace,
+    *,
+    counted: bool = True,
 ) -> None:
     conn = _db_connection(target)
     try:
         for result in results:
-            sql = captured_sql(target, org_id, result.query.list_params)
+            sql = captured_sql(target, org_id, result.query.list_params, counted=counted)
             get = _http_probe(client, result.query)
             measure(Measured(result.query), get, sql, conn, args.warmup)  # warm-up, not kept
             measure(result, get, sql, conn, args.requests)
             check(result, get)
+            result.sql = sql
+            result.exact = exact_count(target, org_id, result.query.list_params)
+            if result.exact != result.total_count:
+                raise SystemExit(
+                    f"{result.query.label}: total_count {result.total_count} != COUNT(*) {result.exact}"
+                )
             if args.explain:
                 result.plans = explain(conn, target.kind, sql)
     finally:
@@ -390,28 +466,50 @@ def _ms(values: Sequence[float]) -> str:
     return f"{percentile(values, 50) * 1000:7.1f} / {percentile(values, 95) * 1000:7.1f} ms"
 
 
-def report(args: argparse.Namespace, version: str, fill_seconds: float, results: list[Measured]) -> None:
-    note = "" if args.db == "sqlite" else "  (the target is set for SQLite)"
-    analyze = "then ANALYZE" if args.db == "sqlite" else "then VACUUM ANALYZE (autovacuum may be off)"
+@dataclass
+class CodeRun:
+    label: str  # "before" (--before-src) or "after" (this checkout), with the round
+    source: str | None  # --before-src, or None: this checkout
+    results: list[Measured]
+
+
+@dataclass
+class SizeRun:
+    sessions: int
+    version: str
+    fill_seconds: float
+    runs: list[CodeRun]
+
+    def after(self) -> list[CodeRun]:
+        return [run for run in self.runs if run.label.startswith("after")]
+
+
+def report(args: argparse.Namespace, run: SizeRun, code: CodeRun) -> None:
+    analyze = "then ANALYZE" if args.db == "sqlite" else "then fold session_count, VACUUM ANALYZE"
+    fill = "executemany" if args.db == "sqlite" else "COPY"
     rows = [
-        ("database", version),
-        ("sessionary", sessionary_source()),
-        ("sessions", f"{args.sessions:,} in one organization, {DAYS} days, {len(AGENTS)} agents"),
+        ("database", run.version),
+        ("sessionary (server)", code.source or sessionary_source()),
+        ("sessions", f"{run.sessions:,} in one organization, {DAYS} days, {len(AGENTS)} agents"),
         (
-            "fill (generate + executemany)",
-            f"{args.sessions / fill_seconds:,.0f} rows/s ({fill_seconds:.1f} s), {analyze}",
+            f"fill (generate + {fill})",
+            f"{run.sessions / run.fill_seconds:,.0f} rows/s ({run.fill_seconds:.1f} s), {analyze}",
         ),
         ("timed runs per query", f"{args.requests} after {args.warmup} warm-up; page size {PAGE_SIZE}"),
         ("server", f"sessionary serve --workers {args.workers}; one keep-alive client"),
         ("order", "each HTTP request is followed by one DBAPI run of the same SQL (same caches)"),
+        ("load", _load()),
     ]
-    for result in results:
+    for result in code.results:
         p95 = percentile(result.http, 95) * 1000
         rows += [
-            (result.query.label, f"total_count {result.total_count:,}, {result.items} items on the page"),
+            (
+                result.query.label,
+                f"total_count {result.total_count:,} (= COUNT(*) {result.exact:,}), {result.items} items",
+            ),
             (
                 "  HTTP p50 / p95",
-                f"{_ms(result.http)}   target p95 < {TARGET_P95_MS:.0f} ms  {verdict(p95 < 50)}",
+                f"{_ms(result.http)}   target p95 < {TARGET_P95_MS:.0f} ms  {verdict(p95 < TARGET_P95_MS)}",
             ),
             *((f"  DBAPI {role} p50 / p95", _ms(times)) for role, times in result.db_parts.items()),
             (f"  DBAPI {' + '.join(result.db_parts)} p50 / p95", _ms(result.db_total)),
@@ -420,29 +518,115 @@ def report(args: argparse.Namespace, version: str, fill_seconds: float, results:
                 f"{(percentile(result.http, 50) - percentile(result.db_total, 50)) * 1000:.1f} ms",
             ),
         ]
-    print_block(f"bench/list.py --db {args.db} --sessions {args.sessions}{note}", rows)
-    for result in results:
+    print_block(f"bench/list.py --db {args.db} --sessions {run.sessions} [{code.label}]", rows)
+    for result in code.results:
+        print(f"\nSQL of {result.query.label}:")
+        for statement in result.sql:
+            print(f"  {statement.role}: {' '.join(statement.sql.split())}  {statement.parameters}")
         for plan in result.plans:
             print(f"\nplan of {result.query.label}:\n{plan}")
 
 
-def run(args: argparse.Namespace, workdir: Path) -> None:
-    with fresh_database(args.db, workdir, "list", args.pg_url) as target:
-        key = create_key(target, ORG, "read")
-        org_id = organization_id(target)
-        print(f"filling {args.sessions:,} sessions ...")
+def _load() -> str:
+    """The load averages (1, 5, 15 min) at the end of the size's run: the machine is shared."""
+    return " ".join(f"{load:.2f}" for load in os.getloadavg())
+
+
+def _p95(results: list[Measured], index: int) -> float:
+    return percentile(results[index].http, 95) * 1000
+
+
+def report_pairs(run: SizeRun) -> None:
+    """Each case's HTTP p95 (and DBAPI p95) of every code run of one size, in the order they ran."""
+    rows = []
+    for index, measured in enumerate(run.runs[0].results):
+        figures = "  ".join(
+            f"{code.label} {_p95(code.results, index):.1f} "
+            f"(db {percentile(code.results[index].db_total, 95) * 1000:.1f})"
+            for code in run.runs
+        )
+        rows.append((measured.query.label, figures))
+    print_block(f"bench/list.py {run.sessions:,} sessions: HTTP p95 ms (DBAPI p95 ms), in run order", rows)
+
+
+def report_growth(sizes: list[SizeRun]) -> None:
+    """Each case's HTTP p95 at every size (the worst of this checkout's runs), and largest over smallest."""
+    small, large = sizes[0], sizes[-1]
+    rows = []
+    for index, measured in enumerate(small.runs[0].results):
+        worst = {size.sessions: max(_p95(code.results, index) for code in size.after()) for size in sizes}
+        figures = "  ".join(f"{sessions:,}: {p95:.1f} ms" for sessions, p95 in worst.items())
+        ratio = worst[large.sessions] / worst[small.sessions]
+        growth = f"ratio {ratio:.2f}  {verdict(ratio <= 1.3)} (<= 1.3)"
+        rows.append((measured.query.label, f"p95 {figures}   {growth}"))
+    print_block(f"bench/list.py growth {small.sessions:,} -> {large.sessions:,} sessions", rows)
+
+
+def _revision(target: Target, revision: str | None = None) -> str:
+    """The database's Alembic revision; set to `revision` when given (the code before ours stops at its
+    own head; session_count and its triggers stay, unused by its reads)."""
+    conn = _db_connection(target)
+    try:
+        if revision is not None:
+            conn.execute(
+                "UPDATE alembic_version SET version_num = " + ("?" if target.kind == "sqlite" else "%s"),
+                (revision,),
+            )
+        return str(conn.execute("SELECT version_num FROM alembic_version").fetchone()[0])
+    finally:
+        conn.close()
+
+
+def measure_code(
+    args: argparse.Namespace, target: Target, workdir: Path, label: str, source: str | None
+) -> CodeRun:
+    """Serve the database with this checkout (`source` None) or the code at `source`, and measure."""
+    org_id = organization_id(target)
+    key = create_key(target, ORG, "read")
+    ours, path = _revision(target), os.environ.get("PYTHONPATH", "")
+    if source is not None:
+        _revision(target, args.before_revision)
+        os.environ["PYTHONPATH"] = f"{source}:{path}"
+    results = [Measured(query) for query in queries()]
+    try:
+        with serve(target, workdir, workers=args.workers) as server:
+            print(
+                f"[{label}] server {server.url} up; measuring GET {LIST_PATH} and its SQL through the DBAPI"
+            )
+            headers = {"Syllable-API-Key": key}
+            with httpx.Client(base_url=server.url, headers=headers, timeout=300) as client:
+                measure_all(target, org_id, client, results, args, counted=source is None)
+    finally:
+        os.environ["PYTHONPATH"] = path
+        _revision(target, ours)
+    return CodeRun(label, source, results)
+
+
+def run_size(args: argparse.Namespace, workdir: Path, sessions: int) -> SizeRun:
+    with fresh_database(args.db, workdir, f"list-{sessions}", args.pg_url) as target:
+        create_key(target, ORG, "read")
+        print(f"filling {sessions:,} sessions ...")
         fill = fill_sqlite if args.db == "sqlite" else fill_pg
-        fill_seconds = fill(target, args.sessions, args.seed)
+        fill_seconds = fill(target, sessions, args.seed)
         version = (
             f"SQLite {sqlite_version()}" if args.db == "sqlite" else f"PostgreSQL {postgres_version(target)}"
         )
-        results = [Measured(query) for query in queries()]
-        with serve(target, workdir, workers=args.workers) as server:
-            print(f"server {server.url} up; measuring GET {LIST_PATH} and the same SQL through the DBAPI ...")
-            headers = {"Syllable-API-Key": key}
-            with httpx.Client(base_url=server.url, headers=headers, timeout=120) as client:
-                measure_all(target, org_id, client, results, args)
-    report(args, version, fill_seconds, results)
+        run = SizeRun(sessions, version, fill_seconds, [])
+        codes = [("before", args.before_src), ("after", None)] if args.before_src else [("after", None)]
+        for round_ in range(1, args.rounds + 1):
+            for label, source in codes:
+                run.runs.append(measure_code(args, target, workdir, f"{label} {round_}", source))
+                report(args, run, run.runs[-1])
+    return run
+
+
+def run(args: argparse.Namespace, workdir: Path) -> None:
+    sizes = []
+    for sessions in args.sessions:
+        sizes.append(run_size(args, workdir, sessions))
+        report_pairs(sizes[-1])
+    if len(sizes) > 1:
+        report_growth(sizes)
 
 
 def main() -> int:

@@ -53,6 +53,7 @@ from sessionary.sealing import AppSealers
 from sessionary.search import routes as search_routes
 from sessionary.security_headers import secure_everything
 from sessionary.sessions import routes as sessions_routes
+from sessionary.sessions.counts import CountFolder
 from sessionary.transcripts import routes as transcripts_routes
 from sessionary.webhooks import routes as webhooks_routes
 
@@ -90,6 +91,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             sweeper.start()
         if fetch_worker is not None:
             fetch_worker.start()
+        count_folder = CountFolder(app.state.db)  # PostgreSQL's count deltas (sessions/counts.py)
+        count_folder.start()
         purge_worker = None
         if settings.purge_worker:
             purge_worker = PurgeWorker.from_settings(app.state.db, open_blob_store(settings), settings)
@@ -99,6 +102,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             if purge_worker is not None:
                 purge_worker.stop()
+            count_folder.stop()
             if fetch_worker is not None:
                 fetch_worker.stop()
             sweeper.stop()

@@ -191,13 +191,16 @@ def apply_filters(
     columns: Mapping[str, Column],
     time_column: Column,
     scope: Scope,
+    known: dict[str, list[str] | None] | None = None,
 ) -> Select[Any]:
-    """`stmt` narrowed to the scope, the paired search fields and the time range."""
+    """`stmt` narrowed to the scope, the paired search fields and the time range. `known` keeps the
+    distinct values of the NAME columns searched (by column key), for a counter to reuse."""
     stmt = stmt.where(scope.attr == scope.value)
+    known = {} if known is None else known
     for name, value in zip(params.search_fields, params.search_field_values, strict=True):
         column = columns[name]
         if column.kind is Kind.NAME:
-            stmt = stmt.where(_name_condition(db, column, value, scope))
+            stmt = stmt.where(_name_condition(db, column, value, scope, known))
         else:
             stmt = stmt.where(search_condition(name, column, value))
     if params.start_datetime is not None:
@@ -207,14 +210,24 @@ def apply_filters(
     return stmt
 
 
-def _name_condition(db: DBSession, column: Column, value: str, scope: Scope) -> ColumnElement[bool]:
+def _name_condition(
+    db: DBSession, column: Column, value: str, scope: Scope, known: dict[str, list[str] | None]
+) -> ColumnElement[bool]:
     """Substring match, as `column IN (the matching distinct values)` when they are few."""
-    values = distinct_values(db, column.attr, scope)
+    key = column.attr.key
+    if key not in known:
+        known[key] = distinct_values(db, column.attr, scope)
+    values = known[key]
     if values is None:
         return column.attr.icontains(value, autoescape=True)
-    needle = value.casefold()
-    matching = [v for v in values if needle in v.casefold()]
+    matching = name_matches(values, value)
     return column.attr.in_(matching) if matching else false()
+
+
+def name_matches(values: list[str], value: str) -> list[str]:
+    """The `values` a NAME search for `value` matches: case-insensitive substrings."""
+    needle = value.casefold()
+    return [v for v in values if needle in v.casefold()]
 
 
 def distinct_values(
@@ -258,12 +271,32 @@ def _nullable(column: Column) -> bool:
     return bool(getattr(column.attr.property.columns[0], "nullable", True))
 
 
-def fetch_page(db: DBSession, stmt: Select[Any], params: ListParams) -> Page[Any]:
-    """One page of `stmt` (already filtered and ordered) and the count of all its rows."""
-    counter = stmt.with_only_columns(func.count(), maintain_column_froms=True).order_by(None)
-    total = db.scalar(counter) or 0
+def fetch_page(
+    db: DBSession, stmt: Select[Any], params: ListParams, count: Callable[[], int] | None = None
+) -> Page[Any]:
+    """One page of `stmt` (already filtered and ordered) and the count of all its rows: `count()` when
+    given (it must count exactly the rows of `stmt`), else a COUNT(*) of them."""
+    if count is not None:
+        total = count()
+    else:
+        counter = stmt.with_only_columns(func.count(), maintain_column_froms=True).order_by(None)
+        total = db.scalar(counter) or 0
     items = list(db.scalars(stmt.offset(params.offset).limit(params.limit))) if params.limit else []
     return Page(items=items, total_count=total)
+
+
+@dataclass(frozen=True)
+class CountRequest:
+    """What a Listing's counter counts: the rows of the scope's `value` with `start <= time < end` (None:
+    unbounded) whose NAME columns (by column key) each hold one of the given values."""
+
+    scope_value: Any
+    names: dict[str, list[str]]
+    start: datetime | None
+    end: datetime | None
+
+
+Counter = Callable[[DBSession, CountRequest], int]
 
 
 @dataclass(frozen=True)
@@ -278,15 +311,40 @@ class Listing(Generic[T]):
     tiebreak: Column
     time: str = "timestamp"
     where: tuple[ColumnElement[bool], ...] = ()  # conditions every listed row meets (e.g. not removed)
+    # Counts a request whose only searches are NAME ones without reading every row (its count must equal
+    # the COUNT(*) of the listed rows, `where` included); others are counted by COUNT(*).
+    counter: Counter | None = None
 
     def page(self, db: DBSession, *, organization_id: int, params: ListParams) -> Page[T]:
         """One page of the organization's rows, filtered and ordered as `params` say (newest first)."""
         scope = Scope(self.organization, organization_id)
         time_column = self.columns[self.time]
         rows = select(self.model).where(*self.where)
-        stmt = apply_filters(db, rows, params, columns=self.columns, time_column=time_column, scope=scope)
+        known: dict[str, list[str] | None] = {}
+        stmt = apply_filters(
+            db, rows, params, columns=self.columns, time_column=time_column, scope=scope, known=known
+        )
         stmt = apply_order(stmt, params, self.columns, self.time, self.tiebreak)
-        return fetch_page(db, stmt, params)
+        return fetch_page(db, stmt, params, self._count(db, organization_id, params, known))
+
+    def _count(
+        self, db: DBSession, organization_id: int, params: ListParams, known: dict[str, list[str] | None]
+    ) -> Callable[[], int] | None:
+        """The counter's count of this request, or None when it has a search the counter cannot answer."""
+        counter = self.counter
+        if counter is None:
+            return None
+        names: dict[str, list[str]] = {}
+        for name, value in zip(params.search_fields, params.search_field_values, strict=True):
+            column = self.columns[name]
+            values = known.get(column.attr.key) if column.kind is Kind.NAME else None
+            if values is None:  # not a NAME search, or too many distinct values to resolve
+                return None
+            matching = name_matches(values, value)
+            key = column.attr.key  # the same column searched twice: both must match
+            names[key] = [v for v in names[key] if v in matching] if key in names else matching
+        request = CountRequest(organization_id, names, params.start_datetime, params.end_datetime)
+        return lambda: counter(db, request)
 
 
 W = TypeVar("W", bound=BaseModel)

@@ -85,6 +85,19 @@ def conditions(organization_id: int, f: SessionFilter) -> list[ColumnElement[boo
     return where
 
 
+# The filter's exact-value fields that session_count counts by (sessions/counts.py), by column.
+_COUNTED = {"agent": "agent_name", "prompt": "prompt_name", "channel_type": "channel_manager_type"}
+
+
+def counted_names(f: SessionFilter) -> dict[str, list[str]] | None:
+    """The filter as session_count's name conditions, or None when it has a condition those cannot hold
+    (any but the time range and the fields of _COUNTED)."""
+    others = [x.name for x in fields(f) if x.name not in ("start", "end", *_COUNTED)]
+    if any(getattr(f, name) is not None for name in others):
+        return None
+    return {column: [getattr(f, name)] for name, column in _COUNTED.items() if getattr(f, name) is not None}
+
+
 # The two columns of labels.models.SessionLabel this filter reads, named here so that sessions does not
 # import the labels package (which imports sessions: no package cycle).
 _label = table("session_label", column("id"), column("code", String))

@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Boolean, Float, ForeignKey, Index, Integer, String, UniqueConstraint, text
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Date,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from sessionary.db import Base
@@ -98,3 +109,39 @@ class Session(Base):
     # field -> "<timestamp iso>|<event_id>" of the event whose value the field holds (latest wins).
     field_versions: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+# The columns session_count keeps counts by, besides the organization and the UTC day of the timestamp.
+COUNTED_NAMES = _NAME_COLUMNS
+
+
+class SessionCount(Base):
+    """How many sessions an organization has per UTC day of `timestamp` and per value of the name columns,
+    kept by database triggers on `session` (migration 0016), so that every writer keeps it exact in its own
+    transaction. The count of a key is the SUM of `n` over its rows: SQLite keeps one row per key (one writer
+    at a time upserts it); PostgreSQL appends signed delta rows (`folded` false), which sessions.counts folds
+    into one row per key, so that concurrent writers never wait on a shared counter row."""
+
+    __tablename__ = "session_count"
+    __table_args__ = (
+        Index("ix_session_count_key", "organization_id", "day", *_NAME_COLUMNS),
+        Index(
+            "ix_session_count_unfolded",
+            "organization_id",
+            "day",
+            sqlite_where=text("NOT folded"),
+            postgresql_where=text("NOT folded"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
+    # No foreign key: the triggers write here while an organization's sessions are deleted with it.
+    organization_id: Mapped[int] = mapped_column(BigInteger)
+    day: Mapped[date] = mapped_column(Date)
+    agent_name: Mapped[str | None] = mapped_column(String(_S))
+    agent_id: Mapped[str | None] = mapped_column(String(_S))
+    prompt_name: Mapped[str | None] = mapped_column(String(_S))
+    prompt_id: Mapped[str | None] = mapped_column(String(_S))
+    channel_manager_type: Mapped[str | None] = mapped_column(String(_S))
+    n: Mapped[int] = mapped_column(BigInteger)
+    folded: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))

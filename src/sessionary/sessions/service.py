@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session as DBSession
 from sessionary import listing
 from sessionary.errors import NotFound
 from sessionary.listing import Column, Kind, ListParams, Page
-from sessionary.sessions import filters
+from sessionary.sessions import counts, filters
 from sessionary.sessions.filters import SessionFilter
 from sessionary.sessions.models import Session
 from sessionary.sessions.schemas import SessionProperties, SessionRead
@@ -49,7 +49,21 @@ _PLAIN_FIELDS = tuple(
 )
 
 
-_LISTING = listing.Listing(Session, Session.organization_id, COLUMNS, COLUMNS["session_id"])
+def _count(db: DBSession, request: listing.CountRequest) -> int:
+    """The Syllable list's total_count from the maintained counts (it lists every session of the
+    organization: no other condition than the request's)."""
+    return counts.count(
+        db,
+        organization_id=request.scope_value,
+        names=request.names,
+        start=request.start,
+        end=request.end,
+    )
+
+
+_LISTING = listing.Listing(
+    Session, Session.organization_id, COLUMNS, COLUMNS["session_id"], time="timestamp", counter=_count
+)
 
 
 def list_sessions(db: DBSession, *, organization_id: int, params: ListParams) -> Page[Session]:
@@ -69,7 +83,11 @@ def filtered_page(
     narrowing them further (e.g. a transcript search), in `params`' order (only its paging and order)."""
     stmt = select(Session).where(*filters.conditions(organization_id, f), *extra)
     stmt = listing.apply_order(stmt, params, COLUMNS, "timestamp", COLUMNS["session_id"])
-    return listing.fetch_page(db, stmt, params)
+    names = None if extra else filters.counted_names(f)
+    if names is None:
+        return listing.fetch_page(db, stmt, params)
+    request = listing.CountRequest(organization_id, names, f.start, f.end)
+    return listing.fetch_page(db, stmt, params, lambda: _count(db, request))
 
 
 def name_values(db: DBSession, *, organization_id: int, name: str) -> list[str]:
