@@ -24,6 +24,7 @@ from sessionary.listing import ListParams
 from sessionary.search import service as search
 from sessionary.search.fts import index_for
 from sessionary.search.query import parse
+from sessionary.search.reach import Reach, reach_of
 from sessionary.tenancy import service as tenancy
 from tests.conftest import empty_database
 from tests.helpers import event
@@ -133,3 +134,15 @@ def test_postgres_starts_with_the_newest_ids_only_when_the_matches_are_dense(
     assert three["mid"] <= min(kiwis)
     assert max(kiwis) < three["near"]  # the second
     assert ranges[12] is None
+
+
+def test_the_sample_picks_a_walk_for_dense_words_and_the_bitmap_for_rarer_ones() -> None:
+    # 4,000 sampled ids of 2,000,000; the window 5,000 matching turns.
+    dense = reach_of(2_000_000, 1_996_001, 200, 5_000)  # 1 id in 20 matches: 100,000 ids back
+    assert dense == Reach("walk", 2_000_000 - 125_000, 2_000_000 - 500_000)
+    rarer = reach_of(2_000_000, 1_996_001, 80, 5_000)  # 1 in 50: a walk would read 250,000 rows
+    assert rarer is not None
+    assert rarer.plan == "bitmap"
+    assert reach_of(2_000_000, 1_996_001, 8, 5_000) is None  # the window reaches back over half the ids
+    assert reach_of(2_000_000, 1_996_001, 0, 5_000) is None  # nothing in the sample: one walk
+    assert reach_of(None, None, 0, 5_000) is None  # no events at all
