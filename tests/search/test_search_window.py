@@ -31,11 +31,12 @@ from tests.helpers import event
 
 EVENTS = TypeAdapter(list[EventIn])
 LATER_TURNS = 200
+KIWI = '"kiwi fruit"'  # a phrase: one word alone is left to the planner, which knows how common it is
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def stored(request: pytest.FixtureRequest, tmp_path) -> Iterator[tuple[Database, int]]:
-    """A database of its own (so that the newest events are these): six sessions of two `kiwi` turns each
+    """A database of its own (so that the newest events are these): six sessions of two turns saying KIWI
     (k0 to k5, days 10 to 15), then a session of LATER_TURNS turns without the word."""
     with empty_database(request.param, tmp_path) as url:
         migrate.upgrade(url)
@@ -61,8 +62,8 @@ def _said(text: str) -> dict[str, str]:
 def _kiwis(n: int) -> list[dict[str, Any]]:
     stamp = f"2024-06-{10 + n}T10:00:0{{}}Z"
     return [
-        event(f"k{n}-a", sid=f"k{n}", timestamp=stamp.format(1), data=_said("a kiwi")),
-        event(f"k{n}-b", sid=f"k{n}", timestamp=stamp.format(2), data=_said("kiwi kiwi")),
+        event(f"k{n}-a", sid=f"k{n}", timestamp=stamp.format(1), data=_said("a kiwi fruit")),
+        event(f"k{n}-b", sid=f"k{n}", timestamp=stamp.format(2), data=_said("kiwi fruit, kiwi fruit")),
     ]
 
 
@@ -75,7 +76,7 @@ def _search(database: Database, org: int, max_turns: int, **window: Any) -> sear
     params = ListParams(0, 25, [], [], None, None, [], window.get("start"), window.get("end"))
     with session_scope(database.reader) as db:
         return search.search(
-            db, organization_id=org, query=parse("kiwi"), params=params, max_turns=max_turns, timeout=60
+            db, organization_id=org, query=parse(KIWI), params=params, max_turns=max_turns, timeout=60
         )
 
 
@@ -84,9 +85,9 @@ def _hits(result: search.SearchResult) -> list[tuple[int, int]]:
     return [(hit.timestamp.day, hit.match_count) for hit in result.page.items]
 
 
-def _reach(database: Database, org: int, max_turns: int) -> dict[str, int] | None:
+def _reach(database: Database, org: int, max_turns: int, q: str = KIWI) -> dict[str, int] | None:
     with session_scope(database.reader) as db:
-        found = index_for(db).reach(db, parse("kiwi"), org, max_turns)
+        found = index_for(db).reach(db, parse(q), org, max_turns)
         return found.values() if found else None
 
 
@@ -118,10 +119,11 @@ def test_postgres_starts_with_the_newest_ids_only_when_the_matches_are_dense(
     stored: tuple[Database, int],
 ) -> None:
     """The guess the tests above rely on: with 12 matches among the newest ~220 events, a window of 1 or 3
-    turns starts near the newest ids (and the matches lie further back); all 12 are one walk. SQLite's
-    index walks its matches newest first by itself and never splits."""
+    turns starts near the newest ids (and the matches lie further back); all 12 are one walk, and so is one
+    word. SQLite's index walks its matches newest first by itself and never splits."""
     database, org = stored
     ranges = {max_turns: _reach(database, org, max_turns) for max_turns in (1, 3, 12)}
+    assert _reach(database, org, 1, q="kiwi") is None
     if database.dialect == "sqlite":
         assert ranges == {1: None, 3: None, 12: None}
         return

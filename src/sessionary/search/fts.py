@@ -38,7 +38,7 @@ from sqlalchemy.orm import Session as DBSession
 
 from sessionary.eventlog.models import Event
 from sessionary.search import models
-from sessionary.search.query import SearchQuery
+from sessionary.search.query import TOKEN, SearchQuery
 from sessionary.search.reach import REACH_SAMPLE, WINDOW, Plan, Reach, ranges, reach_of
 
 SNIPPET_WORDS = 32
@@ -174,6 +174,8 @@ class PostgresIndex:
     def reach(self, db: DBSession, query: SearchQuery, organization_id: int, window: int) -> Reach | None:
         connection = db.connection()
         connection.execute(_CUSTOM_PLANS)
+        if _one_word(query):
+            return None  # its statistics tell the planner how common it is: it walks the key when it is
         values = {**self.parameters(query), "organization_id": organization_id, "sample": REACH_SAMPLE}
         newest, oldest, found = connection.execute(self._sample(self.shape(query)), values).one()
         return reach_of(newest, oldest, found, window)
@@ -272,6 +274,11 @@ class PostgresIndex:
         stand_ins = func.replace(func.replace(piece.c.said, "<", bindparam("lt")), ">", bindparam("gt"))
         headline = func.ts_headline(self._config, stand_ins, self._tsquery(shape), bindparam("options"))
         return select(piece.c.id, headline)
+
+
+def _one_word(query: SearchQuery) -> bool:
+    (first, *more) = query.terms
+    return not more and not first.phrase and len(TOKEN.findall(first.text)) == 1
 
 
 def _matching(tsquery: ColumnElement[Any]) -> Matching:

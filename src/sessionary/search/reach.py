@@ -1,4 +1,5 @@
-"""How PostgreSQL finds the newest `window` matching turns without reading every match.
+"""How PostgreSQL finds the newest `window` matching turns of several words or a phrase without reading
+every match (one word is left to the planner: its statistics tell how common the word is).
 
 Its GIN index returns every match of the words, unordered; reading each from the table to order them by
 id is what cost (85,000 turns say `lab` and `results` at 1M turns: 0.4-0.7 s). A sample of the newest
