@@ -390,8 +390,14 @@ def _timed(run: Callable[[], object]) -> float:
 
 
 def _replay(conn: Any, statements: Sequence[Statement]) -> Callable[[], object]:
+    """Run `statements` as sessionary does: on PostgreSQL in one transaction, so that what a statement sets
+    for its transaction (`set_config(..., true)`: statement_timeout, plan_cache_mode) holds for the next."""
+
     def run() -> object:
-        return [conn.execute(s.sql, s.parameters).fetchall() for s in statements]
+        if isinstance(conn, sqlite3.Connection):
+            return [conn.execute(s.sql, s.parameters).fetchall() for s in statements]
+        with conn.transaction():
+            return [conn.execute(s.sql, s.parameters).fetchall() for s in statements]
 
     return run
 
