@@ -9,35 +9,44 @@ Statements are built once per shape of query (see `shape`) and take the query's 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Hashable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from contextlib import closing
-from functools import cache, reduce
-from typing import Any, Protocol
+from functools import cache, partial, reduce
+from typing import Any, Protocol, cast
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     ColumnElement,
+    CompoundSelect,
     Float,
     Integer,
     Select,
     Subquery,
     Text,
+    and_,
     bindparam,
     column,
     func,
     literal_column,
     select,
     table,
+    text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, TSQUERY, TSVECTOR, aggregate_order_by
 from sqlalchemy.orm import Session as DBSession
 
 from sessionary.eventlog.models import Event
 from sessionary.search import models
-from sessionary.search.query import SearchQuery
+from sessionary.search.query import TOKEN, SearchQuery
+from sessionary.search.reach import REACH_SAMPLE, WINDOW, Plan, Reach, ranges, reach_of
 
 SNIPPET_WORDS = 32
 ORGANIZATION = bindparam("organization_id", type_=Integer)
+# What `Index.newest` may add to the walk (the service's time window on the session's timestamp).
+Narrow = Callable[[Select[Any]], Select[Any]]
+# A condition on a turn's tsvector: whether it matches the query.
+Matching = Callable[[ColumnElement[Any]], ColumnElement[bool]]
 
 
 class Index(Protocol):
@@ -52,6 +61,13 @@ class Index(Protocol):
 
     def newest_first(self) -> ColumnElement[Any]:
         """The order to walk the matches in: the most recently stored turn first."""
+
+    def reach(self, db: DBSession, query: SearchQuery, organization_id: int, window: int) -> Reach | None:
+        """How `newest` should look for the newest `window` matches (see search/reach.py), or None: in one
+        walk."""
+
+    def newest(self, shape: Any, narrow: Narrow, plan: Plan | None) -> Subquery:
+        """The newest `window` matching turns after `narrow`, as `m`: event_id, session_id, score."""
 
     def aggregates(self, matches: Subquery) -> list[ColumnElement[Any]]:
         """Per-session aggregates over `matches`: score, match_count, best_event_id (its best turn)."""
@@ -86,6 +102,12 @@ class SQLiteIndex:
 
     def newest_first(self) -> ColumnElement[Any]:
         return self._fts.c.rowid.desc()  # FTS5 walks its doclists backwards: no sort, stops at the LIMIT
+
+    def reach(self, db: DBSession, query: SearchQuery, organization_id: int, window: int) -> Reach | None:
+        return None  # the walk above already stops at the window
+
+    def newest(self, shape: Any, narrow: Narrow, plan: Plan | None) -> Subquery:
+        return narrow(self.matches(shape)).order_by(self.newest_first()).limit(WINDOW).subquery("m")
 
     def aggregates(self, matches: Subquery) -> list[ColumnElement[Any]]:
         # With exactly one max() in an aggregate query, SQLite takes a bare column from the row that has
@@ -149,6 +171,69 @@ class PostgresIndex:
     def newest_first(self) -> ColumnElement[Any]:
         return Event.id.desc()
 
+    def reach(self, db: DBSession, query: SearchQuery, organization_id: int, window: int) -> Reach | None:
+        connection = db.connection()
+        connection.execute(_CUSTOM_PLANS)
+        if _one_word(query):
+            return None  # its statistics tell the planner how common it is: it walks the key when it is
+        values = {**self.parameters(query), "organization_id": organization_id, "sample": REACH_SAMPLE}
+        newest, oldest, found = connection.execute(self._sample(self.shape(query)), values).one()
+        return reach_of(newest, oldest, found, window)
+
+    @cache  # noqa: B019  (one instance, a handful of shapes)
+    def _sample(self, shape: Any) -> Select[Any]:
+        """The newest and oldest id among the newest `sample` events, and how many of them match."""
+        recent = (
+            select(Event.id, Event.organization_id, Event.type, self._vector.label("vector"))
+            .order_by(Event.id.desc())
+            .limit(bindparam("sample", type_=Integer))
+            .subquery("recent")
+        )
+        matching = and_(
+            recent.c.organization_id == ORGANIZATION,
+            recent.c.type == "transcript",
+            _matching(self._tsquery(shape))(recent.c.vector),
+        )
+        counted = select(func.max(recent.c.id), func.min(recent.c.id), func.count().filter(matching))
+        return cast(Select[Any], counted)
+
+    def newest(self, shape: Any, narrow: Narrow, plan: Plan | None) -> Subquery:
+        tsquery = self._tsquery(shape)
+        rows: Select[Any] | CompoundSelect[Any]
+        if plan is None:
+            rows = self._walk(tsquery, _matching(tsquery), narrow, None, None, WINDOW)
+        else:
+            # The planner estimates two words' matches as if the words were unrelated (`lab results`: 3,600
+            # turns for 85,000) and would then read them all rather than AND the index's bitmap with an id
+            # range. As a subquery's value, the tsquery gets the default estimate, and the AND is chosen;
+            # `IS TRUE` makes a test no index answers: the walk along the primary key.
+            hidden = _matching(select(tsquery).scalar_subquery())
+            walked: Matching = lambda vector: hidden(vector).is_(True)  # noqa: E731
+            first = partial(self._walk, tsquery, walked if plan == "walk" else hidden, narrow)
+            rows = ranges(first, partial(self._walk, tsquery, hidden, narrow))
+        return rows.subquery("m")
+
+    def _walk(
+        self,
+        tsquery: ColumnElement[Any],
+        matching: Matching,
+        narrow: Narrow,
+        since: Any,
+        before: Any,
+        limit: Any,
+    ) -> Select[Any]:
+        """The newest `limit` turns `matching` with since <= id < before (None: no bound), scored."""
+        score = func.ts_rank(self._vector, tsquery, type_=Float)
+        turns = select(Event.id.label("event_id"), Event.session_id, score.label("score"))
+        rows = narrow(
+            cast(Select[Any], turns).where(
+                Event.type == "transcript", Event.organization_id == ORGANIZATION, matching(self._vector)
+            )
+        )
+        rows = rows.where(Event.id >= since) if since is not None else rows
+        rows = rows.where(Event.id < before) if before is not None else rows
+        return rows.order_by(Event.id.desc()).limit(limit)
+
     def aggregates(self, matches: Subquery) -> list[ColumnElement[Any]]:
         order = (matches.c.score.desc(), matches.c.event_id.desc())  # ties: the newest turn, as on SQLite
         best = func.array_agg(aggregate_order_by(matches.c.event_id, *order))
@@ -190,6 +275,19 @@ class PostgresIndex:
         headline = func.ts_headline(self._config, stand_ins, self._tsquery(shape), bindparam("options"))
         return select(piece.c.id, headline)
 
+
+def _one_word(query: SearchQuery) -> bool:
+    (first, *more) = query.terms
+    return not more and not first.phrase and len(TOKEN.findall(first.text)) == 1
+
+
+def _matching(tsquery: ColumnElement[Any]) -> Matching:
+    return lambda vector: vector.op("@@", return_type=Boolean)(tsquery)
+
+
+# Every statement of a search is planned with its values (a prepared statement's generic plan cannot tell
+# a narrow id range from a wide one, nor a rare word from a common one).
+_CUSTOM_PLANS = text("SELECT set_config('plan_cache_mode', 'force_custom_plan', true)")
 
 INDEXES: dict[str, Index] = {"sqlite": SQLiteIndex(), "postgresql": PostgresIndex()}
 

@@ -27,6 +27,7 @@ from sessionary.listing import ListParams, Page
 from sessionary.search import query as search_query
 from sessionary.search.fts import INDEXES, SNIPPET_WORDS, Index, index_for
 from sessionary.search.query import TOKEN, SearchQuery
+from sessionary.search.reach import Plan
 from sessionary.search.schemas import SearchHit, SearchMatch
 from sessionary.sessions.models import Session
 
@@ -84,10 +85,16 @@ def _ranked_page(
 ) -> tuple[list[_Ranked], int, bool]:
     """The page's sessions with their aggregates, how many sessions match, and whether that is exact."""
     start, end = params.start_datetime, params.end_datetime
+    reach = index.reach(db, query, organization_id, max_turns)
     page_stmt, count_stmt = _statements(
-        db.get_bind().dialect.name, index.shape(query), start is not None, end is not None
+        db.get_bind().dialect.name,
+        index.shape(query),
+        start is not None,
+        end is not None,
+        reach.plan if reach else None,
     )
     values = {
+        **(reach.values() if reach else {}),
         **index.parameters(query),
         "organization_id": organization_id,
         "start": start,
@@ -108,21 +115,28 @@ def _ranked_page(
 
 
 @lru_cache(maxsize=128)
-def _statements(dialect: str, shape: Hashable, start: bool, end: bool) -> tuple[Select[Any], Select[Any]]:
-    """The page and count statements for one shape of query, with or without each time bound.
+def _statements(
+    dialect: str, shape: Hashable, start: bool, end: bool, plan: Plan | None
+) -> tuple[Select[Any], Select[Any]]:
+    """The page and count statements for one shape of query, with or without each time bound (and, on
+    PostgreSQL, with or without the id ranges of `Index.reach`).
 
     The matching turns are walked newest first (highest event id) and at most `window` of them are
     scored and grouped: the cost of a query is bounded however common its words are.
     """
     index = INDEXES[dialect]
-    walk = index.matches(shape)
-    if start or end:  # the session's timestamp, checked while walking so that the window is the range's
-        walk = walk.join(Session, Session.id == Event.session_id)
+
+    def narrow(walk: Select[Any]) -> Select[Any]:
+        # The session's timestamp, checked while walking so that the window is the range's.
+        if start or end:
+            walk = walk.join(Session, Session.id == Event.session_id)
         if start:
             walk = walk.where(Session.timestamp >= bindparam("start", type_=UTCDateTime()))
         if end:
             walk = walk.where(Session.timestamp < bindparam("end", type_=UTCDateTime()))
-    m = walk.order_by(index.newest_first()).limit(bindparam("window", type_=Integer)).subquery("m")
+        return walk
+
+    m = index.newest(shape, narrow, plan)
     g = select(m.c.session_id, *index.aggregates(m)).group_by(m.c.session_id).subquery("g")
     page = (
         select(
