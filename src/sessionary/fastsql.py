@@ -39,9 +39,9 @@ from sqlalchemy.orm import Session as DBSession
 from sessionary.db_sqlite import ID_HIGH_WATER
 from sessionary.db_types import UTCDateTime, sqlite_text
 
-_CHUNK = 400  # pairs per SQLite IN (VALUES ...) list: well under its parameter limit
 COPY_FROM = 100  # rows from which `FastSQL.insert_rows` uses PostgreSQL's COPY
 _INSERT_INTO = re.compile(r"INSERT INTO (\w+)")
+_CHUNK = 400  # pairs per SQLite IN (SELECT * FROM (VALUES ...)) list: well under its parameter limit
 Convert = Callable[[Any], Any]
 
 
@@ -190,7 +190,10 @@ class FastSQL:
 
         PostgreSQL plans a long row-value IN list one index probe per pair (36 ms of planning for 400 pairs
         against 5 ms of execution), so there the pairs go in as two arrays joined by unnest: one condition.
-        SQLite takes the row values directly, in chunks under its parameter limit."""
+        SQLite takes the row values in chunks under its parameter limit, as a subquery `IN (SELECT * FROM
+        (VALUES ...))`: a bare `IN (VALUES ...)` list is planned as a walk of every row of the index's
+        leading column (the organization's whole session key index per chunk: a cost that grew with the
+        organization), while the subquery is one probe of the whole key per pair."""
         if not self.sqlite:
             arrays = [[first for first, _ in pairs], [second for _, second in pairs]]
             return [(f"{columns} IN (SELECT * FROM unnest(?::varchar[], ?::varchar[]))", arrays)]
@@ -198,7 +201,9 @@ class FastSQL:
         for start in range(0, len(pairs), _CHUNK):
             chunk = pairs[start : start + _CHUNK]
             values = ", ".join(["(?, ?)"] * len(chunk))
-            conditions.append((f"{columns} IN (VALUES {values})", [v for pair in chunk for v in pair]))
+            conditions.append(
+                (f"{columns} IN (SELECT * FROM (VALUES {values}))", [v for pair in chunk for v in pair])
+            )
         return conditions
 
     def rows_from(self, types: Sequence[str], rows: Sequence[Sequence[Any]]) -> list[tuple[str, list[Any]]]:
