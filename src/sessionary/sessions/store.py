@@ -191,7 +191,8 @@ def create(db: DBSession, rows: Sequence[Mapping[str, Any]]) -> dict[SessionKey,
         return {}
     raw = FastSQL(db)
     ids, values = _with_ids(raw, rows)
-    inserted = raw.executemany(_insert_of(tuple(rows[0]), _ON_KEY), values)
+    columns = _insert_columns(tuple(rows[0]))
+    inserted = raw.insert_select("INSERT INTO session", columns, values, _ON_KEY)
     keys = [(row["channel_manager_service"], row["channel_manager_sid"]) for row in rows]
     keyed = dict(zip(keys, ids, strict=True))
     if inserted == len(rows):
@@ -214,15 +215,6 @@ def _with_ids(raw: FastSQL, rows: Sequence[Mapping[str, Any]]) -> tuple[list[int
             raise ValueError(f"session rows differ in their columns: {sorted(row)} and {sorted(names)}")
         values.append(_encoded(writers, (row_id, *[row[name] for name in names])))
     return ids, values
-
-
-@cache
-def _insert_of(names: tuple[str, ...], conflict: str) -> str:
-    """The INSERT of a session with its id and these columns (then `conflict`)."""
-    columns = [_TABLE.c[name] for name in ("id", *names)]
-    marks = ", ".join(FastSQL.mark(column) for column in columns)
-    quoted = ", ".join(f'"{column.name}"' for column in columns)
-    return f"INSERT INTO session ({quoted}) VALUES ({marks}){conflict}"
 
 
 @cache
