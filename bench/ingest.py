@@ -456,7 +456,7 @@ class Outcome:
     analyzes: int | None  # ANALYZE runs of the autovacuum stand-in; None when not needed
     raw_seconds: float = 0.0
     copy_seconds: float = 0.0
-    empty: HttpResult | None = None  # with --prefill: the same events into an empty database
+    empty: Outcome | None = None  # with --prefill: the same events into an empty database
 
 
 def run_http(args: argparse.Namespace, workload: Workload, workdir: Path, prefill: int = 0) -> Outcome:
@@ -610,11 +610,17 @@ def _prefill_rows(args: argparse.Namespace, e2e: float, outcome: Outcome) -> lis
     """With --prefill: the same events' rate into an empty database, and the ratio prefilled / empty."""
     if outcome.empty is None:
         return []
-    empty = outcome.empty.inserted / outcome.empty.seconds if outcome.empty.seconds else 0.0
+    http = outcome.empty.http
+    empty = http.inserted / http.seconds if http.seconds else 0.0
     ratio = e2e / empty if empty else 0.0
+    cpu = sum(outcome.empty.cpu_seconds), sum(outcome.cpu_seconds)
     return [
         ("prefill", f"{args.prefill:,} events before the timed part (ingest_growth.py)"),
-        ("into an empty database", f"{empty:,.0f} events/s ({outcome.empty.seconds:.1f} s)"),
+        ("into an empty database", f"{empty:,.0f} events/s ({http.seconds:.1f} s)"),
+        (
+            "server CPU empty / prefilled",
+            f"{cpu[0]:.1f} s / {cpu[1]:.1f} s (ratio {cpu[0] / (cpu[1] or 1):.3f})",
+        ),
         ("RATIO prefilled / empty", _against(f"{ratio:.3f}", f">= {TARGET_GROWTH}", ratio >= TARGET_GROWTH)),
     ]
 
@@ -628,7 +634,7 @@ def run_events(args: argparse.Namespace) -> int:
     )
     with workspace(keep=args.keep) as workdir:
         version = database_version(args, workdir)
-        empty = run_http(args, workload, workdir).http if args.prefill else None
+        empty = run_http(args, workload, workdir) if args.prefill else None
         outcome = run_http(args, workload, workdir, prefill=args.prefill)
         outcome.empty = empty
         outcome.raw_seconds = run_raw(args, workload, workdir)
@@ -646,11 +652,14 @@ def run_sessions(args: argparse.Namespace) -> int:
     with workspace(keep=args.keep) as workdir, served_database(args, workdir, "sessions") as (target, server):
         key = create_key(target, "bench-sessions", "ingest")
         print(f"server {server.url} up; creating {args.sessions:,} sessions, {batch:,} per request ...")
-        result = ingest_growth.post_sessions(server.url, key, args.sessions, batch, args.seed, _started_data)
+        result = ingest_growth.post_sessions(server, key, args.sessions, batch, args.seed, _started_data)
         stored = stored_counts(target)
         rows = database_rows(target)
     first, rest = result.rate(0, split, batch), result.rate(split, args.sessions, batch)
     ratio = rest / first if first else 0.0
+    cpu_first, cpu_rest = result.per_cpu(0, split, batch), result.per_cpu(split, args.sessions, batch)
+    cpu_ratio = cpu_rest / cpu_first if cpu_first else 0.0
+    cpu = f"{cpu_first:,.0f} / {cpu_rest:,.0f} sessions per CPU second (ratio {cpu_ratio:.3f})"
     print_block(
         f"bench/ingest.py --case sessions --db {args.db} --sessions {args.sessions}",
         [
@@ -667,10 +676,12 @@ def run_sessions(args: argparse.Namespace) -> int:
                 _against(f"{rest:,.0f} sessions/s", f">= {TARGET_SESSIONS:,}", rest >= TARGET_SESSIONS),
             ),
             ("RATIO later / first", _against(f"{ratio:.3f}", f">= {TARGET_GROWTH}", ratio >= TARGET_GROWTH)),
+            ("server CPU, first / later", cpu),
         ],
     )
     for error in result.errors[:5]:
         print(f"error: {error}")
+    print(f"load average at the end: {os.getloadavg()[0]:.1f}")
     return 0 if not result.errors and stored[0] == args.sessions else 1
 
 

@@ -29,7 +29,7 @@ from typing import Any
 import httpx
 import orjson
 
-from harness import Target
+from harness import Server, Target
 
 BASE_TIME = datetime(2025, 6, 1, tzinfo=UTC)
 SESSION_GAP_US = 230_000  # one new session every 0.23 s (500 open at once, two minutes each)
@@ -221,11 +221,17 @@ def copy_events_pg(target: Target, rows: Sequence[tuple[Any, ...]]) -> float:
 class SessionsResult:
     sessions: int = 0
     seconds: list[float] = field(default_factory=list)  # per request, in order
+    cpu: list[float] = field(default_factory=list)  # the server's CPU seconds per request (all its processes)
     errors: list[str] = field(default_factory=list)
 
     def rate(self, first: int, last: int, batch: int) -> float:
         """Sessions per second of the requests that created sessions [first, last)."""
         spent = sum(self.seconds[first // batch : last // batch])
+        return (last - first) / spent if spent else 0.0
+
+    def per_cpu(self, first: int, last: int, batch: int) -> float:
+        """Sessions per second of the server's CPU time (less sensitive to a busy machine than `rate`)."""
+        spent = sum(self.cpu[first // batch : last // batch])
         return (last - first) / spent if spent else 0.0
 
 
@@ -249,18 +255,19 @@ def started_body(rng: random.Random, first: int, count: int, started: Callable[.
 
 
 def post_sessions(
-    url: str, key: str, total: int, batch: int, seed: int, started: Callable[..., dict[str, Any]]
+    server: Server, key: str, total: int, batch: int, seed: int, started: Callable[..., dict[str, Any]]
 ) -> SessionsResult:
     """One client, batches one after another; each body is made before its request (untimed)."""
     result = SessionsResult()
     rng = random.Random(seed)
     headers = {"Syllable-API-Key": key, "Content-Type": "application/json"}
-    with httpx.Client(base_url=url, timeout=600, headers=headers) as client:
+    with httpx.Client(base_url=server.url, timeout=600, headers=headers) as client:
         for first in range(0, total, batch):
             body = started_body(rng, first, min(batch, total - first), started)
-            began = time.perf_counter()
+            cpu, began = server.cpu_seconds(), time.perf_counter()
             response = client.post("/api/v1/ingest/events", content=body)
             result.seconds.append(time.perf_counter() - began)
+            result.cpu.append(server.cpu_seconds() - cpu)
             if response.status_code != 200:
                 result.errors.append(f"batch at {first}: HTTP {response.status_code} {response.text[:300]}")
                 return result
