@@ -200,7 +200,7 @@ def serve(target: Target, workdir: Path, workers: int = 1, port: int | None = No
         process = subprocess.Popen([*command, "--workers", str(workers)], env=env, stdout=sink, stderr=sink)
     server = Server(url=f"http://127.0.0.1:{port}", process=process, log=log)
     try:
-        _wait_healthy(server)
+        _wait_healthy(server, float(os.environ.get("SESSIONARY_BENCH_START_TIMEOUT", "120")))
         yield server
     finally:
         _stop(process)

@@ -9,7 +9,14 @@
    --clients threads, and reports events/s end to end and the server's peak RSS (process + children).
 3. Inserts the same event rows straight into the `event` table of a second fresh database built by
    `sessionary db upgrade` (same columns, unique and secondary indexes, foreign keys), with one DBAPI
-   executemany in one transaction, and reports that rate and the ratio end-to-end / raw.
+   executemany in one transaction, and reports that rate and the ratio end-to-end / raw. On PostgreSQL
+   also with one COPY (the physical limit) into a third, and the ratio end-to-end / COPY.
+
+`--prefill N`: step 2 runs twice, on an empty database and on one filled first with N events straight
+through the driver (ingest_growth.py says what the prefill holds), and the ratio of the two rates is printed.
+
+`--case sessions --sessions N`: one `session.started` per new session, time-ordered, 10,000 per request,
+one client, one organization; sessions/s for the first 100k and from 100k to N, and their ratio.
 """
 
 from __future__ import annotations
@@ -30,6 +37,7 @@ from typing import Any, NamedTuple
 import httpx
 import orjson
 
+import ingest_growth
 from harness import (
     RssSampler,
     Target,
@@ -37,11 +45,13 @@ from harness import (
     bench_parser,
     cli,
     create_key,
+    database_rows,
     fresh_database,
     percentile,
     postgres_version,
     print_block,
     serve,
+    served_database,
     sessionary_source,
     sqlite_version,
     verdict,
@@ -54,6 +64,8 @@ MEAN_SESSION_US = 115_000_000  # a session lasts about two minutes: 19 gaps of 1
 TARGET_EVENTS_PER_S = 30_000
 TARGET_RATIO = 0.25
 TARGET_RSS_MB = 400
+TARGET_GROWTH = 0.8  # the rate into a prefilled database (or of later sessions) against the first one
+TARGET_SESSIONS = 10_000
 
 CHANNELS = (("voice_sip_v1", "hedy"), ("voice_twilio_v1", "twilio"), ("web_chat_v1", "webchat"))
 AGENTS = (
@@ -144,6 +156,9 @@ def parse_args() -> argparse.Namespace:
         default=500,
         help="sessions running at once; their events interleave in time (1: one session after another)",
     )
+    parser.add_argument("--case", choices=("events", "sessions"), default="events")
+    parser.add_argument("--prefill", type=int, default=0, help="events in the database before the timed part")
+    parser.add_argument("--sessions", type=int, default=1_000_000, help="--case sessions: sessions to create")
     return parser.parse_args()
 
 
@@ -440,11 +455,18 @@ class Outcome:
     cpu_seconds: list[float]
     analyzes: int | None  # ANALYZE runs of the autovacuum stand-in; None when not needed
     raw_seconds: float = 0.0
+    copy_seconds: float = 0.0
+    empty: Outcome | None = None  # with --prefill: the same events into an empty database
 
 
-def run_http(args: argparse.Namespace, workload: Workload, workdir: Path) -> Outcome:
-    with fresh_database(args.db, workdir, "http", args.pg_url) as target:
+def run_http(args: argparse.Namespace, workload: Workload, workdir: Path, prefill: int = 0) -> Outcome:
+    name = f"http{prefill}"
+    with fresh_database(args.db, workdir, name, args.pg_url) as target:
         key = create_key(target, "bench-ingest", "ingest")
+        if prefill:
+            print(f"prefilling {prefill:,} events straight through the driver ...")
+            sessions, seconds = ingest_growth.prefill(target, prefill, args.seed, session_events)
+            print(f"prefilled {prefill:,} events of {sessions:,} sessions in {seconds:.0f} s")
         with (
             serve(target, workdir, workers=args.workers) as server,
             RssSampler(server.process.pid) as rss,
@@ -457,10 +479,11 @@ def run_http(args: argparse.Namespace, workload: Workload, workdir: Path) -> Out
             if http.errors:
                 print(f"server exit code: {server.process.poll()}; the end of its log:\n{server.tail()}")
         analyzes = analyzer.runs if analyzer.interval > 0 else None
+        stored = stored_counts(target)
         return Outcome(
             http=http,
             peak_rss_mb=rss.peak_mb,
-            stored=stored_counts(target),
+            stored=(stored[0] - (prefill and sessions), stored[1] - prefill),
             cpu_seconds=rss.cpu_seconds,
             analyzes=analyzes,
         )
@@ -471,6 +494,21 @@ def run_raw(args: argparse.Namespace, workload: Workload, workdir: Path) -> floa
         cli(target, "db", "upgrade")
         print(f"raw executemany of {len(workload.rows):,} event rows into a fresh migrated `event` table ...")
         return raw_insert_sqlite(target, workload) if args.db == "sqlite" else raw_insert_pg(target, workload)
+
+
+def run_copy(args: argparse.Namespace, workload: Workload, workdir: Path) -> float:
+    """PostgreSQL: COPY the same rows into the `event` table of a fresh migrated database (its sessions and
+    organization inserted first, untimed)."""
+    with fresh_database(args.db, workdir, "copy", args.pg_url) as target:
+        cli(target, "db", "upgrade")
+        print(f"raw COPY of {len(workload.rows):,} event rows into a fresh migrated `event` table ...")
+        org, sessions = raw_parents(workload, "postgresql")
+        with target.connect_pg() as conn:
+            with conn.cursor() as cur:
+                cur.execute(ORG_SQL.format(p="%s"), org)
+                cur.executemany(SESSION_SQL.format(p="%s"), sessions)
+            conn.commit()
+        return ingest_growth.copy_events_pg(target, raw_event_rows(workload, "postgresql"))
 
 
 def database_version(args: argparse.Namespace, workdir: Path) -> str:
@@ -535,6 +573,8 @@ def report(args: argparse.Namespace, workload: Workload, outcome: Outcome, versi
             ("request p50 / p95 / max", _ms(http.latencies)),
             ("server CPU by process", " / ".join(f"{c:.1f} s" for c in outcome.cpu_seconds) or "n/a"),
             ("raw executemany", f"{raw:,.0f} events/s ({outcome.raw_seconds:.1f} s, one transaction)"),
+            *_copy_rows(events, e2e, outcome),
+            *_prefill_rows(args, e2e, outcome),
             (
                 "END TO END",
                 _against(
@@ -555,8 +595,38 @@ def report(args: argparse.Namespace, workload: Workload, outcome: Outcome, versi
         )
 
 
-def main() -> int:
-    args = parse_args()
+def _copy_rows(events: int, e2e: float, outcome: Outcome) -> list[tuple[str, str]]:
+    """PostgreSQL: the COPY of the same rows (the physical limit), and the ratio end-to-end / COPY."""
+    if not outcome.copy_seconds:
+        return []
+    copy = events / outcome.copy_seconds
+    return [
+        ("raw COPY", f"{copy:,.0f} events/s ({outcome.copy_seconds:.1f} s, one transaction)"),
+        ("ratio end-to-end / COPY", f"{e2e / copy:.3f}"),
+    ]
+
+
+def _prefill_rows(args: argparse.Namespace, e2e: float, outcome: Outcome) -> list[tuple[str, str]]:
+    """With --prefill: the same events' rate into an empty database, and the ratio prefilled / empty."""
+    if outcome.empty is None:
+        return []
+    http = outcome.empty.http
+    empty = http.inserted / http.seconds if http.seconds else 0.0
+    ratio = e2e / empty if empty else 0.0
+    cpu = sum(outcome.empty.cpu_seconds), sum(outcome.cpu_seconds)
+    return [
+        ("prefill", f"{args.prefill:,} events before the timed part (ingest_growth.py)"),
+        ("into an empty database", f"{empty:,.0f} events/s ({http.seconds:.1f} s)"),
+        (
+            "server CPU empty / prefilled",
+            f"{cpu[0]:.1f} s / {cpu[1]:.1f} s (ratio {cpu[0] / (cpu[1] or 1):.3f})",
+        ),
+        ("RATIO prefilled / empty", _against(f"{ratio:.3f}", f">= {TARGET_GROWTH}", ratio >= TARGET_GROWTH)),
+    ]
+
+
+def run_events(args: argparse.Namespace) -> int:
+    """The events case (with --prefill: twice, into an empty and into a prefilled database)."""
     print(f"generating {args.events:,} events (seed {args.seed}) ...")
     workload = build_workload(args.events, args.batch, args.open_sessions, args.seed)
     print(
@@ -564,12 +634,60 @@ def main() -> int:
     )
     with workspace(keep=args.keep) as workdir:
         version = database_version(args, workdir)
-        outcome = run_http(args, workload, workdir)
+        empty = run_http(args, workload, workdir) if args.prefill else None
+        outcome = run_http(args, workload, workdir, prefill=args.prefill)
+        outcome.empty = empty
         outcome.raw_seconds = run_raw(args, workload, workdir)
+        if args.db == "postgresql":
+            outcome.copy_seconds = run_copy(args, workload, workdir)
     report(args, workload, outcome, version)
     http, stored = outcome.http, outcome.stored
     correct = not http.errors and http.inserted == len(workload.rows) and stored[1] == len(workload.rows)
     return 0 if correct else 1
+
+
+def run_sessions(args: argparse.Namespace) -> int:
+    """The sessions case: sessions/s while the organization grows to 100k, and from 100k to --sessions."""
+    batch, split = 10_000, min(100_000, args.sessions)
+    with workspace(keep=args.keep) as workdir, served_database(args, workdir, "sessions") as (target, server):
+        key = create_key(target, "bench-sessions", "ingest")
+        print(f"server {server.url} up; creating {args.sessions:,} sessions, {batch:,} per request ...")
+        result = ingest_growth.post_sessions(server, key, args.sessions, batch, args.seed, _started_data)
+        stored = stored_counts(target)
+        rows = database_rows(target)
+    first, rest = result.rate(0, split, batch), result.rate(split, args.sessions, batch)
+    ratio = rest / first if first else 0.0
+    cpu_first, cpu_rest = result.per_cpu(0, split, batch), result.per_cpu(split, args.sessions, batch)
+    cpu_ratio = cpu_rest / cpu_first if cpu_first else 0.0
+    cpu = f"{cpu_first:,.0f} / {cpu_rest:,.0f} sessions per CPU second (ratio {cpu_ratio:.3f})"
+    print_block(
+        f"bench/ingest.py --case sessions --db {args.db} --sessions {args.sessions}",
+        [
+            *rows,
+            ("requests", f"{len(result.seconds)} x {batch:,} session.started, one client, one organization"),
+            ("server --workers", str(args.workers)),
+            ("stored sessions / events", f"{stored[0]:,} / {stored[1]:,}"),
+            (
+                f"0 -> {split:,}",
+                _against(f"{first:,.0f} sessions/s", f">= {TARGET_SESSIONS:,}", first >= TARGET_SESSIONS),
+            ),
+            (
+                f"{split:,} -> {args.sessions:,}",
+                _against(f"{rest:,.0f} sessions/s", f">= {TARGET_SESSIONS:,}", rest >= TARGET_SESSIONS),
+            ),
+            ("RATIO later / first", _against(f"{ratio:.3f}", f">= {TARGET_GROWTH}", ratio >= TARGET_GROWTH)),
+            ("server CPU, first / later", cpu),
+        ],
+    )
+    for error in result.errors[:5]:
+        print(f"error: {error}")
+    print(f"load average at the end: {os.getloadavg()[0]:.1f}")
+    return 0 if not result.errors and stored[0] == args.sessions else 1
+
+
+def main() -> int:
+    args = parse_args()
+    return run_sessions(args) if args.case == "sessions" else run_events(args)
 
 
 if __name__ == "__main__":

@@ -147,3 +147,20 @@ def test_rows_inserted_by_copy_read_back_as_rows_inserted_by_insert_statements(
 def test_insert_rows_takes_only_insert_into_a_table(database: Database) -> None:
     with session_scope(database.writer) as db, pytest.raises(ValueError, match="INSERT INTO table"):
         FastSQL(db).insert_rows("INSERT INTO session; DROP TABLE session", ["id"], [(1,)])
+
+
+def test_pairs_in_finds_each_pair_by_one_probe_of_the_whole_key_on_sqlite(database: Database) -> None:
+    # A bare `(a, b) IN (VALUES ...)` was planned as a walk of the organization's every session key (a cost
+    # that grew with the organization); the plan must search the unique key on all three of its columns.
+    with session_scope(database.reader) as db:
+        raw = FastSQL(db)
+        if not raw.sqlite:
+            pytest.skip("PostgreSQL joins unnest(); its planner is not SQLite's")
+        pairs = [("a", "b"), ("c", "d"), ("e", "f")]
+        [(condition, params)] = raw.pairs_in("(channel_manager_service, channel_manager_sid)", pairs)
+        plan = raw.execute(
+            f"EXPLAIN QUERY PLAN SELECT id FROM session WHERE organization_id = ? AND {condition}",
+            (1, *params),
+        )
+    details = " ".join(str(row[-1]) for row in plan)
+    assert "organization_id=? AND channel_manager_service=? AND channel_manager_sid=?" in details

@@ -17,7 +17,8 @@ work, so hot paths write their statements as text once and pass values in the fo
 * **Locks and key lists.** `for_update` (PostgreSQL's row locks; a SQLite writer holds the database's) and
   `pairs_in` (a row-value IN list each database plans cheaply).
 * **Bulk inserts.** `insert_rows` takes many plain rows by COPY on PostgreSQL (executemany below `COPY_FROM`
-  rows, and on SQLite).
+  rows, and on SQLite); `insert_select` takes them with an ON CONFLICT clause and counts those inserted (one
+  INSERT ... SELECT FROM unnest() of binary arrays on PostgreSQL, executemany on SQLite).
 * **Execution.** Statements go to the DBAPI connection of the session's transaction, under SQLAlchemy: even
   its `exec_driver_sql` cost as much per statement as SQLite's own work on a small batch.
 
@@ -34,14 +35,16 @@ from typing import Any
 
 import orjson
 from sqlalchemy import JSON, Boolean, Column, Date
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session as DBSession
+from sqlalchemy.types import NullType
 
 from sessionary.db_sqlite import ID_HIGH_WATER
 from sessionary.db_types import UTCDateTime, sqlite_text
 
-_CHUNK = 400  # pairs per SQLite IN (VALUES ...) list: well under its parameter limit
 COPY_FROM = 100  # rows from which `FastSQL.insert_rows` uses PostgreSQL's COPY
 _INSERT_INTO = re.compile(r"INSERT INTO (\w+)")
+_CHUNK = 400  # pairs per SQLite IN (SELECT * FROM (VALUES ...)) list: well under its parameter limit
 Convert = Callable[[Any], Any]
 
 
@@ -137,6 +140,32 @@ class FastSQL:
         finally:
             cursor.close()
 
+    def insert_select(
+        self, insert: str, columns: Sequence[Column[Any]], rows: list[tuple[Any, ...]], conflict: str = ""
+    ) -> int:
+        """`insert` ("INSERT INTO table", as for `insert_rows`) these rows (values in the driver's form,
+        `writers`) into `columns`, then `conflict` (an ON CONFLICT clause, which COPY cannot take); returns
+        how many rows it inserted (-1: the driver cannot tell).
+
+        SQLite: one executemany. PostgreSQL: one INSERT ... SELECT FROM unnest() of one binary array per
+        column, so the server parses, plans and runs one statement for the batch instead of one per row
+        (psycopg's executemany sends each row on its own, a cost per row in the client and the server)."""
+        if _INSERT_INTO.fullmatch(insert) is None:
+            raise ValueError(f"insert_select takes 'INSERT INTO table', not {insert!r}")
+        if not rows:
+            return 0
+        names = ", ".join(f'"{column.name}"' for column in columns)
+        if self.sqlite:
+            marks = ", ".join("?" for _ in columns)
+            return self.executemany(f"{insert} ({names}) VALUES ({marks}){conflict}", rows)
+        sql = f"{insert} ({names}) {_unnest(tuple(columns))}{conflict}"
+        cursor = self.driver.cursor()
+        try:
+            cursor.execute(sql, [list(values) for values in zip(*rows, strict=True)])
+            return int(cursor.rowcount) if cursor.rowcount is not None else -1
+        finally:
+            cursor.close()
+
     def when(self, value: datetime | None) -> Any:
         """A timestamp as this database's column takes it (`column_when`; a row repeats its dates and a
         batch its `now`, so each distinct one is formatted once)."""
@@ -190,7 +219,10 @@ class FastSQL:
 
         PostgreSQL plans a long row-value IN list one index probe per pair (36 ms of planning for 400 pairs
         against 5 ms of execution), so there the pairs go in as two arrays joined by unnest: one condition.
-        SQLite takes the row values directly, in chunks under its parameter limit."""
+        SQLite takes the row values in chunks under its parameter limit, as a subquery `IN (SELECT * FROM
+        (VALUES ...))`: a bare `IN (VALUES ...)` list is planned as a walk of every row of the index's
+        leading column (the organization's whole session key index per chunk: a cost that grew with the
+        organization), while the subquery is one probe of the whole key per pair."""
         if not self.sqlite:
             arrays = [[first for first, _ in pairs], [second for _, second in pairs]]
             return [(f"{columns} IN (SELECT * FROM unnest(?::varchar[], ?::varchar[]))", arrays)]
@@ -198,7 +230,9 @@ class FastSQL:
         for start in range(0, len(pairs), _CHUNK):
             chunk = pairs[start : start + _CHUNK]
             values = ", ".join(["(?, ?)"] * len(chunk))
-            conditions.append((f"{columns} IN (VALUES {values})", [v for pair in chunk for v in pair]))
+            conditions.append(
+                (f"{columns} IN (SELECT * FROM (VALUES {values}))", [v for pair in chunk for v in pair])
+            )
         return conditions
 
     def rows_from(self, types: Sequence[str], rows: Sequence[Sequence[Any]]) -> list[tuple[str, list[Any]]]:
@@ -244,6 +278,28 @@ class FastSQL:
             f"SELECT nextval(pg_get_serial_sequence('{table}', 'id')) FROM generate_series(1, ?)", (count,)
         )
         return [int(row[0]) for row in rows]
+
+
+@lru_cache(maxsize=64)
+def _unnest(columns: tuple[Column[Any], ...]) -> str:
+    """PostgreSQL: `SELECT ... FROM unnest(%s::type[], ...)`, one array per column (JSON goes as text and is
+    cast in the SELECT: `?j` values are JSON text)."""
+    dialect = postgresql.dialect()
+    arrays, picks = [], []
+    for n, column in enumerate(columns):
+        json = isinstance(column.type, JSON)
+        if json:
+            kind = "text"
+        elif isinstance(
+            column.type, NullType
+        ):  # a foreign key not typed yet: every id is a BIGINT (BigIntPK)
+            kind = "BIGINT"
+        else:
+            kind = column.type.compile(dialect=dialect)
+        arrays.append(f"%b::{kind}[]")  # binary: the text form of an array escapes every element
+        picks.append(f"c{n}::jsonb" if json else f"c{n}")
+    aliases = ", ".join(f"c{n}" for n in range(len(columns)))
+    return f"SELECT {', '.join(picks)} FROM unnest({', '.join(arrays)}) AS t({aliases})"
 
 
 def _or_none(convert: Convert) -> Convert:

@@ -4,6 +4,7 @@ locks that find every key however many, and writes that refuse rows of differing
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ from sessionary.recordings import service as recordings
 from sessionary.recordings.blobs import LocalBlobStore
 from sessionary.sessions import store as sessions_store
 from sessionary.sessions.models import Session
+from sessionary.sessions.store import SessionKey
 from tests.conftest import Org
 
 AT = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
@@ -39,11 +41,11 @@ def test_a_recordings_placeholder_is_the_row_ingest_makes_for_a_new_key(
         assert by_recording is not None
         at = by_recording.timestamp
         key = ("placeholder-test", ingested)
-        locked = sessions_store.lock_or_create(
-            db, organization_id=org.id, first_seen={key: at}, columns=["timestamp"], now=at
-        )  # what ingest calls for the keys of its batch
+        _, created = sessions_store.lock_or_create(
+            db, organization_id=org.id, keys=[key], columns=["timestamp"], make=_placeholders(org, at)
+        )  # what ingest calls for the keys of its batch, which folds its events into these rows
     with session_scope(database.reader) as db:
-        by_ingest = db.get(Session, locked[key]["id"])
+        by_ingest = db.get(Session, created[key])
         first = db.get(Session, attached.recording.session_id)
         assert by_ingest is not None
         assert first is not None
@@ -58,20 +60,39 @@ def test_a_recordings_placeholder_is_the_row_ingest_makes_for_a_new_key(
     }
 
 
+def _placeholders(org: Org, at: datetime) -> Callable[[list[SessionKey]], list[dict[str, Any]]]:
+    return lambda keys: [sessions_store.placeholder(org.id, key, at, at) for key in keys]
+
+
 def test_lock_or_create_finds_every_key_of_a_batch_past_one_in_list(database: Database, org: Org) -> None:
     keys = [("lock-test", f"{uuid.uuid4().hex[:8]}-{n:04d}") for n in range(450)]  # more than one chunk
-    first_seen = dict.fromkeys(keys[:300], AT)
+    make = _placeholders(org, AT)
     with session_scope(database.writer) as db:
-        made = sessions_store.lock_or_create(
-            db, organization_id=org.id, first_seen=first_seen, columns=["event_count"], now=AT
+        stored, made = sessions_store.lock_or_create(
+            db, organization_id=org.id, keys=keys[:300], columns=["event_count"], make=make
         )
-        assert sorted(made) == sorted(keys[:300])
-        again = sessions_store.lock_or_create(
-            db, organization_id=org.id, first_seen=dict.fromkeys(keys, AT), columns=["event_count"], now=AT
+        assert (stored, sorted(made)) == ({}, sorted(keys[:300]))
+        again, added = sessions_store.lock_or_create(
+            db, organization_id=org.id, keys=keys, columns=["event_count"], make=make
         )
-    assert sorted(again) == sorted(keys)
-    assert {k: again[k]["id"] for k in made} == {k: made[k]["id"] for k in made}  # the same sessions
+    assert sorted(again) == sorted(keys[:300])
+    assert sorted(added) == sorted(keys[300:])
+    assert {k: again[k]["id"] for k in made} == made  # the same sessions
     assert {state["event_count"] for state in again.values()} == {0}
+
+
+def test_create_leaves_a_key_stored_meanwhile_as_it_is(database: Database, org: Org) -> None:
+    key, other = ("create-test", uuid.uuid4().hex), ("create-test", uuid.uuid4().hex)
+    with session_scope(database.writer) as db:
+        first = sessions_store.create(db, [sessions_store.placeholder(org.id, key, AT, AT)])
+        later = AT.replace(hour=13)
+        rows = [sessions_store.placeholder(org.id, k, later, later) for k in (key, other)]
+        second = sessions_store.create(db, rows)
+        kept = db.get(Session, first[key])
+        assert kept is not None
+        assert kept.timestamp == AT
+    assert list(second) == [other]
+    assert second[other] != first[key]
 
 
 def test_insert_refuses_rows_of_differing_columns(database: Database, org: Org) -> None:

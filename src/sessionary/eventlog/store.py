@@ -1,7 +1,8 @@
 """The one writer of the `event` table: the native ingest's batch insert, and the look-ups it needs when a
 batch holds events stored before.
 
-The insert is one driver-level executemany through fastsql: at 5,000 rows per request SQLAlchemy's per-row
+The insert is one driver-level statement through fastsql (`insert_select`: an executemany on SQLite, one
+INSERT ... SELECT FROM unnest() on PostgreSQL): at 5,000 rows per request SQLAlchemy's per-row
 parameter processing cost more than the database's own insert. Rows come with their values in the
 driver's form already (`NewEvent`), made before the transaction takes its write lock; each row gets its id
 up front (fastsql.allocate_ids), so the transcript index needs no look-up of the new rows' ids.
@@ -10,9 +11,9 @@ up front (fastsql.allocate_ids), so the transcript index needs no look-up of the
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, select
 from sqlalchemy.orm import Session as DBSession
 
 from sessionary.db_types import utcnow
@@ -20,10 +21,21 @@ from sessionary.eventlog.models import Event
 from sessionary.fastsql import FastSQL
 
 _CHUNK = 400  # event ids per IN (...) query: well under every database's parameter limit
-_INSERT = (
-    "INSERT INTO event (id, organization_id, event_id, session_id, type, timestamp, data, received_at)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?j, ?) ON CONFLICT (organization_id, event_id) DO NOTHING"
-)
+_TABLE = cast(Table, Event.__table__)
+_COLUMNS = [
+    _TABLE.c[name]
+    for name in (
+        "id",
+        "organization_id",
+        "event_id",
+        "session_id",
+        "type",
+        "timestamp",
+        "data",
+        "received_at",
+    )
+]
+_SKIP_STORED = " ON CONFLICT (organization_id, event_id) DO NOTHING"
 
 
 # An event row to insert, its values as the driver takes them: (event_id, session_id, type, timestamp as
@@ -44,7 +56,7 @@ def insert(db: DBSession, *, organization_id: int, events: Sequence[NewEvent]) -
         (row_id, organization_id, event_id, session_id, kind, timestamp, data, received)
         for row_id, (event_id, session_id, kind, timestamp, data) in zip(ids, events, strict=True)
     ]
-    return ids, raw.executemany(_INSERT, rows)
+    return ids, raw.insert_select("INSERT INTO event", _COLUMNS, rows, _SKIP_STORED)
 
 
 def stored_event_ids(db: DBSession, *, organization_id: int, event_ids: Sequence[str]) -> set[str]:

@@ -21,7 +21,7 @@ from sessionary.eventlog.batch import SessionChange, StoredBatch, StoredEvent
 from sessionary.eventlog.schemas import EventIn
 from sessionary.fastsql import is_sqlite, when_encoder
 from sessionary.ingest import derivations
-from sessionary.ingest.projection import READ_COLUMNS, State, apply_events
+from sessionary.ingest.projection import READ_COLUMNS, STATE_COLUMNS, State, apply_events
 from sessionary.ingest.schemas import IngestResult
 from sessionary.sessions import store as sessions_store
 
@@ -63,15 +63,24 @@ def ingest_events(db: DBSession, *, organization_id: int, events: Sequence[Event
 def ingest_prepared(db: DBSession, *, organization_id: int, prepared: Prepared) -> IngestResult:
     """`ingest_events` of a batch `prepare`d for this database."""
     pending = prepared.pending
-    sessions = _lock_sessions(db, organization_id=organization_id, pending=pending)
+    batch: dict[SessionKey, list[_Pending]] = {}
+    for item in pending:
+        batch.setdefault(item.key, []).append(item)
+    sessions, created = _lock_sessions(db, organization_id=organization_id, batch=batch)
     stored = _insert_new(db, organization_id=organization_id, pending=pending, sessions=sessions)
     fresh: dict[SessionKey, list[EventIn]] = {}
     for item in stored:
         fresh.setdefault(item.key, []).append(item.event)
-    previous = {key: state["conversation_id"] for key, state in sessions.items()}
-    changes = {key: apply_events(sessions[key], new_events) for key, new_events in fresh.items()}
+    previous = {key: None if key in created else state["conversation_id"] for key, state in sessions.items()}
+    rewrites = _settle_created(organization_id, batch=batch, fresh=fresh, sessions=sessions, created=created)
+    changes = {
+        key: apply_events(sessions[key], new_events)
+        for key, new_events in fresh.items()
+        if key not in created
+    }
     changes = {key: change for key, change in changes.items() if change}
-    _write_sessions(db, sessions=sessions, changes=changes)
+    _write_sessions(db, [*((sessions[key]["id"], change) for key, change in changes.items()), *rewrites])
+    changes.update((key, change) for key, change in created.items() if key in fresh)
     _derive(
         db, organization_id, stored=stored, fresh=fresh, sessions=sessions, changes=changes, previous=previous
     )
@@ -124,24 +133,74 @@ def _prepare(events: Sequence[EventIn], *, sqlite: bool) -> list[_Pending]:
 
 
 def _lock_sessions(
-    db: DBSession, *, organization_id: int, pending: Sequence[_Pending]
-) -> dict[SessionKey, State]:
-    """Lock the batch's sessions, creating the missing ones as placeholders dated their first event."""
-    first_seen: dict[SessionKey, datetime] = {}
-    for item in pending:
-        ts = item.event.timestamp
-        if item.key not in first_seen or ts < first_seen[item.key]:
-            first_seen[item.key] = ts
-    return sessions_store.lock_or_create(
-        db, organization_id=organization_id, first_seen=first_seen, columns=READ_COLUMNS, now=utcnow()
+    db: DBSession, *, organization_id: int, batch: dict[SessionKey, list[_Pending]]
+) -> tuple[dict[SessionKey, State], dict[SessionKey, State]]:
+    """Lock the batch's stored sessions and create the new ones whole, each with every event the batch
+    holds for it folded in (most often all of them are stored: `_settle_created` mends the others).
+    Returns every session's state (with its id) and, for each created one, the columns its events set."""
+    now = utcnow()
+    made: dict[SessionKey, tuple[State, State]] = {}
+
+    def make(keys: list[SessionKey]) -> list[State]:
+        rows = []
+        for key in keys:
+            state = _placeholder(organization_id, key, batch[key], now)
+            made[key] = (state, apply_events(state, [item.event for item in batch[key]]))
+            rows.append({name: state.get(name) for name in _CREATED_COLUMNS})
+        return rows
+
+    sessions, ids = sessions_store.lock_or_create(
+        db, organization_id=organization_id, keys=batch, columns=READ_COLUMNS, make=make
     )
+    created: dict[SessionKey, State] = {}
+    for key, row_id in ids.items():
+        state, created[key] = made[key]
+        state["id"] = row_id
+        sessions[key] = state
+    return sessions, created
 
 
-def _write_sessions(
-    db: DBSession, *, sessions: dict[SessionKey, State], changes: dict[SessionKey, State]
-) -> None:
-    """UPDATE the columns each session's new events changed."""
-    rows = [(sessions[key]["id"], change) for key, change in changes.items()]
+# The columns of a session created whole: its key, when it was written, and every column the events set.
+_CREATED_COLUMNS = (
+    "organization_id",
+    "channel_manager_service",
+    "channel_manager_sid",
+    "updated_at",
+    *STATE_COLUMNS,
+)
+
+
+def _placeholder(organization_id: int, key: SessionKey, items: Sequence[_Pending], now: datetime) -> State:
+    """A new session's state before its events: every column the projection reads, dated its first event."""
+    at = min(item.event.timestamp for item in items)
+    return {**dict.fromkeys(READ_COLUMNS), **sessions_store.placeholder(organization_id, key, at, now)}
+
+
+def _settle_created(
+    organization_id: int,
+    *,
+    batch: dict[SessionKey, list[_Pending]],
+    fresh: dict[SessionKey, list[EventIn]],
+    sessions: dict[SessionKey, State],
+    created: dict[SessionKey, State],
+) -> list[tuple[int, State]]:
+    """A created session some of whose events were not stored (stored before under another session: an
+    event_id reused) is folded again from the events stored; returns those rows' every column, to write."""
+    rewrites = []
+    for key in created:
+        stored = fresh.get(key, [])
+        if len(stored) == len(batch[key]):
+            continue
+        state = _placeholder(organization_id, key, batch[key], sessions[key]["updated_at"])
+        state["id"] = sessions[key]["id"]
+        created[key] = apply_events(state, stored)
+        sessions[key] = state
+        rewrites.append((state["id"], {name: state.get(name) for name in STATE_COLUMNS}))
+    return rewrites
+
+
+def _write_sessions(db: DBSession, rows: list[tuple[int, State]]) -> None:
+    """UPDATE the columns each session's new events changed (session id, {column: value})."""
     sessions_store.update(db, rows, now=utcnow())
 
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
+from sqlalchemy import Table
 from sqlalchemy.orm import Session as DBSession
 
 from sessionary import listing
@@ -27,12 +28,14 @@ assert set(COLUMNS) == {p.value for p in EventProperties}, "every EventPropertie
 _ID = Column(NotableEvent.id, Kind.INTEGER)
 # The mapped values in the order of _INSERT (attributes, JSON, last).
 _MAPPED = ("source", "source_id", "category", "type", "user_id", "description")
-# A fastsql executemany (SQLAlchemy's per-row parameter handling would cost more than the insert itself);
-# at most one notable event per ingest event.
-_INSERT = (
-    f"INSERT INTO notable_event (organization_id, event_id, session_id, timestamp, {', '.join(_MAPPED)}, "
-    "attributes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?j) ON CONFLICT (organization_id, event_id) DO NOTHING"
-)
+# One fastsql insert_select (SQLAlchemy's per-row parameter handling would cost more than the insert
+# itself); at most one notable event per ingest event.
+_TABLE = cast(Table, NotableEvent.__table__)
+_COLUMNS = [
+    _TABLE.c[name]
+    for name in ("organization_id", "event_id", "session_id", "timestamp", *_MAPPED, "attributes")
+]
+_SKIP_STORED = " ON CONFLICT (organization_id, event_id) DO NOTHING"
 _FIELDS = (
     "conversation_id",
     "source",
@@ -55,7 +58,7 @@ def derive_from_ingest(db: DBSession, stored: StoredBatch) -> None:
                 found = mapping.notable(event)
                 if found is not None:
                     rows.append(_row(sql, stored.organization_id, session.id, event, found))
-    sql.executemany(_INSERT, rows)
+    sql.insert_select("INSERT INTO notable_event", _COLUMNS, rows, _SKIP_STORED)
 
 
 def _row(

@@ -10,7 +10,7 @@ Only `set_label` works on a loaded ORM object instead: its callers hold the sess
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from functools import cache
 from typing import Any, cast
@@ -94,32 +94,33 @@ def lock_or_create(
     db: DBSession,
     *,
     organization_id: int,
-    first_seen: Mapping[SessionKey, datetime],
+    keys: Iterable[SessionKey],
     columns: Sequence[str],
-    now: datetime,
-) -> dict[SessionKey, State]:
-    """Lock the sessions of these keys (in key order), creating the missing ones first as placeholders
-    dated their first event (`first_seen`). Each comes with its id, key and `columns`.
+    make: Callable[[list[SessionKey]], list[State]],
+) -> tuple[dict[SessionKey, State], dict[SessionKey, int]]:
+    """Lock the stored sessions of these keys (in key order) and create the missing ones whole, from the
+    rows `make` gives for them (each with its organization and key, no id; in the order of the keys given
+    to it). Returns the stored sessions, locked, each with its id, key and `columns`; and the id of each
+    session created. A new session is written once, whole: no placeholder to read back and update.
 
     PostgreSQL: the missing keys are found without locking and created first (ON CONFLICT DO NOTHING, in key
-    order), then all are locked. Locking the stored ones before creating the others could deadlock: a batch
-    holding the lock of a session another batch had just created would wait to create a session that other
-    batch had created but not committed, while that batch waited for the lock (seen with two servers under
-    load). A conflicting insert waits only for the uncommitted insert of the same key and no row lock is
-    held before the inserts, so there is no cycle. SQLite writers are serialized: no deadlock."""
-    keys = sorted(first_seen)
-    if not is_sqlite(db):
-        stored = lock(db, organization_id=organization_id, keys=keys, columns=(), for_update=False)
-        missing = {key: first_seen[key] for key in keys if key not in stored}
-        if missing:
-            create_placeholders(db, organization_id=organization_id, first_seen=missing, now=now)
-        return lock(db, organization_id=organization_id, keys=keys, columns=columns)
-    found = lock(db, organization_id=organization_id, keys=keys, columns=columns)
-    missing = {key: first_seen[key] for key in keys if key not in found}
-    if missing:
-        create_placeholders(db, organization_id=organization_id, first_seen=missing, now=now)
-        found.update(lock(db, organization_id=organization_id, keys=list(missing), columns=columns))
-    return found
+    order), then the others are locked, with those a concurrent transaction created meanwhile. Locking the
+    stored ones before creating the others could deadlock: a batch holding the lock of a session another
+    batch had just created would wait to create a session that other batch had created but not committed,
+    while that batch waited for the lock (seen with two servers under load). A conflicting insert waits only
+    for the uncommitted insert of the same key and no row lock is held before the inserts, so there is no
+    cycle. SQLite writers are serialized: no deadlock, and every missing key is created."""
+    keys = sorted(keys)
+    sqlite = is_sqlite(db)
+    known = lock(
+        db, organization_id=organization_id, keys=keys, columns=columns if sqlite else (), for_update=False
+    )
+    missing = [key for key in keys if key not in known]
+    created = create(db, make(missing)) if missing else {}
+    if sqlite:
+        return known, created
+    rest = [key for key in keys if key not in created]
+    return lock(db, organization_id=organization_id, keys=rest, columns=columns), created
 
 
 def lock(
@@ -175,18 +176,45 @@ def insert(db: DBSession, rows: Sequence[Mapping[str, Any]]) -> list[int]:
     if not rows:
         return []
     raw = FastSQL(db)
+    ids, values = _with_ids(raw, rows)
+    columns = _insert_columns(tuple(rows[0]))
+    json = [column.name for column in columns if FastSQL.mark(column) == "?j"]
+    raw.insert_rows("INSERT INTO session", [column.name for column in columns], values, json=json)
+    return ids
+
+
+def create(db: DBSession, rows: Sequence[Mapping[str, Any]]) -> dict[SessionKey, int]:
+    """Insert new sessions whole, in the order given (key order, as `lock_or_create` creates them), each
+    row the same columns with its organization and key, no id; a key stored meanwhile by a concurrent
+    transaction is left as it is (ON CONFLICT DO NOTHING). Returns the id of each session inserted."""
+    if not rows:
+        return {}
+    raw = FastSQL(db)
+    ids, values = _with_ids(raw, rows)
+    columns = _insert_columns(tuple(rows[0]))
+    inserted = raw.insert_select("INSERT INTO session", columns, values, _ON_KEY)
+    keys = [(row["channel_manager_service"], row["channel_manager_sid"]) for row in rows]
+    keyed = dict(zip(keys, ids, strict=True))
+    if inserted == len(rows):
+        return keyed
+    present = {int(row[0]) for row in _by_ids(raw, int(rows[0]["organization_id"]), ids, "")}
+    return {key: row_id for key, row_id in keyed.items() if row_id in present}
+
+
+_ON_KEY = " ON CONFLICT (organization_id, channel_manager_service, channel_manager_sid) DO NOTHING"
+
+
+def _with_ids(raw: FastSQL, rows: Sequence[Mapping[str, Any]]) -> tuple[list[int], list[tuple[Any, ...]]]:
+    """Ids for new sessions (fastsql.allocate_ids) and their rows in the driver's form, id first."""
     names = tuple(rows[0])
-    columns = _insert_columns(names)
-    writers = raw.writers(columns)
+    writers = raw.writers(_insert_columns(names))
     ids = raw.allocate_ids("session", len(rows))
     values = []
     for row_id, row in zip(ids, rows, strict=True):
         if len(row) != len(names):  # (and a missing one is a KeyError)
             raise ValueError(f"session rows differ in their columns: {sorted(row)} and {sorted(names)}")
         values.append(_encoded(writers, (row_id, *[row[name] for name in names])))
-    json = [column.name for column in columns if FastSQL.mark(column) == "?j"]
-    raw.insert_rows("INSERT INTO session", [column.name for column in columns], values, json=json)
-    return ids
+    return ids, values
 
 
 @cache
