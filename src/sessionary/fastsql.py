@@ -16,6 +16,7 @@ work, so hot paths write their statements as text once and pass values in the fo
 * **Ids.** `allocate_ids` gives new rows their ids up front, so one executemany inserts them.
 * **Locks and key lists.** `for_update` (PostgreSQL's row locks; a SQLite writer holds the database's) and
   `pairs_in` (a row-value IN list each database plans cheaply).
+* **Many rows.** `insert_many`: an upsert of thousands of rows as one statement on PostgreSQL (unnest).
 * **Execution.** Statements go to the DBAPI connection of the session's transaction, under SQLAlchemy: even
   its `exec_driver_sql` cost as much per statement as SQLite's own work on a small batch.
 
@@ -195,6 +196,25 @@ class FastSQL:
             f"SELECT nextval(pg_get_serial_sequence('{table}', 'id')) FROM generate_series(1, ?)", (count,)
         )
         return [int(row[0]) for row in rows]
+
+    # --- metrics (issue 16): many-row upserts ------------------------------------------------------------
+
+    def insert_many(
+        self, into: str, types: Sequence[str], rows: Sequence[Sequence[Any]], tail: str = ""
+    ) -> None:
+        """`{into} <rows> {tail}` for many rows: `into` is "INSERT INTO t (columns)", `types` each column's
+        PostgreSQL type ("bigint", "date", "text"...), `tail` e.g. an ON CONFLICT clause (the rows' keys
+        distinct). PostgreSQL: one statement of one array per column (`SELECT * FROM unnest(...)`), planned
+        and executed once; an executemany costs its server a statement per row and psycopg a round of
+        parameter work per row, most of a rollup backfill's time. SQLite: an executemany, as cheap there."""
+        if not rows:
+            return
+        if self.sqlite:
+            self.executemany(f"{into} VALUES ({self.marks(len(types))}) {tail}", rows)
+            return
+        arrays = [[row[index] for row in rows] for index in range(len(types))]
+        source = ", ".join(f"?::{kind}[]" for kind in types)
+        self.execute(f"{into} SELECT * FROM unnest({source}) {tail}", arrays)
 
 
 def _or_none(convert: Convert) -> Convert:
