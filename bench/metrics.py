@@ -26,9 +26,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import time
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -146,6 +148,11 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--requests", type=int, default=100, help="timed requests (and DBAPI runs) per query")
     parser.add_argument("--warmup", type=int, default=10, help="untimed requests per query first")
     parser.add_argument("--explain", action="store_true", help="print the plans of the captured SQL")
+    parser.add_argument(
+        "--before-src",
+        help="also the code of this src directory (e.g. /work/main/src), same data, alternating",
+    )
+    parser.add_argument("--rounds", type=int, default=1, help="rounds of (before, after)")
     return parser.parse_args()
 
 
@@ -342,8 +349,7 @@ def report(
 ) -> None:
     total = args.sessions + args.journey_sessions
     rows_out = [
-        ("database", db),
-        ("sessionary", sessionary_source()),
+        ("database / code", db),
         ("data", f"{args.sessions:,} calls in {DAYS} days, 4 events each, a label on every fifth"),
         ("", f"{args.journey_sessions:,} journey (web/app) sessions in the same {DAYS} days"),
         ("fill (generate + executemany/COPY)", f"{fill_s:.1f} s, then ANALYZE"),
@@ -380,14 +386,50 @@ def run(args: argparse.Namespace, workdir: Path) -> None:
             f"{args.journey_sessions:,} journey sessions ..."
         )
         fill_s = fill(target, args, expected)
-        print("rolling up (sessionary metrics refresh) ...")
-        began = time.perf_counter()
-        cli(target, "metrics", "refresh", "--org", ORG)
-        refresh_s = time.perf_counter() - began
-        analyze_due(target)
-        db = database_label(target)
-        results = measure_all(args, target, key, workdir, expected)
-    report(args, fill_s, refresh_s, results, db)
+        codes = [("before", args.before_src), ("after", None)] if args.before_src else [("after", None)]
+        for round_number in range(1, args.rounds + 1):
+            for label, source in codes:
+                with code(source):
+                    refresh_s = refresh(target)
+                    db = database_label(target)
+                    results = measure_all(args, target, key, workdir, expected)
+                report(
+                    args, fill_s, refresh_s, results, f"{db}; {label} {round_number}: {sessionary_at(source)}"
+                )
+
+
+@contextmanager
+def code(source: str | None) -> Iterator[None]:
+    """The `sessionary` the CLI and the server run: `source` (a src directory) or this checkout's."""
+    saved = os.environ.get("PYTHONPATH")
+    if source is not None:
+        os.environ["PYTHONPATH"] = os.pathsep.join([source, str(Path(__file__).parent)])
+    try:
+        yield
+    finally:
+        if saved is None:
+            os.environ.pop("PYTHONPATH", None)
+        else:
+            os.environ["PYTHONPATH"] = saved
+
+
+def sessionary_at(source: str | None) -> str:
+    return source or sessionary_source()
+
+
+def refresh(target: Target) -> float:
+    """Empty rollups, `sessionary metrics refresh` timed, then the statistics autovacuum would take."""
+    writer = Writer.open(target)
+    try:
+        writer.reset_rollups()
+    finally:
+        writer.close()
+    print("rolling up (sessionary metrics refresh) ...")
+    began = time.perf_counter()
+    cli(target, "metrics", "refresh", "--org", ORG)
+    refresh_s = time.perf_counter() - began
+    analyze_due(target)
+    return refresh_s
 
 
 def analyze_due(target: Target) -> None:

@@ -79,7 +79,10 @@ class Writer:
         return self._plans[sql]
 
     def finish(self) -> None:
-        """After the fill: sequences past the ids given, statistics (ANALYZE), a checkpointed SQLite file."""
+        """After the fill: sequences past the ids given, statistics (ANALYZE), a checkpointed SQLite file;
+        PostgreSQL: VACUUM ANALYZE, what autovacuum does after a bulk insert (insert threshold), which this
+        machine's server, with autovacuum off, never would (the first reader would set every row's hint
+        bits: whichever code ran first would pay for it)."""
         if self.sqlite is not None:
             self.sqlite.execute("ANALYZE")
             self.sqlite.execute("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -92,8 +95,19 @@ class Writer:
             )
         self.pg.commit()
         self.pg.autocommit = True
-        self.pg.execute("ANALYZE")
+        self.pg.execute("VACUUM ANALYZE")
         self.pg.autocommit = False
+
+    def reset_rollups(self) -> None:
+        """Empty the metrics tables, for another `sessionary metrics refresh` from scratch."""
+        tables = ("metrics_rollup", "metrics_session_state", "metrics_org_state", "metrics_segment")
+        if self.sqlite is not None:
+            for table in tables:
+                self.sqlite.execute(f"DELETE FROM {table}")
+            return
+        assert self.pg is not None
+        self.pg.execute(f"TRUNCATE {', '.join(tables)}")
+        self.pg.commit()
 
     def close(self) -> None:
         if self.sqlite is not None:
