@@ -1,30 +1,36 @@
 """Overview latency: GET /api/v1/metrics over a million calls and a million journey sessions in 30 days,
 and the same SQL raw.
 
-    .venv/bin/python bench/metrics.py [--sessions 1000000] [--journey-sessions 1000000] [--requests 100]
+    .venv/bin/python bench/metrics.py [--db sqlite|postgresql] [--sessions 1000000]
+        [--journey-sessions 1000000] [--requests 100] [--explain]
 
-1. Fills a fresh SQLite database with N sessions of one organization spread over 30 days (10 agents, 3
-   channels, inbound/outbound, 5 % test), each with 4 events (STT, LLM and TTS latency and one tool call,
-   8 % of them failing) and a label on every fifth session (with issue categories); alongside them, in
-   the same 30 days, --journey-sessions web/app sessions (3 web to 1 app, five per customer) with their
-   journey_session rows, as the journey writer stores them: 1-60 page views, a referrer medium on two
-   thirds (6 media), a campaign on two fifths (24 names). Straight DBAPI executemany, then ANALYZE.
-2. Rolls everything up with `sessionary metrics refresh` (timed: the one-off backfill after a bulk load).
+1. Fills a fresh database (SQLite, or a PostgreSQL schema) with N sessions of one organization spread
+   over 30 days (10 agents, 3 channels, inbound/outbound, 5 % test), each with 4 events (STT, LLM and TTS
+   latency and one tool call, 8 % of them failing) and a label on every fifth session (with issue
+   categories); alongside them, in the same 30 days, --journey-sessions web/app sessions (3 web to 1 app,
+   five per customer) with their journey_session rows, as the journey writer stores them: 1-60 page
+   views, a referrer medium on two thirds (6 media), a campaign on two fifths (24 names). Straight DBAPI
+   executemany (PostgreSQL: COPY), then ANALYZE.
+2. Rolls everything up with `sessionary metrics refresh` (timed: the one-off backfill after a bulk load);
+   on PostgreSQL with autovacuum off, then ANALYZEs the tables past autovacuum's threshold, as it would.
 3. Starts `sessionary serve` and measures p50/p95 of GET /api/v1/metrics for the 30 days (a) of every
    session, (b) of one agent, (c) of outbound sessions (a filter that spans many segments), (d) of web
    sessions (journey figures through one segment). Each response is checked against the known totals,
    journey figures included (sessions, page views, top referrer media and campaigns).
 4. Alternating with those requests, runs the SQL the server runs for each (captured from sessionary's own
-   code: the freshness check and the rollup query) straight through sqlite3: the database's raw limit.
+   code: the freshness check and the rollup query) straight through sqlite3 or psycopg: the database's
+   raw limit. --explain prints their plans (PostgreSQL: EXPLAIN (ANALYZE, BUFFERS)).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import time
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -35,12 +41,15 @@ from sqlalchemy import event
 
 import metrics_journey
 from harness import (
+    AUTOANALYZE_DUE,
     Target,
+    autovacuum_enabled,
+    bench_database,
     bench_parser,
     cli,
     create_key,
-    fresh_database,
     percentile,
+    postgres_version,
     print_block,
     serve,
     sessionary_source,
@@ -49,6 +58,7 @@ from harness import (
     workspace,
 )
 from metrics_journey import JourneyExpected
+from metrics_writer import Writer
 from sessionary.db import open_database
 from sessionary.metrics.service import current_metrics
 from sessionary.sessions.filters import Direction, SessionFilter
@@ -130,13 +140,19 @@ class Expected:
 
 
 def parse_args() -> argparse.Namespace:
-    parser = bench_parser(__doc__, workers=1, db=False)
+    parser = bench_parser(__doc__, workers=1)
     parser.add_argument("--sessions", type=int, default=1_000_000, help="calls to fill the database with")
     parser.add_argument(
         "--journey-sessions", type=int, default=1_000_000, help="journey (web/app) sessions beside them"
     )
     parser.add_argument("--requests", type=int, default=100, help="timed requests (and DBAPI runs) per query")
     parser.add_argument("--warmup", type=int, default=10, help="untimed requests per query first")
+    parser.add_argument("--explain", action="store_true", help="print the plans of the captured SQL")
+    parser.add_argument(
+        "--before-src",
+        help="also the code of this src directory (e.g. /work/main/src), same data, alternating",
+    )
+    parser.add_argument("--rounds", type=int, default=1, help="rounds of (before, after)")
     return parser.parse_args()
 
 
@@ -231,22 +247,22 @@ def _events(rng: random.Random, org_id: int, session_id: int, start: datetime) -
 
 
 def fill(target: Target, args: argparse.Namespace, expected: Expected) -> float:
-    conn = target.connect_sqlite()
+    """The rows (executemany on SQLite, COPY on PostgreSQL) in one transaction, then ANALYZE."""
+    conn = Writer.open(target)
     try:
-        org_id = conn.execute("SELECT id FROM organization WHERE name = ?", (ORG,)).fetchone()[0]
+        org_id = conn.scalar("SELECT id FROM organization WHERE name = ?", (ORG,))
         began = time.perf_counter()
-        conn.execute("BEGIN IMMEDIATE")
+        conn.begin()
         for sessions, events, labels in rows(org_id, args.sessions, args.seed, expected):
-            conn.executemany(SESSION_SQL, sessions)
-            conn.executemany(EVENT_SQL, events)
-            conn.executemany(LABEL_SQL, labels)
+            conn.insert(SESSION_SQL, sessions)
+            conn.insert(EVENT_SQL, events)
+            conn.insert(LABEL_SQL, labels)
         first = END - timedelta(days=DAYS)
         journeys = metrics_journey.Fill(org_id, args.sessions + 1, first, DAYS, CHUNK, args.seed + 1)
         expected.journey, expected.web_journey = journeys.run(conn, args.journey_sessions)
-        conn.execute("COMMIT")
+        conn.commit()
         elapsed = time.perf_counter() - began
-        conn.execute("ANALYZE")
-        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        conn.finish()
         return elapsed
     finally:
         conn.close()
@@ -329,15 +345,14 @@ def _ms(values: Sequence[float]) -> str:
 
 
 def report(
-    args: argparse.Namespace, fill_s: float, refresh_s: float, results: list[Measured], size: str
+    args: argparse.Namespace, fill_s: float, refresh_s: float, results: list[Measured], db: str
 ) -> None:
     total = args.sessions + args.journey_sessions
     rows_out = [
-        ("database", f"SQLite {sqlite_version()}, {size}"),
-        ("sessionary", sessionary_source()),
+        ("database / code", db),
         ("data", f"{args.sessions:,} calls in {DAYS} days, 4 events each, a label on every fifth"),
         ("", f"{args.journey_sessions:,} journey (web/app) sessions in the same {DAYS} days"),
-        ("fill (generate + executemany)", f"{fill_s:.1f} s, then ANALYZE"),
+        ("fill (generate + executemany/COPY)", f"{fill_s:.1f} s, then ANALYZE"),
         (
             "rollup backfill",
             f"sessionary metrics refresh: {refresh_s:.1f} s ({total / refresh_s:,.0f} sessions/s)",
@@ -358,13 +373,12 @@ def report(
             ),
             ("  DBAPI same SQL p50 / p95", _ms(r.db_total)),
         ]
-    print_block(
-        f"bench/metrics.py --sessions {args.sessions} --journey-sessions {args.journey_sessions}", rows_out
-    )
+    sizes = f"--sessions {args.sessions} --journey-sessions {args.journey_sessions}"
+    print_block(f"bench/metrics.py --db {args.db} {sizes}", rows_out)
 
 
 def run(args: argparse.Namespace, workdir: Path) -> None:
-    with fresh_database("sqlite", workdir, "metrics") as target:
+    with bench_database(args, workdir, "metrics") as target:
         key = create_key(target, ORG, "read")
         expected = Expected()
         print(
@@ -372,31 +386,113 @@ def run(args: argparse.Namespace, workdir: Path) -> None:
             f"{args.journey_sessions:,} journey sessions ..."
         )
         fill_s = fill(target, args, expected)
-        print("rolling up (sessionary metrics refresh) ...")
-        began = time.perf_counter()
-        cli(target, "metrics", "refresh", "--org", ORG)
-        refresh_s = time.perf_counter() - began
+        codes = [("before", args.before_src), ("after", None)] if args.before_src else [("after", None)]
+        for round_number in range(1, args.rounds + 1):
+            for label, source in codes:
+                with code(source):
+                    refresh_s = refresh(target)
+                    db = database_label(target)
+                    results = measure_all(args, target, key, workdir, expected)
+                report(
+                    args, fill_s, refresh_s, results, f"{db}; {label} {round_number}: {sessionary_at(source)}"
+                )
+
+
+@contextmanager
+def code(source: str | None) -> Iterator[None]:
+    """The `sessionary` the CLI and the server run: `source` (a src directory) or this checkout's."""
+    saved = os.environ.get("PYTHONPATH")
+    if source is not None:
+        os.environ["PYTHONPATH"] = os.pathsep.join([source, str(Path(__file__).parent)])
+    try:
+        yield
+    finally:
+        if saved is None:
+            os.environ.pop("PYTHONPATH", None)
+        else:
+            os.environ["PYTHONPATH"] = saved
+
+
+def sessionary_at(source: str | None) -> str:
+    return source or sessionary_source()
+
+
+def refresh(target: Target) -> float:
+    """Empty rollups, `sessionary metrics refresh` timed, then the statistics autovacuum would take."""
+    writer = Writer.open(target)
+    try:
+        writer.reset_rollups()
+    finally:
+        writer.close()
+    print("rolling up (sessionary metrics refresh) ...")
+    began = time.perf_counter()
+    cli(target, "metrics", "refresh", "--org", ORG)
+    refresh_s = time.perf_counter() - began
+    analyze_due(target)
+    return refresh_s
+
+
+def analyze_due(target: Target) -> None:
+    """PostgreSQL with autovacuum off: ANALYZE the tables the backfill changed past autovacuum's threshold,
+    as autovacuum would within its naptime (a minute) of the backfill."""
+    if target.kind != "postgresql" or autovacuum_enabled(target):
+        return
+    with target.connect_pg() as conn:
+        conn.autocommit = True
+        for (table,) in conn.execute(AUTOANALYZE_DUE).fetchall():
+            conn.execute(f'ANALYZE "{table}"')
+
+
+def database_label(target: Target) -> str:
+    if target.kind == "sqlite":
         assert target.sqlite_path is not None
-        size = f"{target.sqlite_path.stat().st_size / 2**30:.2f} GiB file"
-        results = measure_all(args, target, key, workdir, expected)
-    report(args, fill_s, refresh_s, results, size)
+        return f"SQLite {sqlite_version()}, {target.sqlite_path.stat().st_size / 2**30:.2f} GiB file"
+    with target.connect_pg() as conn:
+        size = conn.execute(
+            "SELECT sum(pg_total_relation_size(c.oid)) FROM pg_class c JOIN pg_namespace n ON "
+            "n.oid = c.relnamespace WHERE n.nspname = current_schema() AND c.relkind = 'r'"
+        ).fetchone()
+    return (
+        f"PostgreSQL {postgres_version(target)}, {int(size[0] if size else 0) / 2**30:.2f} GiB in its schema"
+    )
+
+
+def raw_connection(target: Target) -> Any:
+    """A DBAPI connection of the target, each statement its own transaction (as the server's requests)."""
+    if target.kind == "sqlite":
+        return target.connect_sqlite()
+    conn = target.connect_pg()
+    conn.autocommit = True
+    return conn
+
+
+def explain(target: Target, conn: Any, label: str, sql: Sequence[tuple[str, Any]]) -> None:
+    """--explain: each captured statement's plan (PostgreSQL: EXPLAIN (ANALYZE, BUFFERS))."""
+    prefix = "EXPLAIN QUERY PLAN " if target.kind == "sqlite" else "EXPLAIN (ANALYZE, BUFFERS) "
+    print(f"\n--- {label}")
+    for statement, parameters in sql:
+        print(statement, parameters)
+        for row in conn.execute(prefix + statement, parameters).fetchall():
+            print("   ", row[-1])
 
 
 def measure_all(
     args: argparse.Namespace, target: Target, key: str, workdir: Path, expected: Expected
 ) -> list[Measured]:
     """Every query measured through the server and the driver, each response checked."""
-    conn = target.connect_sqlite()
-    org_id = conn.execute("SELECT id FROM organization WHERE name = ?", (ORG,)).fetchone()[0]
+    conn = raw_connection(target)
+    org_id = conn.execute(f"SELECT id FROM organization WHERE name = '{ORG}'").fetchone()[0]
     results = [Measured(q) for q in queries()]
     with (
-        serve(target, workdir) as server,
+        serve(target, workdir, workers=args.workers) as server,
         httpx.Client(base_url=server.url, headers={"Syllable-API-Key": key}, timeout=300) as client,
     ):
         print(f"server {server.url} up; measuring GET {PATH} ...")
         for result, wanted in zip(results, expected.wanted(), strict=True):
             sql = captured_sql(target, org_id, result.query.session_filter)
             measure(Measured(result.query), client, conn, sql, args.warmup)
+            if args.explain:
+                explain(target, conn, result.query.label, sql)
             measure(result, client, conn, sql, args.requests)
             counted = (result.sessions, result.journey)
             if counted != wanted or result.source != "rollup":

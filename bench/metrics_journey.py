@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import json
 import random
-import sqlite3
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
+
+from metrics_writer import Writer
 
 DEPLOYMENT = "00000000-0000-4000-8000-00000000b001"
 SESSIONS_PER_CUSTOMER = 5
@@ -76,7 +77,7 @@ class Fill:
     chunk: int
     seed: int
 
-    def run(self, conn: sqlite3.Connection, total: int) -> tuple[JourneyExpected, JourneyExpected]:
+    def run(self, conn: Writer, total: int) -> tuple[JourneyExpected, JourneyExpected]:
         """Insert `total` journey sessions (in the caller's transaction); what the overview must count of
         them all and of the web ones."""
         every, web = JourneyExpected(), JourneyExpected()
@@ -84,21 +85,21 @@ class Fill:
             return every, web
         add_owner(conn, self.org_id, customer_count(total), self.start)
         for sessions, journeys in rows(self, total):
-            conn.executemany(SESSION_SQL, sessions)
-            conn.executemany(JOURNEY_SQL, journeys)
+            conn.insert(SESSION_SQL, sessions)
+            conn.insert(JOURNEY_SQL, journeys)
             tally(journeys, every)
             tally([row for row in journeys if row[5] == "web"], web)
         return every, web
 
 
-def add_owner(conn: sqlite3.Connection, org_id: int, customers: int, now: datetime) -> None:
+def add_owner(conn: Writer, org_id: int, customers: int, now: datetime) -> None:
     """One deployment and its customers (ids 1..customers)."""
     conn.execute(
         "INSERT INTO journey_deployment (id, organization_id, name, allowed_domains, settings, created_at) "
         "VALUES (?, ?, 'Bench site', '[]', '{}', ?)",
         (DEPLOYMENT, org_id, _text(now)),
     )
-    conn.executemany(
+    conn.insert(
         "INSERT INTO journey_customer (id, organization_id, deployment_id, cookie_id, event_count, "
         "pageview_count) VALUES (?, ?, ?, ?, 0, 0)",
         ((n, org_id, DEPLOYMENT, f"cookie-{n:09d}") for n in range(1, customers + 1)),

@@ -18,7 +18,8 @@ work, so hot paths write their statements as text once and pass values in the fo
   `pairs_in` (a row-value IN list each database plans cheaply).
 * **Bulk inserts.** `insert_rows` takes many plain rows by COPY on PostgreSQL (executemany below `COPY_FROM`
   rows, and on SQLite); `insert_select` takes them with an ON CONFLICT clause and counts those inserted (one
-  INSERT ... SELECT FROM unnest() of binary arrays on PostgreSQL, executemany on SQLite).
+  INSERT ... SELECT FROM unnest() of binary arrays on PostgreSQL, executemany on SQLite); `insert_many`
+  the same for a statement of the caller's (an upsert) through `rows_from`.
 * **Execution.** Statements go to the DBAPI connection of the session's transaction, under SQLAlchemy: even
   its `exec_driver_sql` cost as much per statement as SQLite's own work on a small batch.
 
@@ -278,6 +279,16 @@ class FastSQL:
             f"SELECT nextval(pg_get_serial_sequence('{table}', 'id')) FROM generate_series(1, ?)", (count,)
         )
         return [int(row[0]) for row in rows]
+
+    def insert_many(
+        self, into: str, types: Sequence[str], rows: Sequence[Sequence[Any]], tail: str = ""
+    ) -> None:
+        """`{into} <rows> {tail}` for many rows: `into` is "INSERT INTO t (columns)", `types` each column's
+        PostgreSQL type ("bigint", "date", "text"...), `tail` e.g. an ON CONFLICT clause (the rows' keys
+        distinct), the rows given as `rows_from` gives them: on PostgreSQL one statement planned and run
+        once (an executemany costs its server a statement per row, most of a rollup backfill's time)."""
+        for source, parameters in self.rows_from(types, rows) if rows else []:
+            self.execute(f"{into} {source} {tail}", parameters)
 
 
 @lru_cache(maxsize=64)

@@ -4,7 +4,7 @@ marks by setting live_session_id NULL).
 
 A deleted session's share is taken out by its snapshot when it had no label and no events (a journey
 session: its channel, duration and journey figures are all in the snapshot). Otherwise its label and
-events went with it, so its day is counted again from the sessions (`_recount_days`): exact, and rare
+events went with it, so its day is counted again from the sessions (`_clear_days`): exact, and rare
 (only the journey writer deletes sessions today, when late events merge or re-split them).
 """
 
@@ -22,6 +22,7 @@ from sessionary.db_types import utcnow
 from sessionary.labels.models import SessionLabel
 from sessionary.metrics import rollup
 from sessionary.metrics.models import MetricsOrgState, MetricsRollup, MetricsSessionState
+from sessionary.sessions import store as sessions_store
 from sessionary.sessions.models import Session
 
 CHUNK = rollup.CHUNK
@@ -77,8 +78,35 @@ def _not_current(db: DBSession, organization_id: int, ids: list[int]) -> list[in
 
 def catch_up(db: DBSession, *, organization_id: int) -> int:
     """Roll up every session changed or deleted since the last catch-up (a write transaction); returns
-    how many."""
+    how many.
+
+    Lock order (PostgreSQL): the organization's catch-up row (only catch-ups take it), then every session
+    it will count, in key order (`sessions.store.lock_ids`, as ingest and `lifecycle.deletion` lock them),
+    and only then rollup rows and snapshots, which the writers too touch only after their sessions' locks.
+    Taking a snapshot row first (dropping a re-counted day's) and a session lock after could deadlock with
+    the journey writer deleting that session (its ON DELETE SET NULL writes the snapshot)."""
     now = utcnow()
+    state = _lock_state(db, organization_id, now)
+    deleted = _deleted_states(db, organization_id)
+    days = {s.day for s in deleted if s.label_id is not None or s.max_event_id}
+    first = state.rolled_through.year == 2000
+    ids = set(
+        _all_ids(db, organization_id) if first else pending_session_ids(db, organization_id=organization_id)
+    )
+    ids |= _counted_on(db, organization_id, days)
+    _lock(db, organization_id, ids)
+    alone = [s for s in deleted if s.label_id is None and s.max_event_id == 0]
+    for start in range(0, len(alone), CHUNK):
+        rollup.forget_sessions(db, organization_id=organization_id, states=alone[start : start + CHUNK])
+    _clear_days(db, organization_id, days)
+    done = len(deleted) + rollup.record_rollups(db, organization_id=organization_id, session_ids=ids)
+    state.rolled_through = now
+    db.flush()
+    return done
+
+
+def _lock_state(db: DBSession, organization_id: int, now: datetime) -> MetricsOrgState:
+    """The organization's catch-up row, created if absent, locked: one catch-up at a time."""
     table = cast(Table, MetricsOrgState.__table__)
     db.execute(
         insert_for(db, table).on_conflict_do_nothing(index_elements=["organization_id"]),
@@ -88,27 +116,23 @@ def catch_up(db: DBSession, *, organization_id: int) -> int:
         select(MetricsOrgState).where(MetricsOrgState.organization_id == organization_id).with_for_update()
     )
     assert state is not None
-    first = state.rolled_through.year == 2000
-    done = forget_deleted(db, organization_id=organization_id)
-    ids = _all_ids(db, organization_id) if first else pending_session_ids(db, organization_id=organization_id)
-    done += _record(db, organization_id, ids)
-    state.rolled_through = now
-    db.flush()
-    return done
+    return state
 
 
 def rebuild(db: DBSession, *, organization_id: int) -> int:
     """Drop the organization's rollups and snapshots and roll every session up again from its events;
     returns how many. Repairs rows summed before ingest bounded durations (metrics.service reads such a
     row's total as 0; counted again, each event is read by today's rule: transcripts.formatting.usable_ms)."""
+    _lock_state(db, organization_id, utcnow())
+    _lock(db, organization_id, _all_ids(db, organization_id))  # sessions before snapshots (see catch_up)
     for model in (MetricsRollup, MetricsSessionState, MetricsOrgState):
         db.execute(delete(model).where(model.organization_id == organization_id))
     return catch_up(db, organization_id=organization_id)
 
 
-def forget_deleted(db: DBSession, *, organization_id: int) -> int:
-    """Take the shares of the organization's deleted sessions out; returns how many."""
-    states = list(
+def _deleted_states(db: DBSession, organization_id: int) -> list[MetricsSessionState]:
+    """The snapshots of the organization's deleted sessions (read without locks: no writer touches them)."""
+    return list(
         db.scalars(
             select(MetricsSessionState).where(
                 MetricsSessionState.live_session_id.is_(None),
@@ -116,29 +140,31 @@ def forget_deleted(db: DBSession, *, organization_id: int) -> int:
             )
         )
     )
-    alone = [s for s in states if s.label_id is None and s.max_event_id == 0]
-    for start in range(0, len(alone), CHUNK):
-        rollup.forget_sessions(db, organization_id=organization_id, states=alone[start : start + CHUNK])
-    _recount_days(db, organization_id, {s.day for s in states if s.label_id is not None or s.max_event_id})
-    return len(states)
 
 
-def _recount_days(db: DBSession, organization_id: int, days: set[date]) -> None:
-    """Count these days again from their sessions: drop their rollup rows and snapshots (deleted
-    sessions' too), then roll up every session counted on them or started on them."""
+def _counted_on(db: DBSession, organization_id: int, days: set[date]) -> set[int]:
+    """The sessions counted on these days or started on them: those a re-count of the days rolls up."""
     if not days:
-        return
+        return set()
     ordered = sorted(days)
     states = MetricsSessionState
     on_days = (states.organization_id == organization_id, states.day.in_(ordered))
     ids = set(db.scalars(select(states.session_id).where(*on_days, states.live_session_id.is_not(None))))
-    ids |= set(db.scalars(select(Session.id).where(*_started_on(organization_id, ordered))))
+    return ids | set(db.scalars(select(Session.id).where(*_started_on(organization_id, ordered))))
+
+
+def _clear_days(db: DBSession, organization_id: int, days: set[date]) -> None:
+    """Drop these days' rollup rows and snapshots (deleted sessions' too), for their sessions to be
+    counted again (a deleted session's label and events went with it: its share cannot be taken out)."""
+    if not days:
+        return
+    ordered = sorted(days)
     rollups = cast(Table, MetricsRollup.__table__)
     db.execute(
         delete(rollups).where(rollups.c.organization_id == organization_id, rollups.c.day.in_(ordered))
     )
-    db.execute(delete(states).where(*on_days))
-    _record(db, organization_id, sorted(ids))
+    states = MetricsSessionState
+    db.execute(delete(states).where(states.organization_id == organization_id, states.day.in_(ordered)))
 
 
 def _started_on(organization_id: int, days: Iterable[date]) -> list[ColumnElement[bool]]:
@@ -156,26 +182,16 @@ def _midnight(day: date) -> datetime:
     return datetime.combine(day, time(0), tzinfo=UTC)
 
 
-def _record(db: DBSession, organization_id: int, ids: list[int]) -> int:
-    for start in range(0, len(ids), CHUNK):
-        _lock(db, ids[start : start + CHUNK])
-    return rollup.record_rollups(db, organization_id=organization_id, session_ids=ids)
-
-
 def _all_ids(db: DBSession, organization_id: int) -> list[int]:
     return list(
         db.scalars(select(Session.id).where(Session.organization_id == organization_id).order_by(Session.id))
     )
 
 
-def _lock(db: DBSession, ids: list[int]) -> None:
-    """Lock the sessions in the order ingest locks them, so the two never deadlock (PostgreSQL)."""
+def _lock(db: DBSession, organization_id: int, ids: Iterable[int]) -> None:
+    """Lock the sessions in key order, as ingest and lifecycle.deletion lock them (one global order, so
+    that none of them deadlock; PostgreSQL: SQLite writers are serialized)."""
     if db.get_bind().dialect.name != "postgresql":
         return
-    stmt = (
-        select(Session.id)
-        .where(Session.id.in_(ids))
-        .order_by(Session.channel_manager_service, Session.channel_manager_sid)
-        .with_for_update()
-    )
-    db.execute(stmt).all()
+    keyed = sessions_store.keys_of(db, organization_id=organization_id, ids=list(ids))
+    sessions_store.lock_ids(db, organization_id=organization_id, ids=[row_id for row_id, _ in keyed])

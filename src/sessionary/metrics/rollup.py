@@ -228,39 +228,42 @@ def _spread(delta: dict[FamilyKey, Tally]) -> dict[DeltaKey, Tally]:
     return out
 
 
-_UPSERT_ROLLUP = (
-    "INSERT INTO metrics_rollup (organization_id, segment_id, day, metric, key, count, errors, total) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+_ROLLUP_INTO = (
+    "INSERT INTO metrics_rollup (organization_id, segment_id, day, metric, key, count, errors, total)"
+)
+_ROLLUP_TYPES = ("bigint", "bigint", "date", "text", "text", "bigint", "bigint", "double precision")
+_ROLLUP_ADD = (
     "ON CONFLICT (organization_id, segment_id, day, metric, key) DO UPDATE SET "
     "count = metrics_rollup.count + excluded.count, errors = metrics_rollup.errors + excluded.errors, "
     "total = metrics_rollup.total + excluded.total"
 )
+# metrics_session_state's columns with their PostgreSQL types.
 _STATE_COLUMNS = (
-    "session_id",
-    "live_session_id",
-    "organization_id",
-    "day",
-    "segment_id",
-    "duration",
-    "label_id",
-    "max_event_id",
-    "session_updated_at",
-    "pageview_count",
-    "referrer_medium",
-    "campaign_name",
+    ("session_id", "bigint"),
+    ("live_session_id", "bigint"),
+    ("organization_id", "bigint"),
+    ("day", "date"),
+    ("segment_id", "bigint"),
+    ("duration", "double precision"),
+    ("label_id", "bigint"),
+    ("max_event_id", "bigint"),
+    ("session_updated_at", "timestamptz"),
+    ("pageview_count", "integer"),
+    ("referrer_medium", "text"),
+    ("campaign_name", "text"),
 )
-_UPSERT_STATE = (
-    f"INSERT INTO metrics_session_state ({', '.join(_STATE_COLUMNS)}) "
-    f"VALUES ({FastSQL.marks(len(_STATE_COLUMNS))}) ON CONFLICT (session_id) DO UPDATE SET "
-    + ", ".join(f"{name} = excluded.{name}" for name in _STATE_COLUMNS[1:])
+_STATE_INTO = f"INSERT INTO metrics_session_state ({', '.join(name for name, _ in _STATE_COLUMNS)})"
+_STATE_REPLACE = "ON CONFLICT (session_id) DO UPDATE SET " + ", ".join(
+    f"{name} = excluded.{name}" for name, _ in _STATE_COLUMNS[1:]
 )
 
 
 def _apply(db: DBSession, organization_id: int, families: dict[FamilyKey, Tally]) -> None:
     """Add the deltas to the rollup rows (upsert), then drop the rows that fell to zero.
 
-    Like the event insert (eventlog/store.py), the upserts hand prepared tuples to the driver's executemany
-    (fastsql): SQLAlchemy's per-row parameter processing cost more than the database's own work."""
+    Like the event insert (eventlog/store.py), the upserts hand prepared tuples to the driver (fastsql
+    `insert_many`: PostgreSQL one statement per flush): SQLAlchemy's per-row parameter processing cost more
+    than the database's own work."""
     delta = _spread(families)
     raw = FastSQL(db)
     rows = [
@@ -279,7 +282,7 @@ def _apply(db: DBSession, organization_id: int, families: dict[FamilyKey, Tally]
     ]
     if not rows:
         return
-    raw.executemany(_UPSERT_ROLLUP, rows)
+    raw.insert_many(_ROLLUP_INTO, _ROLLUP_TYPES, rows, _ROLLUP_ADD)
     days = sorted({day for day, _, _, _ in delta})
     db.execute(
         delete(_ROLLUP).where(
@@ -315,7 +318,7 @@ def _save_states(
         )
         for r in rows
     ]
-    raw.executemany(_UPSERT_STATE, values)
+    raw.insert_many(_STATE_INTO, [kind for _, kind in _STATE_COLUMNS], values, _STATE_REPLACE)
 
 
 def forget_sessions(db: DBSession, *, organization_id: int, states: Sequence[MetricsSessionState]) -> int:
