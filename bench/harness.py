@@ -62,6 +62,14 @@ class Target:
             conn.execute(f"PRAGMA {pragma}")
         return conn
 
+    def connect_autocommit(self) -> Any:
+        """A DBAPI connection, each statement its own transaction (as a server's request's reads)."""
+        if self.kind == "sqlite":
+            return self.connect_sqlite()
+        conn = self.connect_pg()
+        conn.autocommit = True
+        return conn
+
     def connect_pg(self) -> psycopg.Connection[Any]:
         assert self.pg_base is not None
         assert self.pg_schema is not None

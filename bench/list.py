@@ -409,14 +409,6 @@ def explain(conn: Any, kind: str, sql: Sequence[Statement]) -> list[str]:
     return plans
 
 
-def _db_connection(target: Target) -> Any:
-    if target.kind == "sqlite":
-        return target.connect_sqlite()
-    conn = target.connect_pg()
-    conn.autocommit = True
-    return conn
-
-
 def measure_all(
     target: Target,
     org_id: int,
@@ -426,7 +418,7 @@ def measure_all(
     *,
     counted: bool = True,
 ) -> None:
-    conn = _db_connection(target)
+    conn = target.connect_autocommit()
     try:
         for result in results:
             sql = captured_sql(target, org_id, result.query.list_params, counted=counted)
@@ -565,7 +557,7 @@ def report_growth(sizes: list[SizeRun]) -> None:
 def _revision(target: Target, revision: str | None = None) -> str:
     """The database's Alembic revision; set to `revision` when given (the code before ours stops at its
     own head; session_count and its triggers stay, unused by its reads)."""
-    conn = _db_connection(target)
+    conn = target.connect_autocommit()
     try:
         if revision is not None:
             conn.execute(

@@ -457,15 +457,6 @@ def database_label(target: Target) -> str:
     )
 
 
-def raw_connection(target: Target) -> Any:
-    """A DBAPI connection of the target, each statement its own transaction (as the server's requests)."""
-    if target.kind == "sqlite":
-        return target.connect_sqlite()
-    conn = target.connect_pg()
-    conn.autocommit = True
-    return conn
-
-
 def explain(target: Target, conn: Any, label: str, sql: Sequence[tuple[str, Any]]) -> None:
     """--explain: each captured statement's plan (PostgreSQL: EXPLAIN (ANALYZE, BUFFERS))."""
     prefix = "EXPLAIN QUERY PLAN " if target.kind == "sqlite" else "EXPLAIN (ANALYZE, BUFFERS) "
@@ -480,7 +471,7 @@ def measure_all(
     args: argparse.Namespace, target: Target, key: str, workdir: Path, expected: Expected
 ) -> list[Measured]:
     """Every query measured through the server and the driver, each response checked."""
-    conn = raw_connection(target)
+    conn = target.connect_autocommit()
     org_id = conn.execute(f"SELECT id FROM organization WHERE name = '{ORG}'").fetchone()[0]
     results = [Measured(q) for q in queries()]
     with (
