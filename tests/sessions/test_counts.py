@@ -169,7 +169,7 @@ def test_folding_leaves_one_row_per_key_and_the_same_counts(database: Database, 
         db.execute(delete(Session).where(Session.organization_id == org.id, Session.agent_name == "Bob"))
     before = _deltas(database, org.id)
     with session_scope(database.writer) as db:
-        counts.fold(db, counts.unfolded_days(db))
+        counts.fold(db, counts.unfolded_days(db, organization_id=org.id))
     assert_counts_exact(database, org.id)
     assert _deltas(database, org.id) == 0
     assert _rows(database, org.id) == 2  # (D, Ava) and (D + 1, None); Bob's key summed to 0 and went
@@ -184,7 +184,7 @@ def test_a_fold_of_days_whose_rows_are_already_gone_changes_nothing(database: Da
     with session_scope(database.writer) as db:
         make_session(db, org.id, D, agent_name="Ava")
     with session_scope(database.writer) as db:
-        days = counts.unfolded_days(db)
+        days = counts.unfolded_days(db, organization_id=org.id)
         counts.fold(db, days)
         counts.fold(db, days)  # a second fold of the same days (as a concurrent folder would)
         counts.fold(db, [(org.id, (D + 5 * DAY).date())])  # a day with no rows

@@ -110,14 +110,15 @@ def _rows(
 _KEY = ("organization_id", "day", *COUNTED_NAMES)
 
 
-def unfolded_days(db: DBSession, *, limit: int = FOLD_DAYS) -> list[tuple[int, date]]:
-    """Up to `limit` (organization, day) pairs that have delta rows (never any on SQLite: one row per key)."""
-    stmt = (
-        select(SessionCount.organization_id, SessionCount.day)
-        .where(SessionCount.folded.is_(False))
-        .distinct()
-        .limit(limit)
-    )
+def unfolded_days(
+    db: DBSession, *, limit: int = FOLD_DAYS, organization_id: int | None = None
+) -> list[tuple[int, date]]:
+    """Up to `limit` (organization, day) pairs that have delta rows (never any on SQLite: one row per key),
+    of every organization or of one."""
+    stmt = select(SessionCount.organization_id, SessionCount.day).where(SessionCount.folded.is_(False))
+    if organization_id is not None:
+        stmt = stmt.where(SessionCount.organization_id == organization_id)
+    stmt = stmt.distinct().limit(limit)
     return [(row[0], row[1]) for row in db.execute(stmt)]
 
 
