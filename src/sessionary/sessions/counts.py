@@ -87,22 +87,22 @@ def _summed(
     organization_id: int, names: Mapping[str, Sequence[str]], first: date | None, last: date | None
 ) -> Any:
     where = [SessionCount.organization_id == organization_id, *_name_conditions(SessionCount, names)]
-    if first is not None:
-        where.append(SessionCount.day >= first)
-    if last is not None:
-        where.append(SessionCount.day < last)
-    return select(func.coalesce(func.sum(SessionCount.n), 0)).where(*where)
+    return select(func.coalesce(func.sum(SessionCount.n), 0)).where(
+        *where, *_within(SessionCount.day, first, last)
+    )
 
 
 def _rows(
     organization_id: int, names: Mapping[str, Sequence[str]], start: datetime | None, end: datetime | None
 ) -> Any:
     where = [Session.organization_id == organization_id, *_name_conditions(Session, names)]
-    if start is not None:
-        where.append(Session.timestamp >= start)
-    if end is not None:
-        where.append(Session.timestamp < end)
-    return select(func.count()).select_from(Session).where(*where)
+    return select(func.count()).select_from(Session).where(*where, *_within(Session.timestamp, start, end))
+
+
+def _within(column: Any, low: Any, high: Any) -> list[ColumnElement[bool]]:
+    """`low <= column < high`, each bound only when given."""
+    where = [column >= low] if low is not None else []
+    return where + ([column < high] if high is not None else [])
 
 
 # --- folding PostgreSQL's delta rows ---------------------------------------------------------------------
