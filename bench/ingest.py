@@ -12,8 +12,11 @@
    executemany in one transaction, and reports that rate and the ratio end-to-end / raw. On PostgreSQL
    also with one COPY (the physical limit) into a third, and the ratio end-to-end / COPY.
 
-`--prefill N`: step 2 runs twice, on an empty database and on one filled first with N events straight
-through the driver (ingest_growth.py says what the prefill holds), and the ratio of the two rates is printed.
+`--prefill N`: a database is filled first (untimed) with N events straight through the driver
+(ingest_growth.py says what the prefill holds); then step 2 runs three times back to back, on an empty
+database, on the prefilled one and on an empty one again, and the ratio of the prefilled rate to the mean of
+the two empty rates is printed (timed in the same minutes, so a change of the machine's load between the
+fill and the timed runs does not enter the ratio).
 
 `--case sessions --sessions N`: one `session.started` per new session, time-ordered, 10,000 per request,
 one client, one organization; sessions/s for the first 100k and from 100k to N, and their ratio.
@@ -29,6 +32,7 @@ import random
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -456,37 +460,63 @@ class Outcome:
     analyzes: int | None  # ANALYZE runs of the autovacuum stand-in; None when not needed
     raw_seconds: float = 0.0
     copy_seconds: float = 0.0
-    empty: Outcome | None = None  # with --prefill: the same events into an empty database
+    empty: list[Outcome] | None = None  # with --prefill: the same events into empty databases, before + after
 
 
-def run_http(args: argparse.Namespace, workload: Workload, workdir: Path, prefill: int = 0) -> Outcome:
-    name = f"http{prefill}"
-    with fresh_database(args.db, workdir, name, args.pg_url) as target:
+def run_http(
+    args: argparse.Namespace, workload: Workload, workdir: Path, filled: Filled | None = None
+) -> Outcome:
+    """Serve a fresh database (or `filled`, one already holding events) and post the workload to it."""
+    if filled is not None:
+        return _post_to(args, workload, workdir, filled)
+    with fresh_database(args.db, workdir, f"http{next(_RUNS)}", args.pg_url) as target:
+        return _post_to(args, workload, workdir, Filled(target, create_key(target, "bench-ingest", "ingest")))
+
+
+_RUNS = itertools.count()
+
+
+class Filled(NamedTuple):
+    """A database to post to: its API key, and the events and sessions it held before."""
+
+    target: Target
+    key: str
+    events: int = 0
+    sessions: int = 0
+
+
+def _post_to(args: argparse.Namespace, workload: Workload, workdir: Path, filled: Filled) -> Outcome:
+    target, key, events, sessions = filled
+    with (
+        serve(target, workdir, workers=args.workers) as server,
+        RssSampler(server.process.pid) as rss,
+        analyzer_for(target, args.pg_analyze_interval) as analyzer,
+    ):
+        print(f"server {server.url} (pid {server.process.pid}) up; posting {len(workload.bodies)} batches")
+        http = post_all(server.url, key, workload.bodies, args.clients)
+        if http.errors:
+            print(f"server exit code: {server.process.poll()}; the end of its log:\n{server.tail()}")
+    analyzes = analyzer.runs if analyzer.interval > 0 else None
+    stored = stored_counts(target)
+    return Outcome(
+        http=http,
+        peak_rss_mb=rss.peak_mb,
+        stored=(stored[0] - sessions, stored[1] - events),
+        cpu_seconds=rss.cpu_seconds,
+        analyzes=analyzes,
+    )
+
+
+@contextmanager
+def prefilled(args: argparse.Namespace, workdir: Path) -> Iterator[Filled]:
+    """A database filled with --prefill events straight through the driver (untimed), before any timed run,
+    so that the empty and the prefilled runs are timed back to back (same minutes, same machine load)."""
+    with fresh_database(args.db, workdir, "prefilled", args.pg_url) as target:
         key = create_key(target, "bench-ingest", "ingest")
-        if prefill:
-            print(f"prefilling {prefill:,} events straight through the driver ...")
-            sessions, seconds = ingest_growth.prefill(target, prefill, args.seed, session_events)
-            print(f"prefilled {prefill:,} events of {sessions:,} sessions in {seconds:.0f} s")
-        with (
-            serve(target, workdir, workers=args.workers) as server,
-            RssSampler(server.process.pid) as rss,
-            analyzer_for(target, args.pg_analyze_interval) as analyzer,
-        ):
-            print(
-                f"server {server.url} (pid {server.process.pid}) up; posting {len(workload.bodies)} batches"
-            )
-            http = post_all(server.url, key, workload.bodies, args.clients)
-            if http.errors:
-                print(f"server exit code: {server.process.poll()}; the end of its log:\n{server.tail()}")
-        analyzes = analyzer.runs if analyzer.interval > 0 else None
-        stored = stored_counts(target)
-        return Outcome(
-            http=http,
-            peak_rss_mb=rss.peak_mb,
-            stored=(stored[0] - (prefill and sessions), stored[1] - prefill),
-            cpu_seconds=rss.cpu_seconds,
-            analyzes=analyzes,
-        )
+        print(f"prefilling {args.prefill:,} events straight through the driver ...")
+        sessions, seconds = ingest_growth.prefill(target, args.prefill, args.seed, session_events)
+        print(f"prefilled {args.prefill:,} events of {sessions:,} sessions in {seconds:.0f} s")
+        yield Filled(target, key, args.prefill, sessions)
 
 
 def run_raw(args: argparse.Namespace, workload: Workload, workdir: Path) -> float:
@@ -607,16 +637,22 @@ def _copy_rows(events: int, e2e: float, outcome: Outcome) -> list[tuple[str, str
 
 
 def _prefill_rows(args: argparse.Namespace, e2e: float, outcome: Outcome) -> list[tuple[str, str]]:
-    """With --prefill: the same events' rate into an empty database, and the ratio prefilled / empty."""
-    if outcome.empty is None:
+    """With --prefill: the same events' rate into an empty database (the mean of the runs timed just before
+    and just after the prefilled one), and the ratio prefilled / empty."""
+    if not outcome.empty:
         return []
-    http = outcome.empty.http
-    empty = http.inserted / http.seconds if http.seconds else 0.0
+    rates = [run.http.inserted / run.http.seconds for run in outcome.empty if run.http.seconds]
+    empty = sum(rates) / len(rates) if rates else 0.0
     ratio = e2e / empty if empty else 0.0
-    cpu = sum(outcome.empty.cpu_seconds), sum(outcome.cpu_seconds)
+    cpu = sum(sum(run.cpu_seconds) for run in outcome.empty) / len(outcome.empty), sum(outcome.cpu_seconds)
     return [
         ("prefill", f"{args.prefill:,} events before the timed part (ingest_growth.py)"),
-        ("into an empty database", f"{empty:,.0f} events/s ({http.seconds:.1f} s)"),
+        (
+            "into an empty database",
+            f"{empty:,.0f} events/s (before / after the prefilled run: "
+            + " / ".join(f"{rate:,.0f}" for rate in rates)
+            + ")",
+        ),
         (
             "server CPU empty / prefilled",
             f"{cpu[0]:.1f} s / {cpu[1]:.1f} s (ratio {cpu[0] / (cpu[1] or 1):.3f})",
@@ -634,9 +670,15 @@ def run_events(args: argparse.Namespace) -> int:
     )
     with workspace(keep=args.keep) as workdir:
         version = database_version(args, workdir)
-        empty = run_http(args, workload, workdir) if args.prefill else None
-        outcome = run_http(args, workload, workdir, prefill=args.prefill)
-        outcome.empty = empty
+        if args.prefill:
+            with prefilled(args, workdir) as filled:
+                # empty, prefilled, empty again: the empty rate is the mean of the runs either side
+                empties = [run_http(args, workload, workdir)]
+                outcome = run_http(args, workload, workdir, filled)
+                empties.append(run_http(args, workload, workdir))
+            outcome.empty = empties
+        else:
+            outcome = run_http(args, workload, workdir)
         outcome.raw_seconds = run_raw(args, workload, workdir)
         if args.db == "postgresql":
             outcome.copy_seconds = run_copy(args, workload, workdir)
