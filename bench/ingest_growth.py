@@ -19,9 +19,11 @@ and have keys of their own (`pre-...`), so the timed events create new sessions 
 
 from __future__ import annotations
 
+import os
 import random
 import time
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -172,7 +174,22 @@ def prefill(target: Target, total: int, seed: int, session_events: SessionEvents
                     f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))"
                 )
             pg.execute("ANALYZE")
+    settle(target)
     return sessions, time.perf_counter() - began
+
+
+def settle(target: Target) -> None:
+    """Leave the filled database as one that has held its rows for a while: checkpointed (SQLite's WAL
+    copied back and truncated; PostgreSQL's CHECKPOINT), and the fill's dirty pages written to disk
+    (os.sync), so that the kernel's write-back of gigabytes of fill does not run under the timed part."""
+    if target.kind == "sqlite":
+        with closing(target.connect_sqlite()) as conn:
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    else:
+        with target.connect_pg() as pg:
+            pg.autocommit = True
+            pg.execute("CHECKPOINT")
+    os.sync()
 
 
 def _write_sqlite(target: Target, chunk: Chunk) -> None:
