@@ -9,7 +9,7 @@ same whatever order their events arrived in. A conversation left with no session
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any, cast
 
@@ -32,8 +32,8 @@ from sessionary import listing
 from sessionary.conversations.models import Conversation
 from sessionary.conversations.schemas import ConversationProperties, ConversationRead
 from sessionary.db import insert_for
-from sessionary.eventlog.batch import StoredBatch
-from sessionary.fastsql import is_sqlite
+from sessionary.eventlog.batch import SessionChange, StoredBatch
+from sessionary.fastsql import FastSQL, is_sqlite
 from sessionary.listing import Column, Kind, ListParams, Page
 from sessionary.sessions.models import Session
 
@@ -57,6 +57,11 @@ _TRIGGERS = frozenset({"conversation_id", "timestamp", *DERIVED_FIELDS})
 _CHUNK = 400
 _CONVERSATIONS = cast(Table, Conversation.__table__)
 _SESSIONS = cast(Table, Session.__table__)
+# A conversation's row as `_create_whole` inserts it.
+_WHOLE_COLUMNS = [
+    _CONVERSATIONS.c[name] for name in ("organization_id", "conversation_id", "timestamp", *DERIVED_FIELDS)
+]
+_ON_KEY = " ON CONFLICT (organization_id, conversation_id) DO NOTHING"
 
 COLUMNS: dict[str, Column] = {
     "timestamp": Column(Conversation.timestamp, Kind.DATETIME),
@@ -104,18 +109,106 @@ def ensure_conversations(
 
 def derive_from_ingest(db: DBSession, stored: StoredBatch) -> None:
     """The ingest's derivation: create the conversations its sessions name for the first time (or anew),
-    then re-derive those whose sessions changed a field they take, and those a session left."""
+    whole where it can (`_create_whole`), then re-derive those whose sessions changed a field they take,
+    and those a session left."""
     organization_id = stored.organization_id
-    named = [(s.conversation_id, s.timestamp) for s in stored.sessions if "conversation_id" in s.changed]
-    ensure_conversations(db, organization_id=organization_id, sessions=named)
+    named = [s for s in stored.sessions if "conversation_id" in s.changed]
+    ids = {s.conversation_id for s in named if s.conversation_id is not None}
+    whole = _create_whole(db, organization_id, stored.sessions, ids)
+    rest = [(s.conversation_id, s.timestamp) for s in named if s.conversation_id not in whole]
+    ensure_conversations(db, organization_id=organization_id, sessions=rest)
     touched = {
         conversation_id
         for session in stored.sessions
         if not _TRIGGERS.isdisjoint(session.changed)
         for conversation_id in (session.conversation_id, session.previous_conversation_id)
-        if conversation_id is not None
+        if conversation_id is not None and conversation_id not in whole
     }
     derive(db, organization_id=organization_id, conversation_ids=sorted(touched))
+
+
+def _create_whole(
+    db: DBSession, organization_id: int, sessions: Sequence[SessionChange], named: set[str]
+) -> set[str]:
+    """Insert whole, their fields computed here by the rule (`whole_values`), the conversations `named`
+    that are not stored yet; returns those proven to have no session but the batch's, whose rows are then
+    final (the others are re-derived by `derive`, as before).
+
+    Proven by counting the sessions that name each one once its row is inserted: a concurrent writer's
+    session naming it either came first (its committed row makes this insert conflict: fewer rows
+    inserted than meant, and all are re-derived) or comes after (its own insert of the row waits for this
+    transaction, conflicts, and re-derives it then)."""
+    if not named:
+        return set()
+    raw = FastSQL(db)
+    of: dict[str, list[SessionChange]] = {}
+    for session in sessions:
+        cid = session.conversation_id
+        if cid is not None and cid in named:
+            of.setdefault(cid, []).append(session)
+    stored = _stored_ids(raw, organization_id, sorted(of))
+    rows = {cid: row for cid in sorted(of) if cid not in stored if (row := whole_values(of[cid]))}
+    if not rows:
+        return set()
+    writers = raw.writers(_WHOLE_COLUMNS)
+    values = [_encoded(writers, (organization_id, cid, *row.values())) for cid, row in rows.items()]
+    if raw.insert_select("INSERT INTO conversation", _WHOLE_COLUMNS, values, _ON_KEY) != len(values):
+        return set()  # a concurrent writer created one meanwhile
+    counts = _session_counts(raw, organization_id, list(rows))
+    return {cid for cid in rows if counts.get(cid) == len(of[cid])}
+
+
+def whole_values(sessions: Sequence[SessionChange]) -> dict[str, Any] | None:
+    """The derived columns of a conversation whose sessions are these, by the rule `_derived_values`
+    applies in SQL; None when two of them start at the same moment (the tie goes to the greater key in
+    the database's collation, which SQL alone knows)."""
+    newest_first = sorted(sessions, key=_started, reverse=True)
+    if len({s.timestamp for s in newest_first}) != len(newest_first):
+        return None
+    columns = [session.columns for session in newest_first]
+    values: dict[str, Any] = {"timestamp": newest_first[-1].timestamp}
+    for name in DERIVED_FIELDS:
+        value = None
+        for session in columns:
+            if (value := session[name]) is not None:
+                break
+        values[name] = value
+    return values
+
+
+def _started(session: SessionChange) -> datetime:
+    return session.timestamp
+
+
+def _stored_ids(raw: FastSQL, organization_id: int, conversation_ids: list[str]) -> set[str]:
+    """Those of these conversations that have a row."""
+    found: set[str] = set()
+    for source, params in raw.rows_from(["varchar"], [(cid,) for cid in conversation_ids]):
+        rows = raw.execute(
+            "SELECT conversation_id FROM conversation WHERE organization_id = ?"
+            f" AND conversation_id IN (SELECT * FROM ({source}) AS v)",
+            (organization_id, *params),
+        )
+        found.update(row[0] for row in rows)
+    return found
+
+
+def _session_counts(raw: FastSQL, organization_id: int, conversation_ids: list[str]) -> dict[str, int]:
+    """How many sessions name each of these conversations (those named by none are left out)."""
+    counts: dict[str, int] = {}
+    for source, params in raw.rows_from(["varchar"], [(cid,) for cid in conversation_ids]):
+        rows = raw.execute(
+            "SELECT conversation_id, count(*) FROM session WHERE organization_id = ?"
+            f" AND conversation_id IN (SELECT * FROM ({source}) AS v)"
+            " GROUP BY conversation_id",
+            (organization_id, *params),
+        )
+        counts.update((row[0], int(row[1])) for row in rows)
+    return counts
+
+
+def _encoded(writers: Sequence[Any], values: Sequence[Any]) -> tuple[Any, ...]:
+    return tuple([v if w is None else w(v) for w, v in zip(writers, values, strict=True)])
 
 
 def derive(db: DBSession, *, organization_id: int, conversation_ids: list[str]) -> None:

@@ -112,6 +112,7 @@ def _derive(
                 ended_at=sessions[key]["ended_at"],
                 changed=frozenset(changes.get(key, ())),
                 events=tuple(events),
+                columns=sessions[key],
             )
             for key, events in fresh.items()
         ),
