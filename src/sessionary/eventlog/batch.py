@@ -30,8 +30,7 @@ class StoredEvent(NamedTuple):
     row_id: int | None
 
 
-@dataclass(frozen=True, slots=True)
-class SessionChange:
+class SessionChange(NamedTuple):
     """A session the batch gave new events: the columns derivations read, as they are after the batch,
     the names of the columns whose value the batch changed, and its events this transaction stored."""
 
