@@ -150,12 +150,22 @@ def _create_whole(
     rows = {cid: row for cid in sorted(of) if cid not in stored if (row := whole_values(of[cid]))}
     if not rows:
         return set()
-    writers = raw.writers(_WHOLE_COLUMNS)
-    values = [_encoded(writers, (organization_id, cid, *row.values())) for cid, row in rows.items()]
-    if raw.insert_select("INSERT INTO conversation", _WHOLE_COLUMNS, values, _ON_KEY) != len(values):
+    if not _insert_whole(raw, organization_id, rows):
         return set()  # a concurrent writer created one meanwhile
     counts = _session_counts(raw, organization_id, list(rows))
     return {cid for cid in rows if counts.get(cid) == len(of[cid])}
+
+
+def _insert_whole(raw: FastSQL, organization_id: int, rows: dict[str, dict[str, Any]]) -> bool:
+    """Insert these conversations (id -> `whole_values`) unless stored; whether every one was inserted."""
+    converted = [(n, c) for n, c in enumerate(raw.writers(_WHOLE_COLUMNS)) if c is not None]
+    values = []
+    for cid, row in rows.items():
+        value = [organization_id, cid, *row.values()]
+        for n, convert in converted:  # the columns with a driver form (the start)
+            value[n] = convert(value[n])
+        values.append(tuple(value))
+    return raw.insert_select("INSERT INTO conversation", _WHOLE_COLUMNS, values, _ON_KEY) == len(values)
 
 
 def whole_values(sessions: Sequence[SessionChange]) -> dict[str, Any] | None:
@@ -205,10 +215,6 @@ def _session_counts(raw: FastSQL, organization_id: int, conversation_ids: list[s
         )
         counts.update((row[0], int(row[1])) for row in rows)
     return counts
-
-
-def _encoded(writers: Sequence[Any], values: Sequence[Any]) -> tuple[Any, ...]:
-    return tuple([v if w is None else w(v) for w, v in zip(writers, values, strict=True)])
 
 
 def derive(db: DBSession, *, organization_id: int, conversation_ids: list[str]) -> None:

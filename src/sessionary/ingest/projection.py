@@ -102,10 +102,15 @@ def _changed(state: State, changes: State) -> State:
 def _merge(event: EventIn, columns: dict[str, str], versions: dict[str, str], changes: State) -> None:
     """Take each field the event sets unless a newer event already set it."""
     version = version_of(event)
-    for name in event.data.model_fields_set:
+    data = event.data
+    if not versions:  # a session's first fields (a new session's): the event sets every one it carries
+        versions.update(dict.fromkeys(data.model_fields_set, version))
+        changes.update({columns[name]: getattr(data, name) for name in data.model_fields_set})
+        return
+    for name in data.model_fields_set:
         if version > versions.get(name, ""):
             versions[name] = version
-            changes[columns[name]] = getattr(event.data, name)
+            changes[columns[name]] = getattr(data, name)
 
 
 def _derived(state: State) -> State:
