@@ -94,16 +94,16 @@ def _random_event(rng: random.Random, number: int) -> dict[str, Any]:
 
 @pytest.fixture
 def whole(monkeypatch: pytest.MonkeyPatch) -> list[set[str]]:
-    """What each `_create_whole` call returned: the conversations the batch inserted whole."""
+    """What each `_create` call returned: the conversations the batch inserted whole."""
     created: list[set[str]] = []
-    original = conversations._create_whole
+    original = conversations._create
 
     def record(*args: Any) -> set[str]:
         done = original(*args)
         created.append(done)
         return done
 
-    monkeypatch.setattr(conversations, "_create_whole", record)
+    monkeypatch.setattr(conversations, "_create", record)
     return created
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from operator import attrgetter
 from typing import Any, cast
 
 from sqlalchemy import (
@@ -57,7 +58,7 @@ _TRIGGERS = frozenset({"conversation_id", "timestamp", *DERIVED_FIELDS})
 _CHUNK = 400
 _CONVERSATIONS = cast(Table, Conversation.__table__)
 _SESSIONS = cast(Table, Session.__table__)
-# A conversation's row as `_create_whole` inserts it.
+# A conversation's row as `_create` inserts it.
 _WHOLE_COLUMNS = [
     _CONVERSATIONS.c[name] for name in ("organization_id", "conversation_id", "timestamp", *DERIVED_FIELDS)
 ]
@@ -109,14 +110,15 @@ def ensure_conversations(
 
 def derive_from_ingest(db: DBSession, stored: StoredBatch) -> None:
     """The ingest's derivation: create the conversations its sessions name for the first time (or anew),
-    whole where it can (`_create_whole`), then re-derive those whose sessions changed a field they take,
-    and those a session left."""
+    whole where it can (`_create`), then re-derive those whose sessions changed a field they take, and
+    those a session left."""
     organization_id = stored.organization_id
-    named = [s for s in stored.sessions if "conversation_id" in s.changed]
-    ids = {s.conversation_id for s in named if s.conversation_id is not None}
-    whole = _create_whole(db, organization_id, stored.sessions, ids)
-    rest = [(s.conversation_id, s.timestamp) for s in named if s.conversation_id not in whole]
-    ensure_conversations(db, organization_id=organization_id, sessions=rest)
+    named = {
+        s.conversation_id
+        for s in stored.sessions
+        if "conversation_id" in s.changed and s.conversation_id is not None
+    }
+    whole = _create(db, organization_id, stored.sessions, named)
     touched = {
         conversation_id
         for session in stored.sessions
@@ -127,12 +129,13 @@ def derive_from_ingest(db: DBSession, stored: StoredBatch) -> None:
     derive(db, organization_id=organization_id, conversation_ids=sorted(touched))
 
 
-def _create_whole(
+def _create(
     db: DBSession, organization_id: int, sessions: Sequence[SessionChange], named: set[str]
 ) -> set[str]:
-    """Insert whole, their fields computed here by the rule (`whole_values`), the conversations `named`
-    that are not stored yet; returns those proven to have no session but the batch's, whose rows are then
-    final (the others are re-derived by `derive`, as before).
+    """Create the conversations `named` that are not stored yet, in one INSERT in key order (as `derive`
+    locks them: two batches never wait on each other's rows in opposite orders): whole, their fields
+    computed here by the rule (`whole_values`), where it can, else dated only (`derive` fills them in).
+    Returns those created whole and proven to have no session but the batch's: their rows are final.
 
     Proven by counting the sessions that name each one once its row is inserted: a concurrent writer's
     session naming it either came first (its committed row makes this insert conflict: fewer rows
@@ -147,17 +150,24 @@ def _create_whole(
         if cid is not None and cid in named:
             of.setdefault(cid, []).append(session)
     stored = _stored_ids(raw, organization_id, sorted(of))
-    rows = {cid: row for cid in sorted(of) if cid not in stored if (row := whole_values(of[cid]))}
+    missing = [cid for cid in sorted(of) if cid not in stored]
+    whole = {cid: values for cid in missing if (values := whole_values(of[cid]))}
+    rows = {cid: whole.get(cid) or _dated(of[cid]) for cid in missing}
     if not rows:
         return set()
-    if not _insert_whole(raw, organization_id, rows):
-        return set()  # a concurrent writer created one meanwhile
-    counts = _session_counts(raw, organization_id, list(rows))
-    return {cid for cid in rows if counts.get(cid) == len(of[cid])}
+    if not _insert(raw, organization_id, rows) or not whole:
+        return set()  # (when not every row went in: a concurrent writer created one meanwhile)
+    counts = _session_counts(raw, organization_id, list(whole))
+    return {cid for cid in whole if counts.get(cid) == len(of[cid])}
 
 
-def _insert_whole(raw: FastSQL, organization_id: int, rows: dict[str, dict[str, Any]]) -> bool:
-    """Insert these conversations (id -> `whole_values`) unless stored; whether every one was inserted."""
+def _dated(sessions: Sequence[SessionChange]) -> dict[str, Any]:
+    """The row of a conversation to be derived: its start, no field yet."""
+    return {"timestamp": min([s.timestamp for s in sessions]), **dict.fromkeys(DERIVED_FIELDS)}
+
+
+def _insert(raw: FastSQL, organization_id: int, rows: dict[str, dict[str, Any]]) -> bool:
+    """Insert these conversations (id -> start and fields) unless stored; whether every one went in."""
     converted = [(n, c) for n, c in enumerate(raw.writers(_WHOLE_COLUMNS)) if c is not None]
     values = []
     for cid, row in rows.items():
@@ -172,7 +182,7 @@ def whole_values(sessions: Sequence[SessionChange]) -> dict[str, Any] | None:
     """The derived columns of a conversation whose sessions are these, by the rule `_derived_values`
     applies in SQL; None when two of them start at the same moment (the tie goes to the greater key in
     the database's collation, which SQL alone knows)."""
-    newest_first = sorted(sessions, key=_started, reverse=True)
+    newest_first = sorted(sessions, key=attrgetter("timestamp"), reverse=True)
     if len({s.timestamp for s in newest_first}) != len(newest_first):
         return None
     columns = [session.columns for session in newest_first]
@@ -184,10 +194,6 @@ def whole_values(sessions: Sequence[SessionChange]) -> dict[str, Any] | None:
                 break
         values[name] = value
     return values
-
-
-def _started(session: SessionChange) -> datetime:
-    return session.timestamp
 
 
 def _stored_ids(raw: FastSQL, organization_id: int, conversation_ids: list[str]) -> set[str]:
