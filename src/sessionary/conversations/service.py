@@ -9,8 +9,9 @@ same whatever order their events arrived in. A conversation left with no session
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
+from operator import attrgetter
 from typing import Any, cast
 
 from sqlalchemy import (
@@ -32,8 +33,8 @@ from sessionary import listing
 from sessionary.conversations.models import Conversation
 from sessionary.conversations.schemas import ConversationProperties, ConversationRead
 from sessionary.db import insert_for
-from sessionary.eventlog.batch import StoredBatch
-from sessionary.fastsql import is_sqlite
+from sessionary.eventlog.batch import SessionChange, StoredBatch
+from sessionary.fastsql import FastSQL, is_sqlite
 from sessionary.listing import Column, Kind, ListParams, Page
 from sessionary.sessions.models import Session
 
@@ -57,6 +58,11 @@ _TRIGGERS = frozenset({"conversation_id", "timestamp", *DERIVED_FIELDS})
 _CHUNK = 400
 _CONVERSATIONS = cast(Table, Conversation.__table__)
 _SESSIONS = cast(Table, Session.__table__)
+# A conversation's row as `_create` inserts it.
+_WHOLE_COLUMNS = [
+    _CONVERSATIONS.c[name] for name in ("organization_id", "conversation_id", "timestamp", *DERIVED_FIELDS)
+]
+_ON_KEY = " ON CONFLICT (organization_id, conversation_id) DO NOTHING"
 
 COLUMNS: dict[str, Column] = {
     "timestamp": Column(Conversation.timestamp, Kind.DATETIME),
@@ -104,18 +110,117 @@ def ensure_conversations(
 
 def derive_from_ingest(db: DBSession, stored: StoredBatch) -> None:
     """The ingest's derivation: create the conversations its sessions name for the first time (or anew),
-    then re-derive those whose sessions changed a field they take, and those a session left."""
+    whole where it can (`_create`), then re-derive those whose sessions changed a field they take, and
+    those a session left."""
     organization_id = stored.organization_id
-    named = [(s.conversation_id, s.timestamp) for s in stored.sessions if "conversation_id" in s.changed]
-    ensure_conversations(db, organization_id=organization_id, sessions=named)
+    named = {
+        s.conversation_id
+        for s in stored.sessions
+        if "conversation_id" in s.changed and s.conversation_id is not None
+    }
+    whole = _create(db, organization_id, stored.sessions, named)
     touched = {
         conversation_id
         for session in stored.sessions
         if not _TRIGGERS.isdisjoint(session.changed)
         for conversation_id in (session.conversation_id, session.previous_conversation_id)
-        if conversation_id is not None
+        if conversation_id is not None and conversation_id not in whole
     }
     derive(db, organization_id=organization_id, conversation_ids=sorted(touched))
+
+
+def _create(
+    db: DBSession, organization_id: int, sessions: Sequence[SessionChange], named: set[str]
+) -> set[str]:
+    """Create the conversations `named` that are not stored yet, in one INSERT in key order (as `derive`
+    locks them: two batches never wait on each other's rows in opposite orders): whole, their fields
+    computed here by the rule (`whole_values`), where it can, else dated only (`derive` fills them in).
+    Returns those created whole and proven to have no session but the batch's: their rows are final.
+
+    Proven by counting the sessions that name each one once its row is inserted: a concurrent writer's
+    session naming it either came first (its committed row makes this insert conflict: fewer rows
+    inserted than meant, and all are re-derived) or comes after (its own insert of the row waits for this
+    transaction, conflicts, and re-derives it then)."""
+    if not named:
+        return set()
+    raw = FastSQL(db)
+    of: dict[str, list[SessionChange]] = {}
+    for session in sessions:
+        cid = session.conversation_id
+        if cid is not None and cid in named:
+            of.setdefault(cid, []).append(session)
+    stored = _stored_ids(raw, organization_id, sorted(of))
+    missing = [cid for cid in sorted(of) if cid not in stored]
+    whole = {cid: values for cid in missing if (values := whole_values(of[cid]))}
+    rows = {cid: whole.get(cid) or _dated(of[cid]) for cid in missing}
+    if not rows:
+        return set()
+    if not _insert(raw, organization_id, rows) or not whole:
+        return set()  # (when not every row went in: a concurrent writer created one meanwhile)
+    counts = _session_counts(raw, organization_id, list(whole))
+    return {cid for cid in whole if counts.get(cid) == len(of[cid])}
+
+
+def _dated(sessions: Sequence[SessionChange]) -> dict[str, Any]:
+    """The row of a conversation to be derived: its start, no field yet."""
+    return {"timestamp": min([s.timestamp for s in sessions]), **dict.fromkeys(DERIVED_FIELDS)}
+
+
+def _insert(raw: FastSQL, organization_id: int, rows: dict[str, dict[str, Any]]) -> bool:
+    """Insert these conversations (id -> start and fields) unless stored; whether every one went in."""
+    converted = [(n, c) for n, c in enumerate(raw.writers(_WHOLE_COLUMNS)) if c is not None]
+    values = []
+    for cid, row in rows.items():
+        value = [organization_id, cid, *row.values()]
+        for n, convert in converted:  # the columns with a driver form (the start)
+            value[n] = convert(value[n])
+        values.append(tuple(value))
+    return raw.insert_select("INSERT INTO conversation", _WHOLE_COLUMNS, values, _ON_KEY) == len(values)
+
+
+def whole_values(sessions: Sequence[SessionChange]) -> dict[str, Any] | None:
+    """The derived columns of a conversation whose sessions are these, by the rule `_derived_values`
+    applies in SQL; None when two of them start at the same moment (the tie goes to the greater key in
+    the database's collation, which SQL alone knows)."""
+    newest_first = sorted(sessions, key=attrgetter("timestamp"), reverse=True)
+    if len({s.timestamp for s in newest_first}) != len(newest_first):
+        return None
+    columns = [session.columns for session in newest_first]
+    values: dict[str, Any] = {"timestamp": newest_first[-1].timestamp}
+    for name in DERIVED_FIELDS:
+        value = None
+        for session in columns:
+            if (value := session[name]) is not None:
+                break
+        values[name] = value
+    return values
+
+
+def _stored_ids(raw: FastSQL, organization_id: int, conversation_ids: list[str]) -> set[str]:
+    """Those of these conversations that have a row."""
+    found: set[str] = set()
+    for source, params in raw.rows_from(["varchar"], [(cid,) for cid in conversation_ids]):
+        rows = raw.execute(
+            "SELECT conversation_id FROM conversation WHERE organization_id = ?"
+            f" AND conversation_id IN (SELECT * FROM ({source}) AS v)",
+            (organization_id, *params),
+        )
+        found.update(row[0] for row in rows)
+    return found
+
+
+def _session_counts(raw: FastSQL, organization_id: int, conversation_ids: list[str]) -> dict[str, int]:
+    """How many sessions name each of these conversations (those named by none are left out)."""
+    counts: dict[str, int] = {}
+    for source, params in raw.rows_from(["varchar"], [(cid,) for cid in conversation_ids]):
+        rows = raw.execute(
+            "SELECT conversation_id, count(*) FROM session WHERE organization_id = ?"
+            f" AND conversation_id IN (SELECT * FROM ({source}) AS v)"
+            " GROUP BY conversation_id",
+            (organization_id, *params),
+        )
+        counts.update((row[0], int(row[1])) for row in rows)
+    return counts
 
 
 def derive(db: DBSession, *, organization_id: int, conversation_ids: list[str]) -> None:

@@ -11,10 +11,10 @@ Built once per batch on the hot path: small slotted values around the objects th
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from sqlalchemy.orm import Session as DBSession
 
@@ -30,8 +30,7 @@ class StoredEvent(NamedTuple):
     row_id: int | None
 
 
-@dataclass(frozen=True, slots=True)
-class SessionChange:
+class SessionChange(NamedTuple):
     """A session the batch gave new events: the columns derivations read, as they are after the batch,
     the names of the columns whose value the batch changed, and its events this transaction stored."""
 
@@ -43,6 +42,9 @@ class SessionChange:
     ended_at: datetime | None
     changed: frozenset[str]
     events: tuple[EventIn, ...]  # in batch order
+    # Its columns after the batch, by name: every one the projection reads (ingest.projection.READ_COLUMNS:
+    # the session fields, start and end among them). Read only.
+    columns: Mapping[str, Any]
 
 
 @dataclass(frozen=True, slots=True)

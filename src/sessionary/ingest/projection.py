@@ -66,7 +66,6 @@ def apply_events(state: State, events: Iterable[EventIn]) -> State:
 
     `state` needs the READ_COLUMNS; the other columns a change names are overwritten without being read.
     """
-    before = dict(state)
     versions = dict(state.get("field_versions") or {})
     changes: State = {}
     first, last = state["first_event_at"], state["last_event_at"]
@@ -87,20 +86,31 @@ def apply_events(state: State, events: Iterable[EventIn]) -> State:
         changes["field_versions"] = versions
     changes.update(first_event_at=first, last_event_at=last, started_at=started, ended_at=ended)
     changes["event_count"] = (state.get("event_count") or 0) + count
+    changed = _changed(state, changes)
     state.update(changes)
-    derived = _derived(state)
+    derived = _derived(state)  # its columns are none of `changes`'
+    changed.update(_changed(state, derived))
     state.update(derived)
-    changes.update(derived)
-    return {name: value for name, value in changes.items() if name not in before or before[name] != value}
+    return changed
+
+
+def _changed(state: State, changes: State) -> State:
+    """Those of `changes` whose value `state` does not hold yet."""
+    return {name: value for name, value in changes.items() if name not in state or state[name] != value}
 
 
 def _merge(event: EventIn, columns: dict[str, str], versions: dict[str, str], changes: State) -> None:
     """Take each field the event sets unless a newer event already set it."""
     version = version_of(event)
-    for name in event.data.model_fields_set:
+    data = event.data
+    if not versions:  # a session's first fields (a new session's): the event sets every one it carries
+        versions.update(dict.fromkeys(data.model_fields_set, version))
+        changes.update({columns[name]: getattr(data, name) for name in data.model_fields_set})
+        return
+    for name in data.model_fields_set:
         if version > versions.get(name, ""):
             versions[name] = version
-            changes[columns[name]] = getattr(event.data, name)
+            changes[columns[name]] = getattr(data, name)
 
 
 def _derived(state: State) -> State:

@@ -112,6 +112,7 @@ def _derive(
                 ended_at=sessions[key]["ended_at"],
                 changed=frozenset(changes.get(key, ())),
                 events=tuple(events),
+                columns=sessions[key],
             )
             for key, events in fresh.items()
         ),
@@ -146,7 +147,7 @@ def _lock_sessions(
         for key in keys:
             state = _placeholder(organization_id, key, batch[key], now)
             made[key] = (state, apply_events(state, [item.event for item in batch[key]]))
-            rows.append({name: state.get(name) for name in _CREATED_COLUMNS})
+            rows.append(dict(zip(_CREATED_COLUMNS, map(state.get, _CREATED_COLUMNS), strict=True)))
         return rows
 
     sessions, ids = sessions_store.lock_or_create(
@@ -172,8 +173,11 @@ _CREATED_COLUMNS = (
 
 def _placeholder(organization_id: int, key: SessionKey, items: Sequence[_Pending], now: datetime) -> State:
     """A new session's state before its events: every column the projection reads, dated its first event."""
-    at = min(item.event.timestamp for item in items)
-    return {**dict.fromkeys(READ_COLUMNS), **sessions_store.placeholder(organization_id, key, at, now)}
+    at = min([item.event.timestamp for item in items])
+    return {**_UNREAD, **sessions_store.placeholder(organization_id, key, at, now)}
+
+
+_UNREAD = dict.fromkeys(READ_COLUMNS)
 
 
 def _settle_created(

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from functools import cache
+from operator import itemgetter
 from typing import Any, cast
 
 from sqlalchemy import Column, Table
@@ -207,13 +208,18 @@ _ON_KEY = " ON CONFLICT (organization_id, channel_manager_service, channel_manag
 def _with_ids(raw: FastSQL, rows: Sequence[Mapping[str, Any]]) -> tuple[list[int], list[tuple[Any, ...]]]:
     """Ids for new sessions (fastsql.allocate_ids) and their rows in the driver's form, id first."""
     names = tuple(rows[0])
-    writers = raw.writers(_insert_columns(names))
+    # Only the columns with a driver form are converted (each row's other values are taken as they are).
+    converted = [(n, c) for n, c in enumerate(raw.writers(_insert_columns(names))) if c is not None]
+    pick = itemgetter(*names) if len(names) > 1 else lambda row: (row[names[0]],)
     ids = raw.allocate_ids("session", len(rows))
     values = []
     for row_id, row in zip(ids, rows, strict=True):
         if len(row) != len(names):  # (and a missing one is a KeyError)
             raise ValueError(f"session rows differ in their columns: {sorted(row)} and {sorted(names)}")
-        values.append(_encoded(writers, (row_id, *[row[name] for name in names])))
+        value = [row_id, *pick(row)]
+        for n, convert in converted:
+            value[n] = convert(value[n])
+        values.append(tuple(value))
     return ids, values
 
 
