@@ -9,14 +9,15 @@ from datetime import UTC, date, datetime, timedelta, timezone
 from typing import cast
 
 import pytest
-from sqlalchemy import Table, select
+from sqlalchemy import Table, func, select
 
+from sessionary.conversations.models import Conversation
 from sessionary.db import Database, session_scope
 from sessionary.db_types import sqlite_text
-from sessionary.fastsql import COPY_FROM, FastSQL, column_when
+from sessionary.fastsql import COPY_FROM, SQLITE_ROWS_PER_INSERT, FastSQL, column_when
 from sessionary.metrics.models import MetricsSessionState
 from sessionary.sessions import store as sessions_store
-from sessionary.sessions.models import Session
+from sessionary.sessions.models import Session, SessionCount
 from tests.conftest import Org
 
 NAIVE = datetime(2025, 3, 1, 12, 0, tzinfo=UTC).replace(tzinfo=None)
@@ -164,3 +165,54 @@ def test_pairs_in_finds_each_pair_by_one_probe_of_the_whole_key_on_sqlite(databa
         )
     details = " ".join(str(row[-1]) for row in plan)
     assert "organization_id=? AND channel_manager_service=? AND channel_manager_sid=?" in details
+
+
+def test_insert_select_of_more_rows_than_one_statement_takes_inserts_each_once_and_counts_the_new(
+    database: Database, org: Org
+) -> None:
+    """SQLite inserts SQLITE_ROWS_PER_INSERT rows a statement: rows across several statements, some stored
+    before, go in once each; the count is the new rows only, and the session_count trigger counted each."""
+    at = datetime(2025, 4, 2, 9, 0, tzinfo=UTC)
+    tag = f"multi-{uuid.uuid4().hex[:8]}"
+    total = 2 * SQLITE_ROWS_PER_INSERT + 7
+    rows = [_row(org, f"{tag}-{n:04d}", at + timedelta(seconds=n)) for n in range(total)]
+    stored_first = rows[SQLITE_ROWS_PER_INSERT - 3 : SQLITE_ROWS_PER_INSERT + 4]  # across a boundary
+    with session_scope(database.writer) as db:
+        assert len(sessions_store.create(db, stored_first)) == len(stored_first)
+    with session_scope(database.writer) as db:
+        created = sessions_store.create(db, rows)
+    with session_scope(database.reader) as db:
+        sids = db.scalars(
+            select(Session.channel_manager_sid).where(
+                Session.organization_id == org.id, Session.channel_manager_sid.like(f"{tag}-%")
+            )
+        ).all()
+        counted = db.scalar(
+            select(func.sum(SessionCount.n)).where(
+                SessionCount.organization_id == org.id, SessionCount.day == at.date()
+            )
+        )
+    assert len(created) == total - len(stored_first)
+    assert {sid for _, sid in created} == {row["channel_manager_sid"] for row in rows} - {
+        row["channel_manager_sid"] for row in stored_first
+    }
+    assert sorted(sids) == sorted(row["channel_manager_sid"] for row in rows)
+    assert counted == total
+
+
+def test_insert_select_counts_the_rows_it_inserted_across_statements_not_those_it_skipped(
+    database: Database, org: Org
+) -> None:
+    table = cast(Table, Conversation.__table__)
+    columns = [table.c.organization_id, table.c.conversation_id, table.c.timestamp]
+    tag = f"count-{uuid.uuid4().hex[:8]}"
+    start = datetime(2025, 4, 3, 9, 0, tzinfo=UTC)
+    total = 2 * SQLITE_ROWS_PER_INSERT + 5
+    skip = " ON CONFLICT (organization_id, conversation_id) DO NOTHING"
+    with session_scope(database.writer) as db:
+        raw = FastSQL(db)
+        rows = [(org.id, f"{tag}-{n:04d}", raw.when(start + timedelta(seconds=n))) for n in range(total)]
+        first = rows[SQLITE_ROWS_PER_INSERT - 2 : SQLITE_ROWS_PER_INSERT + 3]
+        assert raw.insert_select("INSERT INTO conversation", columns, first, skip) == len(first)
+        assert raw.insert_select("INSERT INTO conversation", columns, rows, skip) == total - len(first)
+        assert raw.insert_select("INSERT INTO conversation", columns, rows, skip) == 0

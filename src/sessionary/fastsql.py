@@ -18,8 +18,9 @@ work, so hot paths write their statements as text once and pass values in the fo
   `pairs_in` (a row-value IN list each database plans cheaply).
 * **Bulk inserts.** `insert_rows` takes many plain rows by COPY on PostgreSQL (executemany below `COPY_FROM`
   rows, and on SQLite); `insert_select` takes them with an ON CONFLICT clause and counts those inserted (one
-  INSERT ... SELECT FROM unnest() of binary arrays on PostgreSQL, executemany on SQLite); `insert_many`
-  the same for a statement of the caller's (an upsert) through `rows_from`.
+  INSERT ... SELECT FROM unnest() of binary arrays on PostgreSQL; on SQLite INSERTs of up to 200 rows each,
+  not a statement per row, whose statement journal a trigger makes copy each changed page per row);
+  `insert_many` the same for a statement of the caller's (an upsert) through `rows_from`.
 * **Execution.** Statements go to the DBAPI connection of the session's transaction, under SQLAlchemy: even
   its `exec_driver_sql` cost as much per statement as SQLite's own work on a small batch.
 
@@ -29,6 +30,7 @@ The per-database differences of the hot paths live here and in db_sqlite.py.
 from __future__ import annotations
 
 import re
+import sqlite3
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, date, datetime
 from functools import lru_cache
@@ -44,6 +46,7 @@ from sessionary.db_sqlite import ID_HIGH_WATER
 from sessionary.db_types import UTCDateTime, sqlite_text
 
 COPY_FROM = 100  # rows from which `FastSQL.insert_rows` uses PostgreSQL's COPY
+SQLITE_ROWS_PER_INSERT = 200  # rows of one SQLite INSERT of `FastSQL.insert_select` (fewer if wide)
 _INSERT_INTO = re.compile(r"INSERT INTO (\w+)")
 _CHUNK = 400  # pairs per SQLite IN (SELECT * FROM (VALUES ...)) list: well under its parameter limit
 Convert = Callable[[Any], Any]
@@ -148,17 +151,17 @@ class FastSQL:
         `writers`) into `columns`, then `conflict` (an ON CONFLICT clause, which COPY cannot take); returns
         how many rows it inserted (-1: the driver cannot tell).
 
-        SQLite: one executemany. PostgreSQL: one INSERT ... SELECT FROM unnest() of one binary array per
-        column, so the server parses, plans and runs one statement for the batch instead of one per row
-        (psycopg's executemany sends each row on its own, a cost per row in the client and the server)."""
+        SQLite: INSERTs of many rows each (`_insert_values`). PostgreSQL: one INSERT ... SELECT FROM
+        unnest() of one binary array per column, so the server parses, plans and runs one statement for the
+        batch instead of one per row (psycopg's executemany sends each row on its own, a cost per row in the
+        client and the server)."""
         if _INSERT_INTO.fullmatch(insert) is None:
             raise ValueError(f"insert_select takes 'INSERT INTO table', not {insert!r}")
         if not rows:
             return 0
         names = ", ".join(f'"{column.name}"' for column in columns)
         if self.sqlite:
-            marks = ", ".join("?" for _ in columns)
-            return self.executemany(f"{insert} ({names}) VALUES ({marks}){conflict}", rows)
+            return self._insert_values(f"{insert} ({names}) VALUES ", len(columns), rows, conflict)
         sql = f"{insert} ({names}) {_unnest(tuple(columns))}{conflict}"
         cursor = self.driver.cursor()
         try:
@@ -166,6 +169,27 @@ class FastSQL:
             return int(cursor.rowcount) if cursor.rowcount is not None else -1
         finally:
             cursor.close()
+
+    def _insert_values(self, head: str, width: int, rows: list[tuple[Any, ...]], conflict: str) -> int:
+        """SQLite: `head` + up to `SQLITE_ROWS_PER_INSERT` rows of VALUES per statement; the rows inserted.
+
+        Not an executemany (one statement per row): a table with a trigger makes SQLite open a statement
+        journal for each statement, which copies every page the statement changes before changing it, so a
+        statement per row copies each index page once per row (half the cost of inserting a session, whose
+        `session_count` trigger this is); a statement of many rows copies each page once."""
+        per = max(1, min(SQLITE_ROWS_PER_INSERT, _sqlite_variable_limit(self.driver) // width))
+        one = "(" + ", ".join("?" * width) + ")"
+        cursor = self.driver.cursor()
+        inserted = 0
+        try:
+            for start in range(0, len(rows), per):
+                part = rows[start : start + per]
+                values = [value for row in part for value in row]
+                cursor.execute(head + ", ".join([one] * len(part)) + conflict, values)
+                inserted += cursor.rowcount
+        finally:
+            cursor.close()
+        return inserted
 
     def when(self, value: datetime | None) -> Any:
         """A timestamp as this database's column takes it (`column_when`; a row repeats its dates and a
@@ -353,3 +377,8 @@ def _reader(kind: Any, sqlite: bool) -> Convert | None:
     if isinstance(kind, Date) and sqlite:
         return _or_none(date.fromisoformat)
     return None
+
+
+def _sqlite_variable_limit(connection: Any) -> int:
+    """The most `?` a statement of this SQLite connection may hold (32,766 since SQLite 3.32; 999 before)."""
+    return int(connection.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER))
