@@ -47,7 +47,6 @@ from sessionary.otel import routes as otel_routes
 from sessionary.otel.sweeper import PendingSweeper
 from sessionary.paths import ControlCharacterPathMiddleware
 from sessionary.recordings import routes as recordings_routes
-from sessionary.recordings.fetchworker import RecordingFetchWorker
 from sessionary.recordings.stores import open_blob_store
 from sessionary.sealing import AppSealers
 from sessionary.search import routes as search_routes
@@ -85,6 +84,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
         fetch_worker = None
         if settings.recording_fetch_worker:
+            # Imported only when on: its fetcher brings httpx (6 MB in every server process).
+            from sessionary.recordings.fetchworker import RecordingFetchWorker
+
             fetch_worker = RecordingFetchWorker.from_settings(app.state.db, settings, app.state.sealers)
         if settings.analysis_worker:
             worker.start()
