@@ -1,6 +1,7 @@
 """What a server process holds before its first request: the optional libraries that only some requests
-need (a web event's URL and user agent, a phone number, an LLM summarizer, a recording fetch) are imported
-at their first use, not by every worker (each costs megabytes in every process: issue 16's RSS target)."""
+need (a web event's URL and user agent, a phone number, an LLM summarizer, a recording fetch, an OTLP
+export) are imported at their first use, not by every worker (each costs megabytes in every process:
+issue 16's RSS target)."""
 
 from __future__ import annotations
 
@@ -10,12 +11,23 @@ import subprocess
 import sys
 from pathlib import Path
 
-AT_FIRST_USE = ("httpx", "tldextract", "requests", "ua_parser", "yaml", "maxminddb", "phonenumbers")
+AT_FIRST_USE = (
+    "httpx",
+    "tldextract",
+    "requests",
+    "ua_parser",
+    "yaml",
+    "maxminddb",
+    "phonenumbers",
+    "google.protobuf",
+    "opentelemetry.proto",
+)
 PROBE = """
 import json, sys
 from sessionary.app import create_app_from_env
 create_app_from_env()
-print(json.dumps(sorted(name for name in sys.modules if name.split(".")[0] in sys.argv[1:])))
+wanted = sys.argv[1:]
+print(json.dumps(sorted(n for n in sys.modules if any(n == m or n.startswith(m + ".") for m in wanted))))
 """
 
 
