@@ -24,7 +24,7 @@ from sessionary.conversations import routes as conversations_routes
 from sessionary.db import open_database
 from sessionary.debug import routes as debug_routes
 from sessionary.errors import SessionaryError
-from sessionary.gc_tuning import tune_gc
+from sessionary.gc_tuning import tune_allocator, tune_gc
 from sessionary.ingest import routes as ingest_routes
 from sessionary.ingest.schemas import IngestBatch
 from sessionary.integrations import routes as integrations_routes
@@ -64,6 +64,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         tune_gc()
+        tune_allocator()  # before the server's threads start
         app.state.db = open_database(
             settings.database_url,
             pool_size=settings.db_pool_size,
