@@ -19,9 +19,10 @@ def tune_gc() -> None:
 def tune_allocator() -> None:
     """One C heap for the whole process (glibc's M_ARENA_MAX; nothing with another C library), called
     before the server starts its threads. glibc gives each new thread an arena of its own (up to 8 per
-    core), and a batch worked on in one request thread after another left each arena holding its own
-    batch-sized free memory: measured (issue 16), a 2-worker SQLite server's peak RSS 15-20 MB lower with
-    one arena, the same throughput (Python threads take the GIL, so they rarely allocate at once)."""
+    core), and a batch worked on in one request thread after another can leave each arena holding its own
+    batch-sized free memory. Measured (issue 16, bench/ingest.py, SQLite, 2 workers, a shared machine):
+    peak RSS 372-388 MB against 384-397 MB without, the same throughput (Python threads hold the GIL, so
+    they rarely allocate at once)."""
     libc = _libc()
     if libc is not None:
         libc.mallopt(_M_ARENA_MAX, 1)
