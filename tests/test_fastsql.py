@@ -4,12 +4,15 @@ write and read them, on every database."""
 
 from __future__ import annotations
 
+import sqlite3
 import uuid
 from datetime import UTC, date, datetime, timedelta, timezone
 from typing import cast
 
+import psycopg
 import pytest
 from sqlalchemy import Table, func, select
+from sqlalchemy.orm import Session as DBSession
 
 from sessionary.conversations.models import Conversation
 from sessionary.db import Database, session_scope
@@ -216,3 +219,82 @@ def test_insert_select_counts_the_rows_it_inserted_across_statements_not_those_i
         assert raw.insert_select("INSERT INTO conversation", columns, first, skip) == len(first)
         assert raw.insert_select("INSERT INTO conversation", columns, rows, skip) == total - len(first)
         assert raw.insert_select("INSERT INTO conversation", columns, rows, skip) == 0
+
+
+def _keys_of(db: DBSession, org: Org, tag: str) -> dict[str, int]:
+    stmt = select(Session.channel_manager_sid, Session.id).where(
+        Session.organization_id == org.id, Session.channel_manager_sid.like(f"{tag}-%")
+    )
+    return {sid: session_id for sid, session_id in db.execute(stmt).all()}
+
+
+def test_insert_select_skips_the_stored_rows_of_a_batch_and_counts_only_the_new(
+    database: Database, org: Org
+) -> None:
+    """PostgreSQL COPYs a batch of COPY_FROM rows or more first; a batch holding a stored row falls back
+    to the INSERT ... ON CONFLICT DO NOTHING, in the same transaction, which goes on and commits both."""
+    at = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
+    tag = f"skip-{uuid.uuid4().hex[:8]}"
+    first = [_row(org, f"{tag}-{n}", at) for n in range(COPY_FROM)]
+    again = [_row(org, f"{tag}-{n}", at) for n in range(COPY_FROM // 2, COPY_FROM + COPY_FROM // 2)]
+    with session_scope(database.writer) as db:
+        created = sessions_store.create(db, first)
+        assert len(created) == COPY_FROM
+        stored = _keys_of(db, org, tag)
+        recreated = sessions_store.create(db, again)
+    new_sids = {f"{tag}-{n}" for n in range(COPY_FROM, COPY_FROM + COPY_FROM // 2)}
+    assert {sid for _, sid in recreated} == new_sids
+    with session_scope(database.reader) as db:
+        after = _keys_of(db, org, tag)
+    assert len(after) == COPY_FROM + COPY_FROM // 2
+    assert {sid: after[sid] for sid in stored} == stored  # the stored ones kept their rows
+    assert {after[sid] for sid in new_sids} == set(recreated.values())
+
+
+def test_insert_select_raises_a_violation_its_conflict_clause_does_not_skip(
+    database: Database, org: Org
+) -> None:
+    at = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
+    tag = f"orphan-{uuid.uuid4().hex[:8]}"
+    rows = [_row(org, f"{tag}-{n}", at) | {"organization_id": 2**40} for n in range(COPY_FROM)]
+    # (a driver-level statement: the driver's own error, as fastsql's other statements raise theirs)
+    with (
+        pytest.raises((sqlite3.IntegrityError, psycopg.IntegrityError)),
+        session_scope(database.writer) as db,
+    ):
+        sessions_store.create(db, rows)
+
+
+def test_update_rows_sets_each_rows_columns_and_the_last_row_of_a_key_wins(
+    database: Database, org: Org
+) -> None:
+    at = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
+    now = datetime(2025, 3, 2, 8, 30, 0, 250000, tzinfo=UTC)
+    tag = f"upd-{uuid.uuid4().hex[:8]}"
+    with session_scope(database.writer) as db:
+        one, two, untouched = sessions_store.insert(db, [_row(org, f"{tag}-{n}", at) for n in range(3)])
+        change = {"event_count": 5, "field_versions": {"a": "x"}, "ended_at": at + timedelta(hours=1)}
+        sessions_store.update(
+            db,
+            [
+                (one, change),
+                (two, {**change, "event_count": 7}),
+                (one, {**change, "event_count": 9, "field_versions": {"a": "y\\n\t"}}),
+                (two, {"is_test": True}),  # another set of columns: a statement of its own
+            ],
+            now=now,
+        )
+    with session_scope(database.reader) as db:
+        stored = {s.id: s for s in db.scalars(select(Session).where(Session.id.in_([one, two, untouched])))}
+    assert (stored[one].event_count, stored[one].field_versions) == (9, {"a": "y\\n\t"})
+    assert (stored[two].event_count, stored[two].field_versions, stored[two].is_test) == (7, {"a": "x"}, True)
+    assert stored[one].ended_at == stored[two].ended_at == at + timedelta(hours=1)
+    assert stored[one].updated_at == stored[two].updated_at == now
+    assert (stored[untouched].event_count, stored[untouched].updated_at) == (0, at)
+
+
+def test_update_rows_takes_only_update_of_a_table(database: Database) -> None:
+    with session_scope(database.writer) as db, pytest.raises(ValueError, match="UPDATE table SET"):
+        FastSQL(db).update_rows(
+            "UPDATE session; DROP TABLE session", _SESSIONS.c.id, [_SESSIONS.c.id], [(1,)]
+        )

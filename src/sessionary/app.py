@@ -24,7 +24,7 @@ from sessionary.conversations import routes as conversations_routes
 from sessionary.db import open_database
 from sessionary.debug import routes as debug_routes
 from sessionary.errors import SessionaryError
-from sessionary.gc_tuning import tune_gc
+from sessionary.gc_tuning import tune_allocator, tune_gc
 from sessionary.ingest import routes as ingest_routes
 from sessionary.ingest.schemas import IngestBatch
 from sessionary.integrations import routes as integrations_routes
@@ -47,7 +47,6 @@ from sessionary.otel import routes as otel_routes
 from sessionary.otel.sweeper import PendingSweeper
 from sessionary.paths import ControlCharacterPathMiddleware
 from sessionary.recordings import routes as recordings_routes
-from sessionary.recordings.fetchworker import RecordingFetchWorker
 from sessionary.recordings.stores import open_blob_store
 from sessionary.sealing import AppSealers
 from sessionary.search import routes as search_routes
@@ -65,6 +64,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         tune_gc()
+        tune_allocator()  # before the server's threads start
         app.state.db = open_database(
             settings.database_url,
             pool_size=settings.db_pool_size,
@@ -85,6 +85,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
         fetch_worker = None
         if settings.recording_fetch_worker:
+            # Imported only when on: its fetcher brings httpx (6 MB in every server process).
+            from sessionary.recordings.fetchworker import RecordingFetchWorker
+
             fetch_worker = RecordingFetchWorker.from_settings(app.state.db, settings, app.state.sealers)
         if settings.analysis_worker:
             worker.start()

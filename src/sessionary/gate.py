@@ -8,7 +8,8 @@ overlap: one validates while another writes.
 The gate is a route dependency, declared after the caller's key and the request body: a request is let
 in only once it is authenticated and its whole body has arrived (body_limit.py bounds how long that may
 take), so a client with no key, or one sending its body slowly, never holds the gate and never keeps
-another organization's batch waiting. A waiting batch costs its body's bytes, not a parsed batch.
+another organization's batch waiting. A waiting batch costs its body's bytes, not a parsed batch. When a
+batch leaves the gate, the memory it freed is handed back to the system (gc_tuning.release_freed_memory).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import asyncio
 from collections.abc import AsyncIterator
 
 from sessionary.errors import Unavailable
+from sessionary.gc_tuning import release_freed_memory
 
 
 class Gate:
@@ -47,3 +49,4 @@ class Gate:
             yield
         finally:
             self._semaphore.release()
+            release_freed_memory()

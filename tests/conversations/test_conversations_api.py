@@ -326,3 +326,24 @@ def test_a_missing_conversation_row_is_recreated_by_the_next_change(
     )
     ingest_ok(client, org.ingest, [update])
     assert conversations(client, org)["items"] == [{**EXPECTED_CONV_1, "agent_id": "2b"}]
+
+
+def test_sessions_starting_at_the_same_moment_give_the_greater_key_s_fields_in_any_batch(
+    client: httpx.Client, database: Any
+) -> None:
+    """The tie-break of the rule (greater channel_manager_service, then sid), whether the sessions come in
+    one batch or one by one (each database derives a conversation in one statement per chunk)."""
+    from tests.conftest import make_org
+
+    tied = [
+        *_session("tie-a", "2024-06-20T09:00:00Z", conversation="conv-tie", agent_name="A", agent_id="1"),
+        *_session("tie-b", "2024-06-20T09:00:00Z", conversation="conv-tie", agent_name="B"),
+        *_session("tie-0", "2024-06-20T08:00:00Z", conversation="conv-tie", prompt_id="p0"),
+    ]
+    for batches in ([tied], [[one] for one in reversed(tied)]):
+        org = make_org(database)
+        for batch in batches:
+            ingest_ok(client, org.ingest, batch)
+        [item] = conversations(client, org)["items"]
+        assert (item["agent_name"], item["agent_id"], item["prompt_id"]) == ("B", "1", "p0")
+        assert item["timestamp"] == "2024-06-20T08:00:00Z"

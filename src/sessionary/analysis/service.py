@@ -11,8 +11,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
-import httpx
 from sqlalchemy.orm import Session as DBSession
 
 from sessionary.analysis import store
@@ -33,6 +33,9 @@ from sessionary.db_types import utcnow
 from sessionary.errors import Conflict
 from sessionary.sessions import service as sessions
 from sessionary.tenancy import models as _tenancy  # noqa: F401  (the organization table every foreign key names)
+
+if TYPE_CHECKING:  # only a test's transport names it; summarizers.py imports it when needed
+    import httpx
 
 log = logging.getLogger(__name__)
 

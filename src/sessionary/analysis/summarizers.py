@@ -9,12 +9,13 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass
-from typing import Protocol
-
-import httpx
+from typing import TYPE_CHECKING, Protocol
 
 from sessionary.analysis.facts import SessionFacts, ToolOutcome, Turn, brief, is_error
 from sessionary.transcripts import formatting as fmt
+
+if TYPE_CHECKING:  # httpx is imported when an API summarizer is made (6 MB in every server process)
+    import httpx
 
 log = logging.getLogger(__name__)
 
@@ -163,6 +164,8 @@ class OpenAISummarizer:
         timeout: float = 30.0,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
+        import httpx
+
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
         self.model = model
         self._http = httpx.Client(
@@ -178,6 +181,8 @@ class OpenAISummarizer:
                 {"role": "user", "content": transcript_text(facts)},
             ],
         }
+        import httpx  # imported already, by __init__
+
         try:
             response = self._http.post("chat/completions", json=body)
             response.raise_for_status()

@@ -16,7 +16,6 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any, cast
 
-import phonenumbers
 from sqlalchemy import Table, or_, select, update
 from sqlalchemy.orm import Session as DBSession
 
@@ -34,6 +33,8 @@ def normalize(kind: str, value: str, region: str) -> str | None:
     text = value.strip()
     if kind == "email":
         return text.lower() if "@" in text and " " not in text and len(text) <= 320 else None
+    import phonenumbers  # at the first phone: its import holds 1 MB in every server process
+
     try:
         number = phonenumbers.parse(text, region)
     except phonenumbers.NumberParseException:

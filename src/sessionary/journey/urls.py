@@ -11,11 +11,10 @@ the one library for this (referer-parser) was last released in 2016 and its data
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import Any
 from urllib.parse import parse_qs, unquote
 
-import tldextract
 from ada_url import URL, HostType
 
 # host label (registrable domain without its suffix) -> (display name, query parameter of the keywords)
@@ -64,7 +63,14 @@ CLICK_IDS = {
 UTM = {"utm_source": "source", "utm_medium": "medium", "utm_campaign": "name", "utm_term": "term"}
 UTM_CONTENT = "utm_content"
 
-_EXTRACT = tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)  # the bundled list, no download
+
+@cache
+def _extractor() -> Any:
+    """tldextract on its bundled list (no download), made at first use: with the `requests` it imports it
+    holds 6 MB, in every server process otherwise (most never see a web event)."""
+    import tldextract
+
+    return tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)
 
 
 WEB_SCHEMES = ("http:", "https:")
@@ -115,7 +121,7 @@ def is_ip(host: str) -> bool:
 @lru_cache(maxsize=4096)
 def registrable_domain(hostname: str) -> str:
     """`shop.example.co.uk` -> `example.co.uk` (the host itself when it has no public suffix)."""
-    result = _EXTRACT(hostname)
+    result = _extractor()(hostname)
     return result.top_domain_under_public_suffix or hostname
 
 

@@ -12,12 +12,12 @@ from __future__ import annotations
 import base64
 import binascii
 import zlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
-from google.protobuf import json_format
-from google.protobuf.message import DecodeError
-from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+
+if TYPE_CHECKING:
+    from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
 PROTOBUF = "application/x-protobuf"
 JSON = "application/json"
@@ -60,6 +60,11 @@ def inflate(body: bytes, content_encoding: str | None, *, max_bytes: int) -> byt
 
 def decode(body: bytes, encoding: str) -> ExportTraceServiceRequest:
     """The request message, or OtlpError(400) naming why it cannot be read."""
+    # protobuf and the OTLP messages are imported at the first export: 3 MB in every server process else.
+    from google.protobuf import json_format
+    from google.protobuf.message import DecodeError
+    from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+
     request = ExportTraceServiceRequest()
     if encoding == PROTOBUF:
         try:

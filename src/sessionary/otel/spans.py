@@ -6,12 +6,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
-from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
-from opentelemetry.proto.trace.v1.trace_pb2 import Span as SpanMessage
-from opentelemetry.proto.trace.v1.trace_pb2 import Status
+if TYPE_CHECKING:  # the messages come with the request (decode.py imports them when one arrives)
+    from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+    from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
+    from opentelemetry.proto.trace.v1.trace_pb2 import Span as SpanMessage
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 Attributes = Mapping[str, Any]
@@ -77,6 +77,8 @@ def _span(message: SpanMessage, resource: Attributes, scope: str) -> Span:
     end_ns = message.end_time_unix_nano or message.start_time_unix_nano
     if end_ns < message.start_time_unix_nano:
         raise BadSpan(span_id, "endTimeUnixNano", "is before startTimeUnixNano")
+    from opentelemetry.proto.trace.v1.trace_pb2 import Status  # imported already, with the request's
+
     error = (message.status.message or "error") if message.status.code == Status.STATUS_CODE_ERROR else None
     return Span(
         trace_id=message.trace_id.hex(),

@@ -3,16 +3,14 @@ when spans were refused), or a google.rpc.Status for every 4xx and 5xx, as the O
 
 from __future__ import annotations
 
-from google.protobuf import json_format
-from google.protobuf.message import Message
-from google.rpc.status_pb2 import Status
-from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
-    ExportTracePartialSuccess,
-    ExportTraceServiceResponse,
-)
+from typing import TYPE_CHECKING
+
 from starlette.responses import Response
 
 from sessionary.otel.decode import JSON, PROTOBUF
+
+if TYPE_CHECKING:  # protobuf is imported at the first answer (3 MB in every server process otherwise)
+    from google.protobuf.message import Message
 
 MESSAGE_MAX_ERRORS = 20  # refused spans named in one partial_success message (the rest are counted)
 # gRPC status codes of the HTTP statuses the face answers (google.rpc.Code)
@@ -20,6 +18,11 @@ _GRPC = {400: 3, 401: 16, 403: 7, 404: 5, 405: 12, 408: 4, 413: 8, 415: 3, 429: 
 
 
 def success(rejected: list[str], encoding: str) -> Response:
+    from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
+        ExportTracePartialSuccess,
+        ExportTraceServiceResponse,
+    )
+
     response = ExportTraceServiceResponse()
     if rejected:
         shown = rejected[:MESSAGE_MAX_ERRORS]
@@ -34,11 +37,15 @@ def success(rejected: list[str], encoding: str) -> Response:
 def failure(
     status: int, message: str, encoding: str | None, headers: dict[str, str] | None = None
 ) -> Response:
+    from google.rpc.status_pb2 import Status
+
     return _encoded(Status(code=_GRPC.get(status, 2), message=message), status, encoding, headers or {})
 
 
 def _encoded(message: Message, status: int, encoding: str | None, headers: dict[str, str]) -> Response:
     if encoding == PROTOBUF:
         return Response(message.SerializeToString(), status, headers, media_type=PROTOBUF)
+    from google.protobuf import json_format
+
     body = json_format.MessageToJson(message, indent=None)
     return Response(body, status, headers, media_type=JSON)

@@ -149,7 +149,7 @@ def lock(
 
 def update(db: DBSession, changes: Iterable[tuple[int, Mapping[str, Any]]], *, now: datetime) -> None:
     """Set each session's changed columns (session id, {column: value}) and its updated_at to `now`: one
-    executemany per set of changed columns, its statement built once."""
+    fastsql.update_rows per set of changed columns (on PostgreSQL one statement for all their rows)."""
     groups: dict[tuple[str, ...], list[tuple[Any, ...]]] = {}
     for session_id, change in changes:
         names = tuple(sorted(change))
@@ -158,17 +158,15 @@ def update(db: DBSession, changes: Iterable[tuple[int, Mapping[str, Any]]], *, n
         return
     raw = FastSQL(db)
     for names, rows in groups.items():
-        sql, columns = _update_of(names)
+        columns = _update_columns(names)
         writers = (*raw.writers(columns), None)  # ..., updated_at, id
-        raw.executemany(sql, [_encoded(writers, row) for row in rows])
+        raw.update_rows("UPDATE session SET", _TABLE.c.id, columns, [_encoded(writers, row) for row in rows])
 
 
 @cache
-def _update_of(names: tuple[str, ...]) -> tuple[str, list[Column[Any]]]:
-    """The UPDATE of these columns (then updated_at) by id, and the columns its values go to."""
-    columns = [_TABLE.c[name] for name in (*names, "updated_at")]
-    sets = ", ".join(f'"{column.name}" = {FastSQL.mark(column)}' for column in columns)
-    return f"UPDATE session SET {sets} WHERE id = ?", columns
+def _update_columns(names: tuple[str, ...]) -> tuple[Column[Any], ...]:
+    """The columns an UPDATE of these changed columns sets: them, then updated_at."""
+    return tuple(_TABLE.c[name] for name in (*names, "updated_at"))
 
 
 def insert(db: DBSession, rows: Sequence[Mapping[str, Any]]) -> list[int]:

@@ -8,8 +8,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import maxminddb
-from ua_parser import parse as parse_ua
+# ua-parser and maxminddb are imported at first use (with the YAML reader ua-parser brings, 3 MB in every
+# server process otherwise: most never see a web or app event).
 
 _DESKTOP_OS = {
     "Windows",
@@ -44,6 +44,8 @@ def _category(ua: str, os_family: str, device_family: str) -> str:
 
 @lru_cache(maxsize=2048)
 def _from_user_agent(ua: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    from ua_parser import parse as parse_ua
+
     result = parse_ua(ua)
     agent, os, device = result.user_agent, result.os, result.device
     os_family = os.family if os else "Other"
@@ -85,6 +87,8 @@ class GeoIP:
     may carry the organization too (`autonomous_system_organization`, `isp` or `organization`)."""
 
     def __init__(self, city: Path | None, asn: Path | None = None) -> None:
+        import maxminddb
+
         self._city = maxminddb.open_database(str(city)) if city else None
         self._asn = maxminddb.open_database(str(asn)) if asn else None
         self.lookup = lru_cache(maxsize=8192)(self._lookup)
