@@ -32,6 +32,13 @@ from sessionary.journey.wire.requests import AppEventRequest, WebEventRequest
 
 _COLLECT_EVERY = 20
 _BLOCK = 1 << 20  # bytes read at a time
+# What the import's lookups read: customers by key, sessions by customer (writepath._load_sessions), events
+# by customer (writepath._timeline).
+_ANALYZED = (
+    "journey_customer,"
+    " journey_session (customer_id, type, created_date, last_event_date),"
+    " journey_event (customer_id, kind, created_date, id)"
+)
 
 
 class _Line(BaseModel):
@@ -233,11 +240,12 @@ def _refresh_statistics(database: Database) -> None:
     """PostgreSQL: ANALYZE the tables the import fills, as they double. A bulk load outruns autovacuum's
     analyze (or finds it off), and on a journey_customer whose statistics still said "empty" the planner
     scanned every customer of the deployment for each lookup of 400: that lookup was over half the import.
-    SQLite's planner needs no statistics for these lookups."""
+    SQLite's planner needs no statistics for these lookups. Only the columns the import's lookups filter
+    and sort on are analyzed (`_ANALYZED`): the JSON columns' statistics were three quarters of the cost."""
     if database.dialect != "postgresql":
         return
     with session_scope(database.writer) as db:
-        db.execute(text("ANALYZE journey_customer, journey_session, journey_event"))
+        db.execute(text(f"ANALYZE {_ANALYZED}"))
 
 
 @contextmanager
