@@ -78,11 +78,13 @@ class SessionWriter:
             session.short_id = numbers[session.uuid]
 
     def flush(self) -> None:
-        """Write everything collected."""
+        """Write everything collected (the `journey_session` rows and the updates in one round trip)."""
         self._delete()
         self._short_ids()
-        self._insert()
-        self._update()
+        self._insert_sessions()
+        with self.raw.pipelined(len(self.inserts)):
+            self._insert_journey_sessions()
+            self._update()
 
     def _delete(self) -> None:
         sessions_store.delete(self.db, [s.row_id for s in self.deleted if s.row_id is not None])
@@ -118,7 +120,8 @@ class SessionWriter:
         columns.update(figure_columns(session.wire))
         return columns
 
-    def _insert(self) -> None:
+    def _insert_sessions(self) -> None:
+        """The new sessions' `session` rows (through sessions.store, which gives them their ids)."""
         if not self.inserts:
             return
         rows = []
@@ -137,11 +140,16 @@ class SessionWriter:
             row.update(self._session_columns(session))
             rows.append(row)
         ids = sessions_store.insert(self.db, rows)
-        journey_rows = []
-        for (session, owner), row_id in zip(self.inserts, ids, strict=True):
+        for (session, _owner), row_id in zip(self.inserts, ids, strict=True):
             session.row_id = row_id
+
+    def _insert_journey_sessions(self) -> None:
+        if not self.inserts:
+            return
+        journey_rows = []
+        for session, owner in self.inserts:
             journey_row = {
-                "session_id": row_id,
+                "session_id": session.row_id,
                 "organization_id": self.organization_id,
                 "uuid": session.uuid,
                 "deployment_id": owner.deployment_id,
