@@ -1,23 +1,28 @@
 """Writes derived journey sessions in a few statements per batch: DELETE the replaced ones, INSERT the new
 ones (their `session` rows through sessions.store, which gives them their ids, then their `journey_session`
-rows), UPDATE the kept ones; each an executemany. shortIds are taken (or kept) as sessions are collected."""
+rows), UPDATE the kept ones. Each is one statement for the batch (an executemany for the updates; COPY for
+an import's inserts), and on PostgreSQL the journey_session rows and the updates go out together
+(fastsql.pipelined). shortIds are taken (or kept) as sessions are collected."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
+from sqlalchemy import Table
 from sqlalchemy.orm import Session as DBSession
 
-from sessionary.fastsql import FastSQL
+from sessionary.fastsql import COPY_FROM, FastSQL
 from sessionary.journey import ids
-from sessionary.journey.store import shortids
+from sessionary.journey.models import JourneySession
+from sessionary.journey.store import event_rows, shortids
 from sessionary.journey.store.sessionize import SessionState
 from sessionary.sessions import store as sessions_store
 from sessionary.sessions.models import JOURNEY_SERVICE
 
 SERVICE = JOURNEY_SERVICE  # channel_manager_service of every journey session row
+_JOURNEY_SESSIONS = cast(Table, JourneySession.__table__)
 FIGURE_LENGTH = 200  # referrer_medium / campaign_name keep this many characters (the column's length)
 
 
@@ -139,7 +144,11 @@ class SessionWriter:
             }
             row.update(self._session_columns(session))
             rows.append(row)
-        ids = sessions_store.insert(self.db, rows)
+        if len(rows) < COPY_FROM:  # one INSERT ... SELECT FROM unnest() (`insert`: one per row, or COPY)
+            created = sessions_store.create(self.db, rows)
+            ids = [created[(SERVICE, str(session.uuid))] for session, _ in self.inserts]
+        else:
+            ids = sessions_store.insert(self.db, rows)
         for (session, _owner), row_id in zip(self.inserts, ids, strict=True):
             session.row_id = row_id
 
@@ -159,7 +168,8 @@ class SessionWriter:
             journey_row.update(self._journey_columns(session))
             journey_rows.append(journey_row)
         values = [tuple(row.values()) for row in journey_rows]
-        self.raw.insert_rows("INSERT INTO journey_session", list(journey_rows[0]), values, json=("state",))
+        columns = list(journey_rows[0])
+        event_rows.insert_many(self.raw, "INSERT INTO journey_session", _JOURNEY_SESSIONS, columns, values)
 
     def _update(self) -> None:
         """UPDATE the kept sessions. Those whose start is unchanged (most: new events only extend them) do
