@@ -28,7 +28,7 @@ class JourneyRuntime:
             writes=GroupCommit(
                 database,
                 phone_region=settings.journey_phone_region,
-                writers=1 if database.dialect == "sqlite" else 2,
+                writers=1,
             ),
             deployments=DeploymentCache(database),
         )
