@@ -11,10 +11,11 @@ processes do so, and the process that writes only adds the customer's totals to 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import cache
 from typing import Any, cast
 
 import orjson
-from sqlalchemy import Table
+from sqlalchemy import Column, Table
 
 from sessionary.fastsql import COPY_FROM, FastSQL, column_when
 from sessionary.journey.models import JourneyEvent
@@ -65,9 +66,15 @@ def insert_many(
     raw: FastSQL, insert: str, table: Table, columns: Sequence[str], rows: Sequence[tuple[Any, ...]]
 ) -> None:
     """`insert` ("INSERT INTO table") these rows of `table`'s `columns` (values in the driver's form, JSON
-    as text): by COPY from `COPY_FROM` rows on, else by one statement (SQLite: one executemany)."""
-    if len(rows) >= COPY_FROM:
-        json = [name for name in columns if raw.mark(table.c[name]) == "?j"]
+    as text). PostgreSQL: by COPY from `COPY_FROM` rows on, else by one statement. SQLite: one executemany."""
+    targets = _columns(table, tuple(columns))
+    if raw.sqlite or len(rows) >= COPY_FROM:
+        json = [column.name for column in targets if FastSQL.mark(column) == "?j"]
         raw.insert_rows(insert, columns, rows, json=json)
     else:
-        raw.insert_select(insert, [table.c[name] for name in columns], list(rows))
+        raw.insert_select(insert, targets, list(rows))
+
+
+@cache
+def _columns(table: Table, names: tuple[str, ...]) -> list[Column[Any]]:
+    return [table.c[name] for name in names]

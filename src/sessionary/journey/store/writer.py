@@ -144,7 +144,8 @@ class SessionWriter:
             }
             row.update(self._session_columns(session))
             rows.append(row)
-        if len(rows) < COPY_FROM:  # one INSERT ... SELECT FROM unnest() (`insert`: one per row, or COPY)
+        if not self.raw.sqlite and len(rows) < COPY_FROM:
+            # one INSERT ... SELECT FROM unnest() (`insert` runs an executemany here: a statement per row)
             created = sessions_store.create(self.db, rows)
             ids = [created[(SERVICE, str(session.uuid))] for session, _ in self.inserts]
         else:
