@@ -8,6 +8,7 @@ does not apply; the allowed domains do. Events may come in any order (sessions a
 from __future__ import annotations
 
 import gc
+import itertools
 import multiprocessing
 from collections import defaultdict, deque
 from collections.abc import Callable, Iterator
@@ -190,14 +191,22 @@ def _prepared(
     settings: Settings | None,
 ) -> Iterator[tuple[dict[int, list[Incoming]], int]]:
     """Each chunk prepared, in order. With helper processes, they parse and enrich the next chunks while
-    this process stores the current one (at most two chunks ahead per helper, so memory stays bounded)."""
+    this process stores the current one (at most two chunks ahead per helper, so memory stays bounded).
+    The first chunk is prepared here, while the helpers start (a second or so of imports each) and
+    prepare the chunks after it."""
     if helpers <= 0 or settings is None:
         for chunk in chunks:
             yield preparer.prepare(chunk), len(chunk.data)
         return
+    first = next(chunks, None)
+    if first is None:
+        return
     context = multiprocessing.get_context("spawn")  # no fork of a process that runs threads
     with context.Pool(helpers, initializer=_start_helper, initargs=(settings,)) as pool:
         pending: deque[tuple[AsyncResult[dict[int, list[Incoming]]], int]] = deque()
+        for chunk in itertools.islice(chunks, 2 * helpers):
+            pending.append((pool.apply_async(_prepare_in_helper, (chunk,)), len(chunk.data)))
+        yield preparer.prepare(first), len(first.data)
         for chunk in chunks:
             pending.append((pool.apply_async(_prepare_in_helper, (chunk,)), len(chunk.data)))
             if len(pending) > 2 * helpers:
