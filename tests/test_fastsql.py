@@ -298,3 +298,50 @@ def test_update_rows_takes_only_update_of_a_table(database: Database) -> None:
         FastSQL(db).update_rows(
             "UPDATE session; DROP TABLE session", _SESSIONS.c.id, [_SESSIONS.c.id], [(1,)]
         )
+
+
+def _scratch(raw: FastSQL) -> str:
+    """A temporary table of the transaction's connection (dropped at its end on both databases)."""
+    name = f"scratch_{uuid.uuid4().hex[:8]}"
+    raw.execute(f"CREATE TEMPORARY TABLE {name} (id INTEGER PRIMARY KEY, note VARCHAR(20))")
+    return name
+
+
+def test_statements_sent_in_pipelined_take_effect_and_fetch_reads_them(database: Database) -> None:
+    with session_scope(database.writer) as db:
+        raw = FastSQL(db)
+        table = _scratch(raw)
+        with raw.pipelined(3):
+            raw.executemany(f"INSERT INTO {table} (id, note) VALUES (?, ?)", [(1, "a"), (2, "b")])
+            raw.insert_rows(f"INSERT INTO {table}", ("id", "note"), [(3, "c")])
+            inside = raw.fetch(f"SELECT id, note FROM {table} ORDER BY id")
+            raw.executemany(f"UPDATE {table} SET note = ? WHERE id = ?", [("z", 1)])
+        after = raw.fetch(f"SELECT note FROM {table} ORDER BY id")
+        raw.execute(f"DROP TABLE {table}")
+    assert [tuple(row) for row in inside] == [(1, "a"), (2, "b"), (3, "c")]
+    assert [row[0] for row in after] == ["z", "b", "c"]
+
+
+def _insert_twice(database: Database) -> None:
+    with session_scope(database.writer) as db:
+        raw = FastSQL(db)
+        table = _scratch(raw)
+        with raw.pipelined(2):
+            raw.executemany(f"INSERT INTO {table} (id, note) VALUES (?, ?)", [(1, "a"), (1, "b")])
+
+
+def test_an_error_of_a_statement_sent_in_pipelined_is_raised_by_the_block(database: Database) -> None:
+    with pytest.raises(Exception, match="(?i)unique|duplicate"):
+        _insert_twice(database)
+
+
+def test_pipelined_leaves_a_block_of_copy_sized_inserts_unpipelined(database: Database) -> None:
+    """COPY has no pipeline mode: a block inserting COPY_FROM rows or more runs as without it."""
+    rows = [(n, "x") for n in range(COPY_FROM)]
+    with session_scope(database.writer) as db:
+        raw = FastSQL(db)
+        table = _scratch(raw)
+        with raw.pipelined(len(rows)):
+            raw.insert_rows(f"INSERT INTO {table}", ("id", "note"), rows)
+        assert raw.fetch(f"SELECT count(*) FROM {table}")[0][0] == COPY_FROM
+        raw.execute(f"DROP TABLE {table}")

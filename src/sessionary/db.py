@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -12,7 +13,7 @@ from typing import Any
 
 import orjson
 from fastapi import Request
-from sqlalchemy import MetaData, create_engine, exc, text
+from sqlalchemy import MetaData, create_engine, event, exc, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import DeclarativeBase, sessionmaker
@@ -58,11 +59,24 @@ class Database:
         self.engine.dispose()
 
 
-def open_database(url: str, *, pool_size: int = 10, pool_timeout: float = 30.0) -> Database:
+# A PostgreSQL connection back in the pool for this long is pinged before its next use (`ping_when_idle`).
+PING_AFTER_IDLE_SECONDS = 1.0
+
+
+def open_database(
+    url: str,
+    *,
+    pool_size: int = 10,
+    pool_timeout: float = 30.0,
+    ping_after_idle: float = PING_AFTER_IDLE_SECONDS,
+) -> Database:
     """Build the engine for `url` (SQLite file directories are created) and its session factories.
 
-    A connection not free within `pool_timeout` seconds is answered `Unavailable` (see session_scope)."""
+    A connection not free within `pool_timeout` seconds is answered `Unavailable` (see session_scope).
+    PostgreSQL: a pooled connection idle for `ping_after_idle` seconds is pinged first (`ping_when_idle`)."""
     engine = _create_engine(url, pool_size=pool_size, pool_timeout=pool_timeout)
+    if engine.dialect.name != "sqlite":
+        ping_when_idle(engine, ping_after_idle)
     reader = sessionmaker(bind=engine, expire_on_commit=False)
     writer = sessionmaker(bind=engine, expire_on_commit=False, execution_options={WRITE_OPTION: True})
     return Database(engine=engine, reader=reader, writer=writer)
@@ -85,7 +99,6 @@ def _create_engine(url: str, *, pool_size: int, pool_timeout: float) -> Engine:
             pool_size=pool_size,
             max_overflow=pool_size,
             pool_timeout=pool_timeout,
-            pool_pre_ping=True,
             **_JSON_CODEC,
         )
     path = parsed.database if parsed.database and parsed.database != ":memory:" else None
@@ -97,6 +110,31 @@ def _create_engine(url: str, *, pool_size: int, pool_timeout: float) -> Engine:
     )
     db_sqlite.install(engine, str(Path(path).resolve()) if path else None)
     return engine
+
+
+def ping_when_idle(engine: Engine, idle_seconds: float) -> None:
+    """SQLAlchemy's `pool_pre_ping` for connections that sat in the pool `idle_seconds` or more: a dead one
+    (the server restarted, a firewall or an idle timeout cut it) is found on checkout and replaced, and
+    the pool's older connections with it, as `pool_pre_ping` does. One that was in use a moment ago (under
+    load, every checkout) is not pinged: the ping was a round trip of its own on every transaction, a
+    tenth of a journey write batch. A connection that died within `idle_seconds` of its last use fails
+    its next statement instead, and is replaced after it (SQLAlchemy invalidates a disconnected one)."""
+
+    @event.listens_for(engine, "checkin")
+    def _back(dbapi_connection: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _out(dbapi_connection: Any, record: Any, proxy: Any) -> None:
+        since = record.info.get("idle_since")  # None: fresh (a reconnection clears `info`)
+        if since is None or time.monotonic() - since < idle_seconds:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except engine.dialect.loaded_dbapi.Error as error:
+            if engine.dialect.is_disconnect(error, dbapi_connection, None):
+                raise exc.InvalidatePoolError() from error
+            raise
 
 
 def insert_for(db: DBSession, table: Any) -> Any:

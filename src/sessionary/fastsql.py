@@ -33,12 +33,14 @@ from __future__ import annotations
 
 import re
 import sqlite3
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from functools import lru_cache
 from typing import Any
 
 import orjson
+import psycopg
 from sqlalchemy import JSON, Boolean, Column, Date
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session as DBSession
@@ -112,6 +114,30 @@ class FastSQL:
             return list(cursor.fetchall()) if cursor.description is not None else []
         finally:
             cursor.close()
+
+    def fetch(self, text: str, params: Sequence[Any] = ()) -> list[Sequence[Any]]:
+        """The rows of a statement that returns rows (a SELECT, or a write with RETURNING), as `execute`
+        gives them; unlike `execute`, also inside `pipelined`, where it waits for the answers so far."""
+        cursor = self.driver.cursor()
+        try:
+            cursor.execute(self.sql(text), tuple(params))
+            return list(cursor.fetchall())
+        finally:
+            cursor.close()
+
+    @contextmanager
+    def pipelined(self, rows: int = 0) -> Iterator[None]:
+        """PostgreSQL: the block's statements go out without waiting for each one's answer (psycopg's
+        pipeline mode): a `fetch` waits for the answers so far, the end of the block for all of them, and
+        an error of any statement is raised there. A transaction of a few small statements thus costs one
+        round trip per read instead of one per statement. Inside, only `fetch`, `executemany` and
+        `insert_rows` of fewer than `COPY_FROM` rows (`rows`: the most the block inserts; at or above it
+        the block is not pipelined, since COPY has no pipeline mode); not `execute`. SQLite: as without."""
+        if self.sqlite or rows >= COPY_FROM or not psycopg.Pipeline.is_supported():
+            yield
+            return
+        with self.driver.pipeline():
+            yield
 
     def executemany(self, text: str, rows: Iterable[Sequence[Any]]) -> int:
         """Run the statement once per row; returns the rows it changed in all (-1: the driver cannot tell)."""

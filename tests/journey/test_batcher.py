@@ -12,13 +12,14 @@ import psycopg
 import pytest
 from sqlalchemy import func, select
 
-from sessionary.db import Database, session_scope
+from sessionary.db import Database, open_database, session_scope
 from sessionary.journey.intake.batcher import GroupCommit
 from sessionary.journey.models import Customer, JourneyEvent, JourneySession
 from sessionary.journey.store.incoming import Incoming
 from sessionary.journey.store.sessionize import SessionState, StoredEvent
-from tests.conftest import Org
+from tests.conftest import Org, make_org
 from tests.journey.builders import make_deployment, minutes, now
+from tests.test_db_ping import backend_pid, terminate
 
 
 def _incoming(deployment: str, cookie: str, at_minute: float) -> Incoming:
@@ -98,3 +99,26 @@ def test_parallel_writers_give_each_customer_one_session_and_exact_totals(
         totals = db.execute(select(Customer.event_count).where(Customer.deployment_id == deployment)).all()
     assert sorted(count for _, count in sessions) == [30] * 4
     assert [row.event_count for row in totals] == [30] * 4
+
+
+def test_the_writer_stores_every_event_of_a_batch_whose_connection_had_died(database_url: str) -> None:
+    if not database_url.startswith("postgres"):
+        pytest.skip("a SQLite file does not disconnect")
+    # one pooled connection, not pinged (it was used a moment ago): the writer's batch runs on it dead
+    database = open_database(database_url, pool_size=1, ping_after_idle=3600)
+    try:
+        org = make_org(database)
+        deployment = make_deployment(database, org.id)
+        terminate(database_url, backend_pid(database))
+        writes = GroupCommit(database, phone_region="US", max_batch=8, writers=1)
+        items = [_incoming(deployment, str(uuid.uuid4()), n / 10) for n in range(6)]
+        try:
+            results = asyncio.run(_submit_all(writes, org.id, items))
+        finally:
+            writes.stop()
+        assert all(isinstance(s, SessionState) for s in results), results
+        with session_scope(database.reader) as db:
+            stored = db.scalar(select(func.count()).where(JourneyEvent.deployment_id == deployment))
+        assert stored == len(items)
+    finally:
+        database.dispose()

@@ -17,7 +17,7 @@ from sessionary.db import Database, session_scope
 from sessionary.journey.models import JourneyEvent, JourneySession
 from sessionary.journey.store.sessionize import StoredEvent, sessionize
 from sessionary.journey.store.writepath import state_of
-from tests.conftest import Org
+from tests.conftest import Org, make_org
 from tests.journey.builders import app_body, make_deployment, web
 
 runner = CliRunner()
@@ -181,6 +181,29 @@ def test_the_import_analyzes_postgresql_tables_as_they_double_and_leaves_sqlite_
     assert result.exit_code == 0, result.output
     # PostgreSQL: after batches 1, 2 and 4 of 5. SQLite: never (its planner uses no statistics here).
     assert analyzed() == (before + 3 if postgresql else 0)
+
+
+def test_the_import_analyzes_the_columns_its_lookups_read_and_not_the_json_ones(
+    private_database: tuple[str, Database], tmp_path: Path
+) -> None:
+    database_url, database = private_database  # no other test's ANALYZE (or autovacuum's) comes first
+    if database.dialect != "postgresql":
+        pytest.skip("SQLite's planner uses no statistics for these lookups")
+    deployment = make_deployment(database, make_org(database).id)
+    lines = [{"deploymentId": deployment, "type": "web", "event": web(f"c{n}", T0)} for n in range(3)]
+    args = ["import", "--journey", str(_write(tmp_path / "c.jsonl", lines)), "--helpers", "0"]
+    result = runner.invoke(app, args, env={"SESSIONARY_DATABASE_URL": database_url})
+    assert result.exit_code == 0, result.output
+    with database.engine.connect() as conn:
+        rows = conn.execute(
+            text(
+                "SELECT tablename, attname FROM pg_stats WHERE schemaname = current_schema()"
+                " AND tablename IN ('journey_session', 'journey_event')"
+            )
+        ).all()
+    analyzed = {(row[0], row[1]) for row in rows}
+    assert {("journey_event", "customer_id"), ("journey_session", "last_event_date")} <= analyzed
+    assert not {("journey_event", "payload"), ("journey_session", "state")} & analyzed
 
 
 def _stored_of(database: Database, deployment: str) -> tuple[list[Any], list[Any]]:

@@ -24,12 +24,8 @@ class JourneyRuntime:
     def start(cls, database: Database, settings: Settings) -> JourneyRuntime:
         return cls(
             enricher=Enricher.from_settings(settings),
-            # SQLite has one writer at a time: a second writer thread would only wait for the lock.
-            writes=GroupCommit(
-                database,
-                phone_region=settings.journey_phone_region,
-                writers=1 if database.dialect == "sqlite" else 2,
-            ),
+            # One writer thread (batcher: bigger batches cost less per event; SQLite has one writer anyway).
+            writes=GroupCommit(database, phone_region=settings.journey_phone_region, writers=1),
             deployments=DeploymentCache(database),
         )
 

@@ -92,12 +92,13 @@ def store_events(
     if not incoming:
         return result
     result.customers = lock_customers(db, organization_id, _added(incoming))
-    in_order = _insert_events(db, organization_id, incoming, result, now)
-    groups: dict[tuple[int, str], list[Incoming]] = defaultdict(list)
-    for item in in_order:  # so each group's events are in order too
-        groups[(result.customers[(item.deployment_id, item.cookie)].id, item.event.kind)].append(item)
-    cutoff = min(i.event.created - i.timeout for i in incoming)
-    loaded = _load_sessions(db, [c for c, _ in groups], cutoff)
+    with FastSQL(db).pipelined(len(incoming)):  # the events go out with the read of the sessions
+        in_order = _insert_events(db, organization_id, incoming, result, now)
+        groups: dict[tuple[int, str], list[Incoming]] = defaultdict(list)
+        for item in in_order:  # so each group's events are in order too
+            groups[(result.customers[(item.deployment_id, item.cookie)].id, item.event.kind)].append(item)
+        cutoff = min(i.event.created - i.timeout for i in incoming)
+        loaded = _load_sessions(db, [c for c, _ in groups], cutoff)
     writer = SessionWriter(db, organization_id, now)
     for (customer_id, kind), items in sorted(groups.items()):
         first = items[0]
@@ -186,7 +187,7 @@ def _load_sessions(
     for start in range(0, len(ids), _CHUNK):
         chunk = ids[start : start + _CHUNK]
         sql = f"{_SESSIONS_OF} ({raw.marks(len(chunk))}) AND last_event_date >= ? {_SESSION_ORDER}"
-        for row in raw.execute(sql, (*chunk, raw.when(cutoff))):
+        for row in raw.fetch(sql, (*chunk, raw.when(cutoff))):
             found[(row[1], row[2])].append(_state_of_raw(raw, row))
     return found
 

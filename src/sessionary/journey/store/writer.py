@@ -1,23 +1,28 @@
 """Writes derived journey sessions in a few statements per batch: DELETE the replaced ones, INSERT the new
 ones (their `session` rows through sessions.store, which gives them their ids, then their `journey_session`
-rows), UPDATE the kept ones; each an executemany. shortIds are taken (or kept) as sessions are collected."""
+rows), UPDATE the kept ones. Each is one statement for the batch (an executemany for the updates; COPY for
+an import's inserts), and on PostgreSQL the journey_session rows and the updates go out together
+(fastsql.pipelined). shortIds are taken (or kept) as sessions are collected."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
+from sqlalchemy import Table
 from sqlalchemy.orm import Session as DBSession
 
-from sessionary.fastsql import FastSQL
+from sessionary.fastsql import COPY_FROM, FastSQL
 from sessionary.journey import ids
-from sessionary.journey.store import shortids
+from sessionary.journey.models import JourneySession
+from sessionary.journey.store import event_rows, shortids
 from sessionary.journey.store.sessionize import SessionState
 from sessionary.sessions import store as sessions_store
 from sessionary.sessions.models import JOURNEY_SERVICE
 
 SERVICE = JOURNEY_SERVICE  # channel_manager_service of every journey session row
+_JOURNEY_SESSIONS = cast(Table, JourneySession.__table__)
 FIGURE_LENGTH = 200  # referrer_medium / campaign_name keep this many characters (the column's length)
 
 
@@ -78,11 +83,13 @@ class SessionWriter:
             session.short_id = numbers[session.uuid]
 
     def flush(self) -> None:
-        """Write everything collected."""
+        """Write everything collected (the `journey_session` rows and the updates in one round trip)."""
         self._delete()
         self._short_ids()
-        self._insert()
-        self._update()
+        self._insert_sessions()
+        with self.raw.pipelined(len(self.inserts)):
+            self._insert_journey_sessions()
+            self._update()
 
     def _delete(self) -> None:
         sessions_store.delete(self.db, [s.row_id for s in self.deleted if s.row_id is not None])
@@ -118,7 +125,8 @@ class SessionWriter:
         columns.update(figure_columns(session.wire))
         return columns
 
-    def _insert(self) -> None:
+    def _insert_sessions(self) -> None:
+        """The new sessions' `session` rows (through sessions.store, which gives them their ids)."""
         if not self.inserts:
             return
         rows = []
@@ -136,12 +144,22 @@ class SessionWriter:
             }
             row.update(self._session_columns(session))
             rows.append(row)
-        ids = sessions_store.insert(self.db, rows)
-        journey_rows = []
-        for (session, owner), row_id in zip(self.inserts, ids, strict=True):
+        if not self.raw.sqlite and len(rows) < COPY_FROM:
+            # one INSERT ... SELECT FROM unnest() (`insert` runs an executemany here: a statement per row)
+            created = sessions_store.create(self.db, rows)
+            ids = [created[(SERVICE, str(session.uuid))] for session, _ in self.inserts]
+        else:
+            ids = sessions_store.insert(self.db, rows)
+        for (session, _owner), row_id in zip(self.inserts, ids, strict=True):
             session.row_id = row_id
+
+    def _insert_journey_sessions(self) -> None:
+        if not self.inserts:
+            return
+        journey_rows = []
+        for session, owner in self.inserts:
             journey_row = {
-                "session_id": row_id,
+                "session_id": session.row_id,
                 "organization_id": self.organization_id,
                 "uuid": session.uuid,
                 "deployment_id": owner.deployment_id,
@@ -151,7 +169,8 @@ class SessionWriter:
             journey_row.update(self._journey_columns(session))
             journey_rows.append(journey_row)
         values = [tuple(row.values()) for row in journey_rows]
-        self.raw.insert_rows("INSERT INTO journey_session", list(journey_rows[0]), values, json=("state",))
+        columns = list(journey_rows[0])
+        event_rows.insert_many(self.raw, "INSERT INTO journey_session", _JOURNEY_SESSIONS, columns, values)
 
     def _update(self) -> None:
         """UPDATE the kept sessions. Those whose start is unchanged (most: new events only extend them) do
