@@ -221,6 +221,7 @@ class RssSampler:
     pid: int
     interval: float = 0.05
     peak_bytes: int = 0
+    peak_heap_bytes: int = 0  # the same processes' resident memory less their file-backed pages
     samples: int = 0
     cpu_seconds: list[float] = field(default_factory=list)
     _stop: threading.Event = field(default_factory=threading.Event)
@@ -259,29 +260,40 @@ class RssSampler:
                 continue
         return [s for s in seconds if s >= 0.5] or seconds
 
-    def sample(self) -> int:
+    def sample(self) -> tuple[int, int]:
+        """The resident bytes of the process and its children, summed, and the part of them that is not
+        file-backed (Linux `shared`: RssFile + RssShmem; on SQLite the database file mapped by mmap_size,
+        page cache every worker maps, which the sum counts once per worker)."""
         try:
             root = psutil.Process(self.pid)
             processes = [root, *root.children(recursive=True)]
         except psutil.NoSuchProcess:
-            return 0
-        total = 0
+            return 0, 0
+        total = heap = 0
         for process in processes:
             try:
-                total += process.memory_info().rss
+                memory = process.memory_info()
             except psutil.NoSuchProcess:
                 continue
-        return total
+            total += memory.rss
+            heap += memory.rss - getattr(memory, "shared", 0)
+        return total, heap
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            self.peak_bytes = max(self.peak_bytes, self.sample())
+            total, heap = self.sample()
+            self.peak_bytes = max(self.peak_bytes, total)
+            self.peak_heap_bytes = max(self.peak_heap_bytes, heap)
             self.samples += 1
             self._stop.wait(self.interval)
 
     @property
     def peak_mb(self) -> float:
         return self.peak_bytes / 2**20
+
+    @property
+    def peak_heap_mb(self) -> float:
+        return self.peak_heap_bytes / 2**20
 
 
 AUTOANALYZE_DUE = """
