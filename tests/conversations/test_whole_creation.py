@@ -57,6 +57,13 @@ def _stored(db: DBSession, org: Org) -> list[tuple[Any, ...]]:
     return [tuple(row) for row in db.execute(query.order_by(Conversation.conversation_id))]
 
 
+def _the_conversation(database: Database, org: Org) -> tuple[Any, ...]:
+    """The organization's one conversation: its start, agent name and prompt name."""
+    with session_scope(database.reader) as db:
+        row = db.scalars(select(Conversation).where(Conversation.organization_id == org.id)).one()
+        return (row.timestamp, row.agent_name, row.prompt_name)
+
+
 def _derived_by_sql(database: Database, org: Org) -> list[tuple[Any, ...]]:
     """The organization's conversations as `derive` (the SQL rule) makes them from its sessions, rolled
     back afterwards."""
@@ -162,13 +169,7 @@ def test_a_missing_row_named_anew_counts_the_stored_sessions_too(
         database, org, [event("2", "session.started", sid="b", timestamp="2024-06-19T11:00:00Z", data=later)]
     )
     assert whole[-1] == set()
-    with session_scope(database.reader) as db:
-        row = db.scalars(select(Conversation).where(Conversation.organization_id == org.id)).one()
-        assert (row.timestamp, row.agent_name, row.prompt_name) == (
-            datetime(2024, 6, 19, 10, 0, tzinfo=UTC),
-            "New",
-            "P",
-        )
+    assert _the_conversation(database, org) == (datetime(2024, 6, 19, 10, 0, tzinfo=UTC), "New", "P")
 
 
 def test_concurrent_batches_naming_a_new_conversation_both_count(database: Database) -> None:
@@ -198,10 +199,4 @@ def test_concurrent_batches_naming_a_new_conversation_both_count(database: Datab
     thread.join(60)
     assert not errors
     assert not thread.is_alive()
-    with session_scope(database.reader) as db:
-        row = db.scalars(select(Conversation).where(Conversation.organization_id == org.id)).one()
-        assert (row.timestamp, row.agent_name, row.prompt_name) == (
-            datetime(2024, 6, 19, 9, 0, tzinfo=UTC),
-            "Late",
-            "P",
-        )
+    assert _the_conversation(database, org) == (datetime(2024, 6, 19, 9, 0, tzinfo=UTC), "Late", "P")
