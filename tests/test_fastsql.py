@@ -7,11 +7,11 @@ from __future__ import annotations
 import sqlite3
 import uuid
 from datetime import UTC, date, datetime, timedelta, timezone
-from typing import cast
+from typing import Any, cast
 
 import psycopg
 import pytest
-from sqlalchemy import Table, func, select
+from sqlalchemy import Column, Integer, MetaData, String, Table, func, select
 from sqlalchemy.orm import Session as DBSession
 
 from sessionary.conversations.models import Conversation
@@ -150,7 +150,7 @@ def test_rows_inserted_by_copy_read_back_as_rows_inserted_by_insert_statements(
 
 def test_insert_rows_takes_only_insert_into_a_table(database: Database) -> None:
     with session_scope(database.writer) as db, pytest.raises(ValueError, match="INSERT INTO table"):
-        FastSQL(db).insert_rows("INSERT INTO session; DROP TABLE session", ["id"], [(1,)])
+        FastSQL(db).insert_rows("INSERT INTO session; DROP TABLE session", [Session.__table__.c.id], [(1,)])
 
 
 def test_pairs_in_finds_each_pair_by_one_probe_of_the_whole_key_on_sqlite(database: Database) -> None:
@@ -307,13 +307,19 @@ def _scratch(raw: FastSQL) -> str:
     return name
 
 
+def _scratch_columns(name: str) -> list[Column[Any]]:
+    """The scratch table's columns, as `FastSQL.insert_rows` takes them."""
+    table = Table(name, MetaData(), Column("id", Integer, primary_key=True), Column("note", String(20)))
+    return list(table.c)
+
+
 def test_statements_sent_in_pipelined_take_effect_and_fetch_reads_them(database: Database) -> None:
     with session_scope(database.writer) as db:
         raw = FastSQL(db)
         table = _scratch(raw)
         with raw.pipelined(3):
             raw.executemany(f"INSERT INTO {table} (id, note) VALUES (?, ?)", [(1, "a"), (2, "b")])
-            raw.insert_rows(f"INSERT INTO {table}", ("id", "note"), [(3, "c")])
+            raw.insert_rows(f"INSERT INTO {table}", _scratch_columns(table), [(3, "c")])
             inside = raw.fetch(f"SELECT id, note FROM {table} ORDER BY id")
             raw.executemany(f"UPDATE {table} SET note = ? WHERE id = ?", [("z", 1)])
         after = raw.fetch(f"SELECT note FROM {table} ORDER BY id")
@@ -342,6 +348,6 @@ def test_pipelined_leaves_a_block_of_copy_sized_inserts_unpipelined(database: Da
         raw = FastSQL(db)
         table = _scratch(raw)
         with raw.pipelined(len(rows)):
-            raw.insert_rows(f"INSERT INTO {table}", ("id", "note"), rows)
+            raw.insert_rows(f"INSERT INTO {table}", _scratch_columns(table), rows)
         assert raw.fetch(f"SELECT count(*) FROM {table}")[0][0] == COPY_FROM
         raw.execute(f"DROP TABLE {table}")

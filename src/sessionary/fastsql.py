@@ -16,13 +16,13 @@ work, so hot paths write their statements as text once and pass values in the fo
 * **Ids.** `allocate_ids` gives new rows their ids up front, so one executemany inserts them.
 * **Locks and key lists.** `for_update` (PostgreSQL's row locks; a SQLite writer holds the database's) and
   `pairs_in` (a row-value IN list each database plans cheaply).
-* **Bulk writes.** `insert_rows` takes many plain rows by COPY on PostgreSQL (executemany below `COPY_FROM`
-  rows, and on SQLite); `insert_select` takes them with an ON CONFLICT clause and counts those inserted (on
-  PostgreSQL a COPY under a savepoint when the clause only skips rows and none is stored yet, else one
-  INSERT ... SELECT FROM unnest() of binary arrays; on SQLite INSERTs of up to 200 rows each, not a statement
-  per row, whose statement journal a trigger makes copy each changed page per row); `insert_many` the same
-  for a statement of the caller's (an upsert) through `rows_from`; `update_rows` sets many rows' columns by
-  key (one UPDATE ... FROM unnest() on PostgreSQL, executemany on SQLite).
+* **Bulk writes.** `insert_rows` takes many plain rows by COPY on PostgreSQL (one unnest INSERT below
+  `COPY_FROM` rows; executemany on SQLite); `insert_select` takes them with an ON CONFLICT clause and counts
+  those inserted (on PostgreSQL a COPY under a savepoint when the clause only skips rows and none is stored
+  yet, else one INSERT ... SELECT FROM unnest() of binary arrays; on SQLite INSERTs of up to 200 rows each,
+  not a statement per row, whose statement journal a trigger makes copy each changed page per row);
+  `insert_many` the same for a statement of the caller's (an upsert) through `rows_from`; `update_rows` sets
+  many rows' columns by key (one UPDATE ... FROM unnest() on PostgreSQL, executemany on SQLite).
 * **Execution.** Statements go to the DBAPI connection of the session's transaction, under SQLAlchemy: even
   its `exec_driver_sql` cost as much per statement as SQLite's own work on a small batch.
 
@@ -151,22 +151,24 @@ class FastSQL:
         finally:
             cursor.close()
 
-    def insert_rows(
-        self, insert: str, columns: Sequence[str], rows: Sequence[Sequence[Any]], *, json: Sequence[str] = ()
-    ) -> None:
+    def insert_rows(self, insert: str, columns: Sequence[Column[Any]], rows: Sequence[Sequence[Any]]) -> None:
         """`insert` ("INSERT INTO table": the caller names its table in SQL text, where the table-owner
-        check reads it) the plain rows (values in this driver's form, as for `executemany`; the `json`
-        columns' values as JSON text). PostgreSQL takes `COPY_FROM` rows or more by COPY ... FROM STDIN: an
-        executemany of INSERTs costs its server a statement per row, most of a journey import's time.
-        Fewer rows, and SQLite: one executemany of INSERTs (a COPY costs a round trip more)."""
+        check reads it) the plain rows into `columns` (values in this driver's form, `writers`; JSON columns'
+        values as JSON text). PostgreSQL takes `COPY_FROM` rows or more by COPY ... FROM STDIN, fewer by one
+        INSERT ... SELECT FROM unnest() (`insert_select`): an executemany of INSERTs costs its server a
+        statement per row, most of a journey import's time and a round trip each in a pipeline. SQLite: one
+        executemany of INSERTs."""
         found = _INSERT_INTO.fullmatch(insert)
         if found is None:
             raise ValueError(f"insert_rows takes 'INSERT INTO table', not {insert!r}")
         if not rows:
             return
-        names = ", ".join(f'"{name}"' for name in columns)
-        if self.sqlite or len(rows) < COPY_FROM:
-            marks = ", ".join("?j" if name in json else "?" for name in columns)
+        if not self.sqlite and len(rows) < COPY_FROM:
+            self.insert_select(insert, columns, [tuple(row) for row in rows])
+            return
+        names = ", ".join(f'"{column.name}"' for column in columns)
+        if self.sqlite:
+            marks = ", ".join(self.mark(column) for column in columns)
             self.executemany(f"{insert} ({names}) VALUES ({marks})", rows)
             return
         cursor = self.driver.cursor()

@@ -171,14 +171,13 @@ def _update_columns(names: tuple[str, ...]) -> tuple[Column[Any], ...]:
 
 def insert(db: DBSession, rows: Sequence[Mapping[str, Any]]) -> list[int]:
     """Insert whole sessions (each row the same columns, no id); returns their ids, in order, given up
-    front (fastsql.allocate_ids) so that one executemany inserts them all."""
+    front (fastsql.allocate_ids) so that one statement (`FastSQL.insert_rows`) inserts them all."""
     if not rows:
         return []
     raw = FastSQL(db)
     ids, values = _with_ids(raw, rows)
     columns = _insert_columns(tuple(rows[0]))
-    json = [column.name for column in columns if FastSQL.mark(column) == "?j"]
-    raw.insert_rows("INSERT INTO session", [column.name for column in columns], values, json=json)
+    raw.insert_rows("INSERT INTO session", columns, values)
     return ids
 
 

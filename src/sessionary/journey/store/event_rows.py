@@ -1,8 +1,7 @@
 """The journey event insert, straight to the driver (as eventlog/store.py does for native events):
-SQLAlchemy's per-row parameter processing cost more than the insert itself. A batch of an import goes by
-PostgreSQL's COPY (fastsql.insert_rows); a few events (the single-event endpoints' batches) by one
-INSERT ... SELECT FROM unnest() (fastsql.insert_select), which PostgreSQL runs as one statement where an
-executemany ran one per row (insert_many below: the same for journey_session rows).
+SQLAlchemy's per-row parameter processing cost more than the insert itself. `fastsql.insert_rows` takes a
+batch of an import by PostgreSQL's COPY and a few events (the single-event endpoints' batches) by one
+INSERT ... SELECT FROM unnest().
 
 The payload's JSON text and the createdDate's column form can be made ahead (`pack`): the import's helper
 processes do so, and the process that writes only adds the customer's totals to the text.
@@ -11,13 +10,12 @@ processes do so, and the process that writes only adds the customer's totals to 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from functools import cache
 from typing import Any, cast
 
 import orjson
-from sqlalchemy import Column, Table
+from sqlalchemy import Table
 
-from sessionary.fastsql import COPY_FROM, FastSQL, column_when
+from sessionary.fastsql import FastSQL, column_when
 from sessionary.journey.models import JourneyEvent
 from sessionary.journey.store.incoming import Incoming
 
@@ -32,6 +30,7 @@ _COLUMNS = (
     "received_at",
     "payload",
 )
+_TARGETS = [cast(Table, JourneyEvent.__table__).c[name] for name in _COLUMNS]
 
 
 def rendered(incoming: Incoming, sqlite: bool) -> tuple[str, Any]:
@@ -59,22 +58,4 @@ def with_totals(payload_json: str, events: int, pageviews: int) -> str:
 def insert(raw: FastSQL, rows: Sequence[tuple[Any, ...]]) -> None:
     """Insert journey events given as (id, organization, deployment, customer, kind, name, created,
     received, payload) tuples in the driver's form (timestamps by `FastSQL.when`, the payload as JSON)."""
-    insert_many(raw, "INSERT INTO journey_event", cast(Table, JourneyEvent.__table__), _COLUMNS, rows)
-
-
-def insert_many(
-    raw: FastSQL, insert: str, table: Table, columns: Sequence[str], rows: Sequence[tuple[Any, ...]]
-) -> None:
-    """`insert` ("INSERT INTO table") these rows of `table`'s `columns` (values in the driver's form, JSON
-    as text). PostgreSQL: by COPY from `COPY_FROM` rows on, else by one statement. SQLite: one executemany."""
-    targets = _columns(table, tuple(columns))
-    if raw.sqlite or len(rows) >= COPY_FROM:
-        json = [column.name for column in targets if FastSQL.mark(column) == "?j"]
-        raw.insert_rows(insert, columns, rows, json=json)
-    else:
-        raw.insert_select(insert, targets, list(rows))
-
-
-@cache
-def _columns(table: Table, names: tuple[str, ...]) -> list[Column[Any]]:
-    return [table.c[name] for name in names]
+    raw.insert_rows("INSERT INTO journey_event", _TARGETS, rows)

@@ -8,15 +8,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any, cast
 
-from sqlalchemy import Table
+from sqlalchemy import Column, Table
 from sqlalchemy.orm import Session as DBSession
 
-from sessionary.fastsql import COPY_FROM, FastSQL
+from sessionary.fastsql import FastSQL
 from sessionary.journey import ids
 from sessionary.journey.models import JourneySession
-from sessionary.journey.store import event_rows, shortids
+from sessionary.journey.store import shortids
 from sessionary.journey.store.sessionize import SessionState
 from sessionary.sessions import store as sessions_store
 from sessionary.sessions.models import JOURNEY_SERVICE
@@ -144,12 +145,7 @@ class SessionWriter:
             }
             row.update(self._session_columns(session))
             rows.append(row)
-        if not self.raw.sqlite and len(rows) < COPY_FROM:
-            # one INSERT ... SELECT FROM unnest() (`insert` runs an executemany here: a statement per row)
-            created = sessions_store.create(self.db, rows)
-            ids = [created[(SERVICE, str(session.uuid))] for session, _ in self.inserts]
-        else:
-            ids = sessions_store.insert(self.db, rows)
+        ids = sessions_store.insert(self.db, rows)
         for (session, _owner), row_id in zip(self.inserts, ids, strict=True):
             session.row_id = row_id
 
@@ -169,8 +165,8 @@ class SessionWriter:
             journey_row.update(self._journey_columns(session))
             journey_rows.append(journey_row)
         values = [tuple(row.values()) for row in journey_rows]
-        columns = list(journey_rows[0])
-        event_rows.insert_many(self.raw, "INSERT INTO journey_session", _JOURNEY_SESSIONS, columns, values)
+        columns = _journey_session_columns(tuple(journey_rows[0]))
+        self.raw.insert_rows("INSERT INTO journey_session", columns, values)
 
     def _update(self) -> None:
         """UPDATE the kept sessions. Those whose start is unchanged (most: new events only extend them) do
@@ -192,3 +188,9 @@ class SessionWriter:
 
 def _mark(name: str) -> str:
     return "?j" if name == "state" else "?"
+
+
+@cache
+def _journey_session_columns(names: tuple[str, ...]) -> list[Column[Any]]:
+    """The `journey_session` columns of these names (looked up once per set of names)."""
+    return [_JOURNEY_SESSIONS.c[name] for name in names]
