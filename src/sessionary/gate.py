@@ -10,12 +10,20 @@ in only once it is authenticated and its whole body has arrived (body_limit.py b
 take), so a client with no key, or one sending its body slowly, never holds the gate and never keeps
 another organization's batch waiting. A waiting batch costs its body's bytes, not a parsed batch. When a
 batch leaves the gate, the memory it freed is handed back to the system (gc_tuning.release_freed_memory).
+
+A request that had to queue is answered with `Connection: close`. The workers of `serve --workers N` share
+one listening socket and a keep-alive connection stays with the worker that accepted it, so a client's
+connections could all sit on one worker, queued behind each other at its gate while another worker idled
+(issue 16: one worker took 30 times the CPU of the other in some bench runs, at half the throughput). The
+client's next request opens a new connection, which the first free worker accepts.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+
+from fastapi import Response
 
 from sessionary.errors import Unavailable
 from sessionary.gc_tuning import release_freed_memory
@@ -32,14 +40,17 @@ class Gate:
         self._semaphore: asyncio.Semaphore | None = None
         self._waiting = 0
 
-    async def hold(self) -> AsyncIterator[None]:
-        """A dependency (with `scope="function"`): held while the route runs, released when it returns."""
+    async def hold(self, response: Response) -> AsyncIterator[None]:
+        """A dependency (with `scope="function"`): held while the route runs, released when it returns; a
+        request that queues gets `Connection: close` on its answer."""
         if self._semaphore is None:
             self._semaphore = asyncio.Semaphore(self.limit)
-        if self.max_waiting is not None and self._semaphore.locked() and self._waiting >= self.max_waiting:
-            raise Unavailable(
-                f"Busy: {self._waiting} requests are already waiting; retry later", retry_after=1
-            )
+        if self._semaphore.locked():
+            if self.max_waiting is not None and self._waiting >= self.max_waiting:
+                raise Unavailable(
+                    f"Busy: {self._waiting} requests are already waiting; retry later", retry_after=1
+                )
+            response.headers["Connection"] = "close"
         self._waiting += 1
         try:
             await self._semaphore.acquire()
