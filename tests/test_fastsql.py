@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session as DBSession
 from sessionary.conversations.models import Conversation
 from sessionary.db import Database, session_scope
 from sessionary.db_types import sqlite_text
-from sessionary.fastsql import COPY_FROM, SQLITE_ROWS_PER_INSERT, FastSQL, column_when
+from sessionary.fastsql import COPY_FROM, SQLITE_ROWS_PER_INSERT, FastSQL, _pieces, column_when, one_of
 from sessionary.metrics.models import MetricsSessionState
 from sessionary.sessions import store as sessions_store
 from sessionary.sessions.models import Session, SessionCount
@@ -173,8 +173,9 @@ def test_pairs_in_finds_each_pair_by_one_probe_of_the_whole_key_on_sqlite(databa
 def test_insert_select_of_more_rows_than_one_statement_takes_inserts_each_once_and_counts_the_new(
     database: Database, org: Org
 ) -> None:
-    """SQLite inserts SQLITE_ROWS_PER_INSERT rows a statement: rows across several statements, some stored
-    before, go in once each; the count is the new rows only, and the session_count trigger counted each."""
+    """SQLite inserts up to SQLITE_ROWS_PER_INSERT rows a statement (fewer of a wide table such as session):
+    rows across several statements, some stored before, go in once each; the count is the new rows only,
+    and the session_count trigger counted each."""
     at = datetime(2025, 4, 2, 9, 0, tzinfo=UTC)
     tag = f"multi-{uuid.uuid4().hex[:8]}"
     total = 2 * SQLITE_ROWS_PER_INSERT + 7
@@ -219,6 +220,88 @@ def test_insert_select_counts_the_rows_it_inserted_across_statements_not_those_i
         assert raw.insert_select("INSERT INTO conversation", columns, first, skip) == len(first)
         assert raw.insert_select("INSERT INTO conversation", columns, rows, skip) == total - len(first)
         assert raw.insert_select("INSERT INTO conversation", columns, rows, skip) == 0
+
+
+def test_insert_select_of_any_count_of_rows_stores_each_row_once(database: Database, org: Org) -> None:
+    """Counts on either side of a statement's rows and of the powers of two the rest goes in (`_pieces`)."""
+    table = cast(Table, Conversation.__table__)
+    columns = [table.c.organization_id, table.c.conversation_id, table.c.timestamp]
+    tag = f"any-{uuid.uuid4().hex[:8]}"
+    start = datetime(2025, 4, 4, 9, 0, tzinfo=UTC)
+    counts = [1, 2, 3, 127, 128, 129, SQLITE_ROWS_PER_INSERT - 1, SQLITE_ROWS_PER_INSERT + 1, 455]
+    with session_scope(database.writer) as db:
+        raw = FastSQL(db)
+        for batch, count in enumerate(counts):
+            rows = [
+                (org.id, f"{tag}-{batch}-{n:04d}", raw.when(start + timedelta(seconds=n)))
+                for n in range(count)
+            ]
+            assert raw.insert_select("INSERT INTO conversation", columns, rows) == count
+    with session_scope(database.reader) as db:
+        stored = db.scalars(
+            select(Conversation.conversation_id).where(
+                Conversation.organization_id == org.id, Conversation.conversation_id.like(f"{tag}-%")
+            )
+        ).all()
+    assert len(stored) == sum(counts)
+    assert set(stored) == {f"{tag}-{b}-{n:04d}" for b, count in enumerate(counts) for n in range(count)}
+
+
+@pytest.mark.parametrize("per", [1, 7, 50, SQLITE_ROWS_PER_INSERT])
+def test_sqlite_statements_of_any_count_of_rows_come_in_a_few_sizes_that_cover_the_rows_in_order(
+    per: int,
+) -> None:
+    """A SQLite connection keeps each statement text it prepared (a statement of 200 rows: ~200 KB), so
+    every count of rows must go in statements of the same few sizes: `per`, or a power of two below it."""
+    sizes: set[int] = set()
+    for count in range(0, 3 * per + 300):
+        pieces = list(_pieces(count, per))
+        starts = [start for start, _ in pieces]
+        assert starts == [sum(size for _, size in pieces[:n]) for n in range(len(pieces))]
+        assert sum(size for _, size in pieces) == count
+        sizes.update(size for _, size in pieces)
+    assert all(size == per or (size < per and size & (size - 1) == 0) for size in sizes)
+    assert len(sizes) <= per.bit_length() + 1
+
+
+def test_pairs_in_of_any_count_finds_exactly_the_stored_pairs(database: Database, org: Org) -> None:
+    """SQLite pads a chunk's list of pairs to one of a few lengths by repeating its last pair: the same
+    set, so each stored pair is found once and no other."""
+    tag = f"pairs-{uuid.uuid4().hex[:8]}"
+    at = datetime(2025, 4, 5, 9, 0, tzinfo=UTC)
+    with session_scope(database.writer) as db:
+        sessions_store.create(db, [_row(org, f"{tag}-{n:04d}", at) for n in range(450)])
+    for count in (1, 2, 3, 5, 9, 401, 450):
+        wanted = [("fastsql-test", f"{tag}-{n:04d}") for n in range(count)] + [("fastsql-test", "absent")]
+        found: list[str] = []
+        with session_scope(database.reader) as db:
+            raw = FastSQL(db)
+            for condition, params in raw.pairs_in("(channel_manager_service, channel_manager_sid)", wanted):
+                found += [
+                    row[0]
+                    for row in raw.execute(
+                        f"SELECT channel_manager_sid FROM session WHERE organization_id = ? AND {condition}",
+                        (org.id, *params),
+                    )
+                ]
+        assert sorted(found) == [sid for _, sid in wanted[:-1]]
+
+
+def test_one_of_matches_exactly_the_listed_values_of_any_count(database: Database, org: Org) -> None:
+    tag = f"oneof-{uuid.uuid4().hex[:8]}"
+    at = datetime(2025, 4, 6, 9, 0, tzinfo=UTC)
+    sids = [f"{tag}-{n}" for n in range(5)]
+    with session_scope(database.writer) as db:
+        created = sessions_store.create(db, [_row(org, sid, at) for sid in sids])
+    ids = [created[("fastsql-test", sid)] for sid in sids]
+    with session_scope(database.reader) as db:
+        for listed in ([], sids[:1], sids[1:4], [*sids, "absent", 'it\'s "quoted"']):
+            got = db.scalars(
+                select(Session.channel_manager_sid).where(one_of(db, Session.channel_manager_sid, listed))
+            ).all()
+            assert sorted(got) == sorted(set(listed) & set(sids))
+        by_id = db.scalars(select(Session.id).where(one_of(db, Session.id, [ids[0], ids[2], -1]))).all()
+    assert sorted(by_id) == sorted([ids[0], ids[2]])
 
 
 def _keys_of(db: DBSession, org: Org, tag: str) -> dict[str, int]:

@@ -1,7 +1,7 @@
 """What a server process holds before its first request: the optional libraries that only some requests
 need (a web event's URL and user agent, a phone number, an LLM summarizer, a recording fetch, an OTLP
-export) are imported at their first use, not by every worker (each costs megabytes in every process:
-issue 16's RSS target)."""
+export; on SQLite, the PostgreSQL driver) are imported at their first use, not by every worker (each
+costs megabytes in every process: issue 16's RSS target)."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ AT_FIRST_USE = (
     "phonenumbers",
     "google.protobuf",
     "opentelemetry.proto",
+    "psycopg",  # the PostgreSQL driver, in a server on SQLite
 )
 PROBE = """
 import json, sys

@@ -99,6 +99,7 @@ def _create_engine(url: str, *, pool_size: int, pool_timeout: float) -> Engine:
             pool_size=pool_size,
             max_overflow=pool_size,
             pool_timeout=pool_timeout,
+            pool_use_lifo=True,
             **_JSON_CODEC,
         )
     path = parsed.database if parsed.database and parsed.database != ":memory:" else None
@@ -106,7 +107,11 @@ def _create_engine(url: str, *, pool_size: int, pool_timeout: float) -> Engine:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
     # SQLAlchemy's pool for a SQLite file: 5 connections and 10 overflow, each cheap.
     engine = create_engine(
-        url, connect_args=db_sqlite.connect_args(), pool_timeout=pool_timeout, **_JSON_CODEC
+        url,
+        connect_args=db_sqlite.connect_args(),
+        pool_timeout=pool_timeout,
+        pool_use_lifo=True,
+        **_JSON_CODEC,
     )
     db_sqlite.install(engine, str(Path(path).resolve()) if path else None)
     return engine

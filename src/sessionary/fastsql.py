@@ -37,13 +37,24 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from functools import lru_cache
-from typing import Any
+from typing import Any, cast
 
 import orjson
-import psycopg
-from sqlalchemy import JSON, Boolean, Column, Date
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    ColumnElement,
+    Date,
+    any_,
+    bindparam,
+    func,
+    literal_column,
+    select,
+)
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session as DBSession
+from sqlalchemy.sql.elements import BindParameter
 from sqlalchemy.types import NullType
 
 from sessionary.db_sqlite import ID_HIGH_WATER
@@ -51,6 +62,9 @@ from sessionary.db_types import UTCDateTime, sqlite_text
 
 COPY_FROM = 100  # rows from which `FastSQL.insert_rows` uses PostgreSQL's COPY
 SQLITE_ROWS_PER_INSERT = 200  # rows of one SQLite INSERT of `FastSQL.insert_select` (fewer if wide)
+# Values of one SQLite INSERT at most: a statement holds ~125 bytes of program a value, kept prepared by
+# each connection (a session row of 40 columns: 50 rows, 250 KB, where 200 rows took 1 MB).
+SQLITE_VALUES_PER_INSERT = 2_000
 _INSERT_INTO = re.compile(r"INSERT INTO (\w+)")
 # An ON CONFLICT clause that only skips rows: `insert_select` may COPY first (`FastSQL._copied`).
 _SKIPS = re.compile(r" ON CONFLICT \([\w, ]+\) DO NOTHING")
@@ -69,6 +83,24 @@ def _postgres(text: str) -> str:
 def is_sqlite(db: DBSession) -> bool:
     """Whether the session's database is SQLite (otherwise PostgreSQL)."""
     return db.get_bind().dialect.name == "sqlite"
+
+
+def one_of(db: DBSession, column: Any, values: Sequence[Any]) -> ColumnElement[bool]:
+    """`column IN values` as one statement text whatever the count of values. PostgreSQL: `= ANY(array)`,
+    which the driver prepares once per connection. SQLite: `IN (SELECT value FROM json_each(?))` (one JSON
+    array; the subquery is probed through the column's index): an IN list is a statement of its own for
+    each length, which each connection prepares anew and keeps (issue 16: the ingest's upsert of the
+    analysis queue held 50 KB per length, 9 lengths per connection)."""
+    if is_sqlite(db):
+        array: BindParameter[str] = bindparam(None, orjson.dumps(list(values)).decode())
+        return cast(
+            ColumnElement[bool],
+            column.in_(select(literal_column("value")).select_from(func.json_each(array))),
+        )
+    return cast(
+        ColumnElement[bool],
+        column == any_(bindparam(None, list(values), type_=postgresql.ARRAY(column.type))),
+    )
 
 
 def column_when(value: datetime, *, sqlite: bool) -> Any:
@@ -133,7 +165,7 @@ class FastSQL:
         round trip per read instead of one per statement. Inside, only `fetch`, `executemany` and
         `insert_rows` of fewer than `COPY_FROM` rows (`rows`: the most the block inserts; at or above it
         the block is not pipelined, since COPY has no pipeline mode); not `execute`. SQLite: as without."""
-        if self.sqlite or rows >= COPY_FROM or not psycopg.Pipeline.is_supported():
+        if self.sqlite or rows >= COPY_FROM or not _pipeline_supported():
             yield
             return
         with self.driver.pipeline():
@@ -209,19 +241,22 @@ class FastSQL:
             cursor.close()
 
     def _insert_values(self, head: str, width: int, rows: list[tuple[Any, ...]], conflict: str) -> int:
-        """SQLite: `head` + up to `SQLITE_ROWS_PER_INSERT` rows of VALUES per statement; the rows inserted.
+        """SQLite: `head` + up to `SQLITE_ROWS_PER_INSERT` rows of VALUES per statement (fewer when that
+        would be more than `SQLITE_VALUES_PER_INSERT` values); the rows inserted.
 
         Not an executemany (one statement per row): a table with a trigger makes SQLite open a statement
         journal for each statement, which copies every page the statement changes before changing it, so a
         statement per row copies each index page once per row (half the cost of inserting a session, whose
-        `session_count` trigger this is); a statement of many rows copies each page once."""
-        per = max(1, min(SQLITE_ROWS_PER_INSERT, _sqlite_variable_limit(self.driver) // width))
+        `session_count` trigger this is); a statement of many rows copies each page once. The rows go in
+        statements of the few sizes `_pieces` gives, which each connection prepares once."""
+        values_most = min(SQLITE_VALUES_PER_INSERT, _sqlite_variable_limit(self.driver))
+        per = max(1, min(SQLITE_ROWS_PER_INSERT, values_most // width))
         one = "(" + ", ".join("?" * width) + ")"
         cursor = self.driver.cursor()
         inserted = 0
         try:
-            for start in range(0, len(rows), per):
-                part = rows[start : start + per]
+            for start, size in _pieces(len(rows), per):
+                part = rows[start : start + size]
                 values = [value for row in part for value in row]
                 cursor.execute(head + ", ".join([one] * len(part)) + conflict, values)
                 inserted += cursor.rowcount
@@ -339,13 +374,15 @@ class FastSQL:
         SQLite takes the row values in chunks under its parameter limit, as a subquery `IN (SELECT * FROM
         (VALUES ...))`: a bare `IN (VALUES ...)` list is planned as a walk of every row of the index's
         leading column (the organization's whole session key index per chunk: a cost that grew with the
-        organization), while the subquery is one probe of the whole key per pair."""
+        organization), while the subquery is one probe of the whole key per pair. A chunk's list is padded
+        to one of a few lengths (`_padded`), so each connection prepares each text once."""
         if not self.sqlite:
             arrays = [[first for first, _ in pairs], [second for _, second in pairs]]
             return [(f"{columns} IN (SELECT * FROM unnest(?::varchar[], ?::varchar[]))", arrays)]
         conditions = []
         for start in range(0, len(pairs), _CHUNK):
-            chunk = pairs[start : start + _CHUNK]
+            chunk = list(pairs[start : start + _CHUNK])
+            chunk += chunk[-1:] * (_padded(len(chunk), _CHUNK) - len(chunk))  # a pair twice: the same set
             values = ", ".join(["(?, ?)"] * len(chunk))
             conditions.append(
                 (f"{columns} IN (SELECT * FROM (VALUES {values}))", [v for pair in chunk for v in pair])
@@ -358,14 +395,14 @@ class FastSQL:
 
         PostgreSQL: one `SELECT * FROM unnest(?::type[], ...)` of one array per column, so a statement of
         thousands of rows is planned once and cheaply (a VALUES list of them was planned row by row).
-        SQLite: `VALUES (?, ...), ...` in chunks under its parameter limit."""
+        SQLite: `VALUES (?, ...), ...` in chunks under its parameter limit, of the sizes `_pieces` gives."""
         if not self.sqlite:
             arrays = [[row[index] for row in rows] for index in range(len(types))]
             return [(f"SELECT * FROM unnest({', '.join(f'?::{t}[]' for t in types)})", arrays)]
         per = max(1, _CHUNK * 2 // len(types))
         sources = []
-        for start in range(0, len(rows), per):
-            chunk = rows[start : start + per]
+        for start, size in _pieces(len(rows), per):
+            chunk = rows[start : start + size]
             values = ", ".join([f"({self.marks(len(types))})"] * len(chunk))
             sources.append((f"VALUES {values}", [value for row in chunk for value in row]))
         return sources
@@ -469,6 +506,37 @@ def _reader(kind: Any, sqlite: bool) -> Convert | None:
     if isinstance(kind, Date) and sqlite:
         return _or_none(date.fromisoformat)
     return None
+
+
+def _pipeline_supported() -> bool:
+    """Whether psycopg's libpq has pipeline mode. psycopg is imported here, not with this module: a SQLite
+    server never loads it (5 MB in every worker)."""
+    import psycopg
+
+    return bool(psycopg.Pipeline.is_supported())
+
+
+def _pieces(count: int, per: int) -> Iterator[tuple[int, int]]:
+    """(start, size) of the SQLite statements that take `count` rows, at most `per` each: full ones, then
+    the rest in falling powers of two, so a table's insert has at most log2(per) + 2 statement texts.
+
+    SQLite connections keep their prepared statements by text (Python's sqlite3: the last 128), and one of
+    200 rows holds ~200 KB. With a size of its own for each batch's remainder, every batch prepared a new
+    one and each connection's cache filled with them (issue 16: 4-8 MB a connection, 5 connections a
+    server worker, 10-15 % of the server's memory), pushing the small everyday statements out."""
+    start = 0
+    while count - start >= per:
+        yield start, per
+        start += per
+    while start < count:
+        size = 1 << ((count - start).bit_length() - 1)
+        yield start, size
+        start += size
+
+
+def _padded(count: int, most: int) -> int:
+    """The length of an IN list of `count` values (up to `most`), padded to one of a few (`_pieces`)."""
+    return min(most, 1 << max(0, count - 1).bit_length())
 
 
 def _sqlite_variable_limit(connection: Any) -> int:

@@ -15,8 +15,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import BigInteger, ColumnElement, Table, and_, bindparam, case, func, literal, select, update
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy import ColumnElement, Table, and_, case, func, literal, select, update
 from sqlalchemy.orm import Session as DBSession
 
 from sessionary.analysis.facts import SessionFacts
@@ -26,6 +25,7 @@ from sessionary.analysis.summarizers import SummaryResult
 from sessionary.db import insert_for
 from sessionary.db_types import JSONType, UTCDateTime, utcnow
 from sessionary.eventlog.batch import StoredBatch
+from sessionary.fastsql import one_of
 from sessionary.labels import service as labels
 from sessionary.labels.schemas import SessionLabelCreate
 from sessionary.sessions.models import Session
@@ -52,12 +52,7 @@ def mark_due(db: DBSession, *, organization_id: int, session_ids: Sequence[int])
     if not session_ids:
         return
     now = utcnow()
-    ids = sorted(set(session_ids))
-    wanted: ColumnElement[bool]
-    if db.get_bind().dialect.name == "postgresql":  # one array parameter, whatever the count
-        wanted = Session.id == func.any(bindparam("ids", ids, type_=ARRAY(BigInteger)))
-    else:  # SQLite takes up to 32,766 parameters; a batch holds at most 10,000 events
-        wanted = Session.id.in_(ids)
+    wanted = one_of(db, Session.id, sorted(set(session_ids)))
     late = func.coalesce(_ANALYSIS.c.due_at, literal(now + LATE_EVENTS_DELAY, UTCDateTime()))
     db.execute(_upsert_due(db, wanted, now=now, due_again=late))
 

@@ -19,7 +19,6 @@ from sqlalchemy import (
     ColumnElement,
     String,
     Table,
-    any_,
     bindparam,
     delete,
     exists,
@@ -35,7 +34,7 @@ from sessionary.conversations.models import Conversation
 from sessionary.conversations.schemas import ConversationProperties, ConversationRead
 from sessionary.db import insert_for
 from sessionary.eventlog.batch import SessionChange, StoredBatch
-from sessionary.fastsql import FastSQL, is_sqlite
+from sessionary.fastsql import FastSQL, is_sqlite, one_of
 from sessionary.listing import Column, Kind, ListParams, Page
 from sessionary.sessions.models import Session
 
@@ -229,7 +228,7 @@ def derive(db: DBSession, *, organization_id: int, conversation_ids: list[str]) 
     concurrent writer deleted, UPDATE them in one statement per chunk, delete those without sessions."""
     for start in range(0, len(conversation_ids), _CHUNK):
         chunk = conversation_ids[start : start + _CHUNK]
-        wanted = (_CONVERSATIONS.c.organization_id == organization_id) & _one_of(
+        wanted = (_CONVERSATIONS.c.organization_id == organization_id) & one_of(
             db, _CONVERSATIONS.c.conversation_id, chunk
         )
         locked = (
@@ -247,19 +246,11 @@ def derive(db: DBSession, *, organization_id: int, conversation_ids: list[str]) 
         db.execute(delete(_CONVERSATIONS).where(wanted, ~has_sessions))
 
 
-def _one_of(db: DBSession, column: Any, values: list[str]) -> ColumnElement[bool]:
-    """`column IN values`; on PostgreSQL as `= ANY(array)`, one statement text whatever the count, so the
-    driver prepares it once per connection instead of the server planning each text anew (this UPDATE's
-    correlated subqueries make planning its largest cost on small batches)."""
-    if is_sqlite(db):
-        return cast(ColumnElement[bool], column.in_(values))
-    return cast(ColumnElement[bool], column == any_(bindparam("ids", values, type_=ARRAY(String))))
-
-
 def _recreate(db: DBSession, organization_id: int, conversation_ids: list[str]) -> None:
     """Conversation rows for ids that sessions still name (UPDATE then sets their timestamp)."""
     named = select(_SESSIONS.c.conversation_id, func.min(_SESSIONS.c.timestamp)).where(
-        _SESSIONS.c.organization_id == organization_id, _SESSIONS.c.conversation_id.in_(conversation_ids)
+        _SESSIONS.c.organization_id == organization_id,
+        one_of(db, _SESSIONS.c.conversation_id, conversation_ids),
     )
     if conversation_ids:
         rows = db.execute(named.group_by(_SESSIONS.c.conversation_id)).all()
