@@ -64,12 +64,13 @@ def test_the_collector_is_paused_for_the_import_and_restored_after() -> None:
         gc.enable()
 
 
-@pytest.mark.parametrize("sqlite", [True, False])
-def test_a_helpers_chunk_arrives_as_it_prepared_it(sqlite: bool) -> None:
+@pytest.mark.parametrize(("sqlite", "packed"), [(True, True), (False, True), (False, False)])
+def test_a_helpers_chunk_arrives_as_it_prepared_it(sqlite: bool, packed: bool) -> None:
     at = datetime(2024, 1, 2, 3, 4, 5, 678901, tzinfo=UTC)
+    pack = event_rows.pack if packed else lambda incoming, _sqlite: incoming
     by_org = {
         org: [
-            event_rows.pack(
+            pack(
                 Incoming(
                     deployment,
                     f"site {deployment}",
