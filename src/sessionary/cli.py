@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-import uvicorn
 from rich.console import Console
 from rich.progress import (
     BarColumn,
@@ -25,15 +24,13 @@ from rich.progress import (
     TransferSpeedColumn,
 )
 
-from sessionary import migrate, sealing
+from sessionary import migrate
 from sessionary.audit.service import Actor
 from sessionary.config import Settings
 from sessionary.console.cli import checked_settings, secret_app
 from sessionary.db import open_database, session_scope
 from sessionary.errors import SessionaryError
 from sessionary.gc_tuning import tune_gc
-from sessionary.ingest import importer
-from sessionary.integrations import service as integrations
 from sessionary.journey.cli import deployments_app, outcomes_app, segments_app
 from sessionary.journey.intake import importer as journey_importer
 from sessionary.journey.intake.ingest import Enricher
@@ -72,6 +69,9 @@ Port = Annotated[int, typer.Option(help="TCP port.")]
 
 
 HTTP_PROTOCOL = "sessionary.http_head:BoundedHeadProtocol"
+# The server (uvicorn), the integrations (which load the API's listing, hence FastAPI) and the native
+# importer are imported by the commands that use them: every command, and each helper process of a journey
+# import (which imports this module again), would load them otherwise, a second of start-up.
 
 
 @app.command()
@@ -101,6 +101,8 @@ def _serve(host: str, port: int, workers: int, *, keep_alive: int) -> None:
         extra = ["--log-level", level, "--no-access-log", "--no-proxy-headers"]  # see proxy_headers below
         extra += ["--timeout-keep-alive", str(keep_alive), "--http", HTTP_PROTOCOL]
         os.execv(sys.executable, [sys.executable, *command, *extra])
+    import uvicorn  # noqa: PLC0415 (see HTTP_PROTOCOL)
+
     uvicorn.run(
         "sessionary.app:create_app_from_env",
         factory=True,
@@ -164,6 +166,9 @@ def integrations_add_retell(
 
 
 def _connect(org: str, provider: str, secret: str, name: str | None) -> None:
+    from sessionary import sealing  # noqa: PLC0415 (see HTTP_PROTOCOL)
+    from sessionary.integrations import service as integrations  # noqa: PLC0415
+
     settings = checked_settings()  # SESSIONARY_PUBLIC_URL is checked here
     migrate.upgrade(settings.database_url)
     database = open_database(settings.database_url, pool_size=1)
@@ -195,6 +200,9 @@ _LISTED = "{:>6}  {:8}  {:13}  {:20}  {:10}  {}"  # id, provider, token prefix, 
 def integrations_list(org: Annotated[str, typer.Option(help="Organization name.")]) -> None:
     """The organization's integrations (never their secrets); UNREADABLE flags one whose secret the
     server secret no longer opens (SESSIONARY_SECRET_KEY changed): remove it and add it again."""
+    from sessionary import sealing  # noqa: PLC0415 (see HTTP_PROTOCOL)
+    from sessionary.integrations import service as integrations  # noqa: PLC0415
+
     settings = checked_settings()
     migrate.upgrade(settings.database_url)
     database = open_database(settings.database_url, pool_size=1)
@@ -229,6 +237,8 @@ def integrations_remove(
     integration_id: Annotated[int, typer.Argument(metavar="ID", help="The integration's id (see list).")],
 ) -> None:
     """Remove an integration: its webhook URL answers 404 from now on."""
+    from sessionary.integrations import service as integrations  # noqa: PLC0415 (see HTTP_PROTOCOL)
+
     settings = checked_settings()
     migrate.upgrade(settings.database_url)
     database = open_database(settings.database_url, pool_size=1)
@@ -281,6 +291,8 @@ def import_(
         return
     if org is None or file is None:
         raise _fail("give --org NAME and FILE for native events, or --journey FILE")
+    from sessionary.ingest import importer  # noqa: PLC0415 (see HTTP_PROTOCOL)
+
     tune_gc()
     settings = Settings()
     migrate.upgrade(settings.database_url)

@@ -1,15 +1,20 @@
-"""The import's plumbing: the file cut into chunks of lines, payload text made ahead, the GC paused."""
+"""The import's plumbing: the file cut into chunks of lines, payload text made ahead, what a helper sends,
+the GC paused."""
 
 from __future__ import annotations
 
 import gc
 import io
 import json
+import pickle
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from sessionary.journey.intake import importer
 from sessionary.journey.store import event_rows
+from sessionary.journey.store.incoming import Incoming
+from sessionary.journey.store.sessionize import StoredEvent
 
 
 def _chunks(data: bytes, size: int, block: int) -> list[importer.Chunk]:
@@ -57,3 +62,28 @@ def test_the_collector_is_paused_for_the_import_and_restored_after() -> None:
         assert not gc.isenabled()  # a caller that had it off keeps it off
     finally:
         gc.enable()
+
+
+@pytest.mark.parametrize(("sqlite", "packed"), [(True, True), (False, True), (False, False)])
+def test_a_helpers_chunk_arrives_as_it_prepared_it(sqlite: bool, packed: bool) -> None:
+    at = datetime(2024, 1, 2, 3, 4, 5, 678901, tzinfo=UTC)
+    pack = event_rows.pack if packed else lambda incoming, _sqlite: incoming
+    by_org = {
+        org: [
+            pack(
+                Incoming(
+                    deployment,
+                    f"site {deployment}",
+                    f"c{n}",
+                    StoredEvent(f"e{org}{n}", at + timedelta(seconds=n), "web", "page_viewed", {"n": n}),
+                    timedelta(seconds=60 * (n + 1)),
+                    4 + n % 2,
+                ),
+                sqlite,
+            )
+            for n, deployment in enumerate(("d1", "d2", "d1"))
+        ]
+        for org in (1, 2)
+    }
+    sent = pickle.loads(pickle.dumps(importer._pack(by_org)))
+    assert importer._unpack(sent) == by_org

@@ -66,14 +66,20 @@ class Customer(Base):
 
 
 class JourneyEvent(Base):
-    """A web or app event as received and enriched; never changed."""
+    """A web or app event as received and enriched; never changed.
+
+    Its organization and deployment are its customer's (the write path takes both from the customer's
+    deployment), so `customer_id` is the one foreign key: deleting the organization, the deployment or the
+    customer deletes the event through it (journey_customer cascades from both). Two more keys made
+    PostgreSQL look up and share-lock the same organization and deployment rows once per event (a quarter
+    of an import's COPY; migration 0017 dropped them)."""
 
     __tablename__ = "journey_event"
     __table_args__ = (Index("ix_journey_event_timeline", "customer_id", "kind", "created_date", "id"),)
 
     id: Mapped[str] = mapped_column(String(_UUID), primary_key=True)
-    organization_id: Mapped[int] = mapped_column(ForeignKey("organization.id", ondelete="CASCADE"))
-    deployment_id: Mapped[str] = mapped_column(ForeignKey("journey_deployment.id", ondelete="CASCADE"))
+    organization_id: Mapped[int] = mapped_column(BigIntPK)  # the customer's (see above)
+    deployment_id: Mapped[str] = mapped_column(String(_UUID))  # the customer's
     customer_id: Mapped[int] = mapped_column(ForeignKey("journey_customer.id", ondelete="CASCADE"))
     kind: Mapped[str] = mapped_column(String(8))  # web | app
     event_name: Mapped[str] = mapped_column(String(_S))
@@ -84,7 +90,8 @@ class JourneyEvent(Base):
 
 
 class JourneySession(Base):
-    """The journey side of a web/app `session` row."""
+    """The journey side of a web/app `session` row. As for JourneyEvent, its organization and deployment
+    are its customer's (and the organization its `session` row's): it goes with either (both cascade)."""
 
     __tablename__ = "journey_session"
     __table_args__ = (
@@ -93,9 +100,9 @@ class JourneySession(Base):
     )
 
     session_id: Mapped[int] = mapped_column(ForeignKey("session.id", ondelete="CASCADE"), primary_key=True)
-    organization_id: Mapped[int] = mapped_column(ForeignKey("organization.id", ondelete="CASCADE"))
+    organization_id: Mapped[int] = mapped_column(BigIntPK)  # the customer's and the session's
     uuid: Mapped[str] = mapped_column(String(_UUID), unique=True)
-    deployment_id: Mapped[str] = mapped_column(ForeignKey("journey_deployment.id", ondelete="CASCADE"))
+    deployment_id: Mapped[str] = mapped_column(String(_UUID))  # the customer's
     customer_id: Mapped[int] = mapped_column(ForeignKey("journey_customer.id", ondelete="CASCADE"))
     type: Mapped[str] = mapped_column(String(8))  # web | app
     short_id: Mapped[str] = mapped_column(String(8))

@@ -14,9 +14,10 @@ from collections import defaultdict, deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 from functools import partial
 from multiprocessing.pool import AsyncResult
-from typing import IO, Annotated, Literal
+from typing import IO, Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 from sqlalchemy import text
@@ -29,6 +30,7 @@ from sessionary.journey.intake import ingest
 from sessionary.journey.intake.ingest import DeploymentInfo, Enricher, Origin
 from sessionary.journey.store import event_rows
 from sessionary.journey.store.incoming import Incoming
+from sessionary.journey.store.sessionize import StoredEvent
 from sessionary.journey.wire.requests import AppEventRequest, WebEventRequest
 
 _COLLECT_EVERY = 20
@@ -170,6 +172,53 @@ class _Preparer:
         return dict(by_org)
 
 
+# A prepared chunk as a helper sends it: each deployment's fields once (deployment id, name, timeout,
+# shortId length), and per organization each event as a plain tuple (its deployment's index, cookie, the
+# StoredEvent's five fields, payload JSON, createdDate's column form, and whether that form is createdDate
+# itself (PostgreSQL's: then it is not sent twice)).
+# Pickling the Incoming and StoredEvent NamedTuples took a Python call per object each way, and a
+# timedelta per event: 9 us per event in the helper against 4.5 this way (bench/journey.py, 300k events).
+_Packed = tuple[list[tuple[str, str, timedelta, int]], dict[int, list[tuple[Any, ...]]]]
+
+
+def _pack(by_org: dict[int, list[Incoming]]) -> _Packed:
+    """`by_org` in the form a helper sends (`_Packed`)."""
+    deployments: dict[tuple[str, str, timedelta, int], int] = {}
+    packed: dict[int, list[tuple[Any, ...]]] = {}
+    for org, items in by_org.items():
+        rows = packed[org] = []
+        for item in items:
+            key = (item.deployment_id, item.deployment_name, item.timeout, item.short_id_length)
+            index = deployments.setdefault(key, len(deployments))
+            event = item.event
+            same = item.created_sql is event.created
+            rows.append(
+                (index, item.cookie, *event, item.payload_json, None if same else item.created_sql, same)
+            )
+    return list(deployments), packed
+
+
+def _unpack(packed: _Packed) -> dict[int, list[Incoming]]:
+    """The events `_pack` packed."""
+    deployments, by_org = packed
+    return {
+        org: [
+            Incoming(
+                deployments[index][0],
+                deployments[index][1],
+                cookie,
+                StoredEvent(event_id, created, kind, name, payload),
+                deployments[index][2],
+                deployments[index][3],
+                payload_json,
+                created if same else created_sql,
+            )
+            for index, cookie, event_id, created, kind, name, payload, payload_json, created_sql, same in rows
+        ]
+        for org, rows in by_org.items()
+    }
+
+
 _HELPER: _Preparer | None = None
 
 
@@ -179,9 +228,9 @@ def _start_helper(settings: Settings) -> None:
     _HELPER = _Preparer(open_database(settings.database_url, pool_size=1), Enricher.from_settings(settings))
 
 
-def _prepare_in_helper(chunk: Chunk) -> dict[int, list[Incoming]]:
+def _prepare_in_helper(chunk: Chunk) -> _Packed:
     assert _HELPER is not None
-    return _HELPER.prepare(chunk)
+    return _pack(_HELPER.prepare(chunk))
 
 
 def _prepared(
@@ -203,7 +252,7 @@ def _prepared(
         return
     context = multiprocessing.get_context("spawn")  # no fork of a process that runs threads
     with context.Pool(helpers, initializer=_start_helper, initargs=(settings,)) as pool:
-        pending: deque[tuple[AsyncResult[dict[int, list[Incoming]]], int]] = deque()
+        pending: deque[tuple[AsyncResult[_Packed], int]] = deque()
         for chunk in itertools.islice(chunks, 2 * helpers):
             pending.append((pool.apply_async(_prepare_in_helper, (chunk,)), len(chunk.data)))
         yield preparer.prepare(first), len(first.data)
@@ -211,10 +260,10 @@ def _prepared(
             pending.append((pool.apply_async(_prepare_in_helper, (chunk,)), len(chunk.data)))
             if len(pending) > 2 * helpers:
                 result, done = pending.popleft()
-                yield result.get(), done
+                yield _unpack(result.get()), done
         while pending:
             result, done = pending.popleft()
-            yield result.get(), done
+            yield _unpack(result.get()), done
 
 
 def import_events(
