@@ -80,7 +80,10 @@ def test_the_batch_holds_only_new_events_and_how_their_sessions_changed(
     sessions, rows = _ids(database, org)
     assert (a.id, b.id) == (sessions["a"], sessions["b"])
     known = {item.event.event_id: item.row_id for item in stored.events if item.row_id is not None}
-    assert known == {name: rows[name] for name in ("u", "e", "t2")}  # ids allocated up front, both databases
+    if database.engine.dialect.name == "sqlite":  # ids allocated up front (the FTS5 index takes them)
+        assert known == {name: rows[name] for name in ("u", "e", "t2")}
+    else:  # the rows number themselves as they go in: no derivation needs the ids
+        assert known == {}
 
 
 def test_a_batch_of_duplicates_only_hands_on_an_empty_batch(

@@ -23,8 +23,9 @@ from sessionary.sessions.store import SessionKey
 
 
 class StoredEvent(NamedTuple):
-    """An event this transaction stored, with the id of its `event` row when the ingest knows it (ids are
-    allocated up front, fastsql.allocate_ids; None when a race left the id unproven: look it up)."""
+    """An event this transaction stored, with the id of its `event` row when the ingest knows it (SQLite:
+    ids are allocated up front, fastsql.allocate_ids; None on PostgreSQL, where no derivation needs it, and
+    when a race left the id unproven: look it up)."""
 
     event: EventIn
     row_id: int | None

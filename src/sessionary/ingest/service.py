@@ -253,6 +253,7 @@ def _insert(
         for item in pending
     ]
     ids, inserted = events_store.insert(db, organization_id=organization_id, events=rows)
-    for item, row_id in zip(pending, ids, strict=True):
-        item.row_id = row_id
+    if ids is not None:
+        for item, row_id in zip(pending, ids, strict=True):
+            item.row_id = row_id
     return inserted
