@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 
 from fastapi import Response
 
@@ -56,27 +57,41 @@ def test_a_gate_with_a_queue_bound_sheds_the_request_past_it_with_503_and_retry_
     assert let_in
 
 
-def test_a_request_that_queued_at_the_gate_is_told_connection_close_and_one_let_straight_in_is_not() -> None:
-    """So a client's next request opens a new connection, which a free server worker accepts (a keep-alive
-    connection otherwise stays on the busy worker)."""
+def test_a_request_that_finds_another_waiting_at_the_gate_is_told_connection_close_and_no_other_is() -> None:
+    """So that client's next request opens a new connection, which a free server worker may accept (a
+    keep-alive connection otherwise stays on the busy worker); one waiting request is a worker's steady
+    state with two senders and keeps its connection."""
 
-    async def scenario() -> tuple[Response, Response, Response]:
+    async def scenario() -> tuple[Response, ...]:
         gate = Gate(1)
-        answers = (Response(), Response(), Response())
+        answers = tuple(Response() for _ in range(4))
         first = gate.hold(answers[0])
         await anext(first)
-        second = gate.hold(answers[1])
-        waiting = asyncio.ensure_future(anext(second))
+        queued = [gate.hold(answer) for answer in answers[1:3]]
+        entering = [asyncio.ensure_future(anext(holder)) for holder in queued]
         await asyncio.sleep(0.05)
         await first.aclose()
-        await asyncio.wait_for(waiting, timeout=10)
-        await second.aclose()
-        third = gate.hold(answers[2])  # the gate free again
-        await anext(third)
-        await third.aclose()
+        for holder, entered in zip(queued, entering, strict=True):
+            await asyncio.wait_for(entered, timeout=10)
+            await holder.aclose()
+        last = gate.hold(answers[3])  # the gate free again
+        await anext(last)
+        await last.aclose()
         return answers
 
-    first, second, third = asyncio.run(scenario())
-    assert "connection" not in first.headers
-    assert second.headers["connection"] == "close"
-    assert "connection" not in third.headers
+    answers = asyncio.run(scenario())
+    assert [answer.headers.get("connection") for answer in answers] == [None, None, "close", None]
+
+
+def test_the_cyclic_collector_is_off_while_a_batch_holds_the_gate_and_on_again_after() -> None:
+    async def scenario() -> tuple[bool, bool]:
+        gate = Gate(1)
+        holder = gate.hold(Response())
+        await anext(holder)
+        off_inside = not gc.isenabled()
+        await holder.aclose()
+        return off_inside, gc.isenabled()
+
+    off_inside, on_after = asyncio.run(scenario())
+    assert off_inside
+    assert on_after

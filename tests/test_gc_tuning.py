@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import subprocess
 import sys
 
@@ -71,3 +72,18 @@ def test_tune_allocator_keeps_every_thread_on_one_heap() -> None:
 
     assert heaps("default") > 1  # glibc's own: an arena per thread
     assert heaps("tuned") == 1
+
+
+def test_the_collector_stays_off_until_every_pause_is_resumed_and_is_on_after() -> None:
+    from sessionary.gc_tuning import pause_collector, resume_collector
+
+    assert gc.isenabled()
+    pause_collector()
+    pause_collector()  # a second batch at once (a gate of two, or two gates)
+    first_off = not gc.isenabled()
+    resume_collector()
+    still_off = not gc.isenabled()
+    resume_collector()
+    assert first_off
+    assert still_off
+    assert gc.isenabled()

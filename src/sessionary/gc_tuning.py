@@ -1,5 +1,6 @@
-"""Memory settings for the long batch loops: the collector's for the server's ingest and the CLI's imports;
-the server's C heap (one arena) and freed memory handed back to the system after a server's batch."""
+"""Memory settings for the long batch loops: the collector's for the server's ingest and the CLI's imports
+(and off during a server's batch); the server's C heap (one arena) and freed memory handed back to the
+system after a server's batch."""
 
 from __future__ import annotations
 
@@ -14,6 +15,29 @@ def tune_gc() -> None:
     start-up are frozen out of collection; cycles are still collected, just less often."""
     gc.freeze()
     gc.set_threshold(50_000, 20, 20)
+
+
+def pause_collector() -> None:
+    """The cyclic collector off until every pause has its `resume_collector` (called in pairs from one
+    thread: the server's event loop, around each batch a gate lets in). Nearly every object a batch makes
+    lives until the batch ends, so each collection during it traversed them all and freed nothing: 27
+    young collections per 140,000 events, 3 us an event (7 % of SQLite ingest's CPU). Objects freed by
+    their reference counts go at once as ever; cycles wait for the end of the batch, after which the
+    first allocations past the threshold collect them."""
+    global _pauses
+    _pauses += 1
+    gc.disable()
+
+
+def resume_collector() -> None:
+    """The end of a `pause_collector`: the collector on again once no pause is left."""
+    global _pauses
+    _pauses -= 1
+    if _pauses == 0:
+        gc.enable()
+
+
+_pauses = 0
 
 
 def tune_allocator() -> None:
