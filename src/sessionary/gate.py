@@ -11,23 +11,12 @@ take), so a client with no key, or one sending its body slowly, never holds the 
 another organization's batch waiting. A waiting batch costs its body's bytes, not a parsed batch. When a
 batch leaves the gate, the memory it freed is handed back to the system (gc_tuning.release_freed_memory);
 while it holds the gate, the cyclic collector is off (gc_tuning.pause_collector).
-
-A request that finds another already waiting is answered with `Connection: close`. The workers of `serve
---workers N` share one listening socket and a keep-alive connection stays with the worker that accepted it,
-so a client's connections could all sit on one worker, queued behind each other at its gate while another
-worker idled (issue 16: one worker took 30 times the CPU of the other in some bench runs, at half the
-throughput). The client's next request opens a new connection, which a free worker may accept. One waiting
-request is the steady state of a worker with two senders, so it keeps its connection: closing every queued
-request's connection moved connections between workers all the time and left one idle now and then
-(PostgreSQL ingest, 4 senders, 2 workers: 12,100 events/s against 15,000 without).
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-
-from fastapi import Response
 
 from sessionary.errors import Unavailable
 from sessionary.gc_tuning import pause_collector, release_freed_memory, resume_collector
@@ -44,18 +33,14 @@ class Gate:
         self._semaphore: asyncio.Semaphore | None = None
         self._waiting = 0
 
-    async def hold(self, response: Response) -> AsyncIterator[None]:
-        """A dependency (with `scope="function"`): held while the route runs, released when it returns; a
-        request that finds another waiting gets `Connection: close` on its answer."""
+    async def hold(self) -> AsyncIterator[None]:
+        """A dependency (with `scope="function"`): held while the route runs, released when it returns."""
         if self._semaphore is None:
             self._semaphore = asyncio.Semaphore(self.limit)
-        if self._semaphore.locked():
-            if self.max_waiting is not None and self._waiting >= self.max_waiting:
-                raise Unavailable(
-                    f"Busy: {self._waiting} requests are already waiting; retry later", retry_after=1
-                )
-            if self._waiting:
-                response.headers["Connection"] = "close"
+        if self.max_waiting is not None and self._semaphore.locked() and self._waiting >= self.max_waiting:
+            raise Unavailable(
+                f"Busy: {self._waiting} requests are already waiting; retry later", retry_after=1
+            )
         self._waiting += 1
         try:
             await self._semaphore.acquire()
