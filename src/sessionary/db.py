@@ -99,7 +99,6 @@ def _create_engine(url: str, *, pool_size: int, pool_timeout: float) -> Engine:
             pool_size=pool_size,
             max_overflow=pool_size,
             pool_timeout=pool_timeout,
-            pool_use_lifo=True,
             **_JSON_CODEC,
         )
     path = parsed.database if parsed.database and parsed.database != ":memory:" else None
@@ -110,6 +109,9 @@ def _create_engine(url: str, *, pool_size: int, pool_timeout: float) -> Engine:
         url,
         connect_args=db_sqlite.connect_args(),
         pool_timeout=pool_timeout,
+        # The most recently returned connection first (LIFO), so a worker keeps two or three connections warm,
+        # each holding its prepared statements (ARCHITECTURE "Server memory"). Not on PostgreSQL: there it
+        # made ingest at 1M events 22 % slower (15,034 -> 11,681 events/s; FIFO 16,158), its cause unproven.
         pool_use_lifo=True,
         **_JSON_CODEC,
     )
