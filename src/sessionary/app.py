@@ -53,6 +53,7 @@ from sessionary.search import routes as search_routes
 from sessionary.security_headers import secure_everything
 from sessionary.sessions import routes as sessions_routes
 from sessionary.sessions.counts import CountFolder
+from sessionary.siblings import Siblings, close_all
 from sessionary.transcripts import routes as transcripts_routes
 from sessionary.webhooks import routes as webhooks_routes
 
@@ -60,6 +61,8 @@ from sessionary.webhooks import routes as webhooks_routes
 def create_app(settings: Settings | None = None) -> FastAPI:
     """A sessionary server for `settings` (default: read from the environment)."""
     settings = settings or Settings()
+    # The gates' loads, shared with the sibling workers of `serve --workers N` to balance them (siblings.py).
+    ingest_siblings, otel_siblings = (Siblings.of_worker(name) for name in ("ingest", "otel"))
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -113,6 +116,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             app.state.journey.close()
             app.state.analyzer.close()
             app.state.db.dispose()
+            close_all(ingest_siblings, otel_siblings)
 
     app = FastAPI(title="sessionary", version=__version__, lifespan=lifespan)
     app.state.settings = settings
@@ -120,7 +124,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # routes and webhooks get their Sealer from here (an integrations.secrets.SealerSource).
     app.state.sealers = AppSealers(app.state)
     ingest_router = ingest_routes.build_router(
-        max_events=settings.ingest_max_events, concurrency=settings.ingest_concurrency
+        max_events=settings.ingest_max_events,
+        concurrency=settings.ingest_concurrency,
+        siblings=ingest_siblings,
     )
     app.include_router(ingest_router)
     app.include_router(
@@ -129,6 +135,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             max_spans=settings.otel_max_spans,
             concurrency=settings.otel_concurrency,
             max_waiting=settings.otel_max_waiting,
+            siblings=otel_siblings,
         )
     )
     app.include_router(transcripts_routes.router)

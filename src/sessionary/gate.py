@@ -11,6 +11,13 @@ take), so a client with no key, or one sending its body slowly, never holds the 
 another organization's batch waiting. A waiting batch costs its body's bytes, not a parsed batch. When a
 batch leaves the gate, the memory it freed is handed back to the system (gc_tuning.release_freed_memory);
 while it holds the gate, the cyclic collector is off (gc_tuning.pause_collector).
+
+A gate given its worker's siblings balances the workers of `serve --workers N` (siblings.py): a request
+that has to queue while this worker's load (held and waiting) is at least two more than the least loaded
+sibling's is answered with `Connection: close`, so that the client's next request opens a new connection,
+which that sibling may accept. Balanced workers' loads are within one of each other, so none of their
+connections is closed: closing every queued request's connection instead moved connections between workers
+all the time (PostgreSQL ingest, 4 senders, 2 workers: 12,100 events/s against 15,000 without).
 """
 
 from __future__ import annotations
@@ -18,38 +25,66 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 
+from fastapi import Response
+
 from sessionary.errors import Unavailable
 from sessionary.gc_tuning import pause_collector, release_freed_memory, resume_collector
+from sessionary.siblings import Siblings
+
+IMBALANCE = 2  # a queued request's worker this much busier than a sibling sends its client there
 
 
 class Gate:
     """At most `limit` requests hold the gate at once in this process; the rest queue, in order. With
     `max_waiting`, a request that finds that many already queued is shed: 503 with Retry-After (for clients
-    that retry, such as OpenTelemetry exporters, rather than hold a connection open)."""
+    that retry, such as OpenTelemetry exporters, rather than hold a connection open). `siblings`: this
+    worker's siblings, to balance with (`Siblings.of_worker`; None: no balancing)."""
 
-    def __init__(self, limit: int, *, max_waiting: int | None = None) -> None:
+    def __init__(
+        self, limit: int, *, max_waiting: int | None = None, siblings: Siblings | None = None
+    ) -> None:
         self.limit = limit
         self.max_waiting = max_waiting
+        self.siblings = siblings
         self._semaphore: asyncio.Semaphore | None = None
         self._waiting = 0
+        self._held = 0
 
-    async def hold(self) -> AsyncIterator[None]:
+    async def hold(self, response: Response) -> AsyncIterator[None]:
         """A dependency (with `scope="function"`): held while the route runs, released when it returns."""
         if self._semaphore is None:
             self._semaphore = asyncio.Semaphore(self.limit)
-        if self.max_waiting is not None and self._semaphore.locked() and self._waiting >= self.max_waiting:
-            raise Unavailable(
-                f"Busy: {self._waiting} requests are already waiting; retry later", retry_after=1
-            )
+        if self._semaphore.locked():
+            if self.max_waiting is not None and self._waiting >= self.max_waiting:
+                raise Unavailable(
+                    f"Busy: {self._waiting} requests are already waiting; retry later", retry_after=1
+                )
+            if self._busier_than_a_sibling():
+                response.headers["Connection"] = "close"
         self._waiting += 1
+        self._publish()
         try:
             await self._semaphore.acquire()
         finally:
             self._waiting -= 1
+        self._held += 1
         pause_collector()
         try:
             yield
         finally:
             resume_collector()
+            self._held -= 1
             self._semaphore.release()
+            self._publish()
             release_freed_memory()
+
+    def _busier_than_a_sibling(self) -> bool:
+        """Would this worker, with the request queued, hold IMBALANCE more than its least loaded sibling?"""
+        if self.siblings is None:
+            return False
+        least = self.siblings.least_other()
+        return least is not None and self._held + self._waiting + 1 - least >= IMBALANCE
+
+    def _publish(self) -> None:
+        if self.siblings is not None:
+            self.siblings.publish(self._held + self._waiting)

@@ -10,6 +10,7 @@ from sessionary.errors import PayloadTooLarge
 from sessionary.gate import Gate
 from sessionary.ingest import service
 from sessionary.ingest.schemas import IngestBatch, IngestResult
+from sessionary.siblings import Siblings
 from sessionary.tenancy.deps import Ingester, WriteDB
 
 EVENTS_PATH = "/api/v1/ingest/events"
@@ -24,11 +25,11 @@ async def _whole_body(request: Request) -> None:
 WholeBody = Annotated[None, Depends(_whole_body)]
 
 
-def build_router(*, max_events: int, concurrency: int) -> APIRouter:
+def build_router(*, max_events: int, concurrency: int, siblings: Siblings | None = None) -> APIRouter:
     """The ingest router; a batch of more than `max_events` events is refused with 413; at most
-    `concurrency` batches are worked on at once in this process (gate.py)."""
+    `concurrency` batches are worked on at once in this process (gate.py), balanced with `siblings`."""
     router = APIRouter(tags=["ingest"])
-    gated = Depends(Gate(concurrency).hold, scope="function")
+    gated = Depends(Gate(concurrency, siblings=siblings).hold, scope="function")
 
     @router.post(
         EVENTS_PATH,

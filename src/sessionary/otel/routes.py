@@ -18,6 +18,7 @@ from sessionary.otel.combiner import WriteCombiner
 from sessionary.otel.decode import OtlpError, decode, encoding_of, inflate
 from sessionary.otel.service import map_spans
 from sessionary.otel.spans import spans_of
+from sessionary.siblings import Siblings
 from sessionary.tenancy.deps import Ingester
 
 TRACES_PATH = "/otel/v1/traces"
@@ -54,9 +55,11 @@ def _answer(description: str) -> dict[str, Any]:
     return {"description": description, "content": _OTLP_CONTENT}
 
 
-def build_router(*, max_bytes: int, max_spans: int, concurrency: int, max_waiting: int) -> APIRouter:
+def build_router(
+    *, max_bytes: int, max_spans: int, concurrency: int, max_waiting: int, siblings: Siblings | None = None
+) -> APIRouter:
     router = APIRouter(tags=["otel"])
-    gated = Depends(Gate(concurrency, max_waiting=max_waiting).hold, scope="function")
+    gated = Depends(Gate(concurrency, max_waiting=max_waiting, siblings=siblings).hold, scope="function")
     combiner = WriteCombiner()  # this process's group commit (combiner.py)
 
     @router.post(
