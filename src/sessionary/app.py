@@ -22,6 +22,7 @@ from sessionary.config import Settings
 from sessionary.console.mount import mount as mount_console
 from sessionary.conversations import routes as conversations_routes
 from sessionary.db import open_database
+from sessionary.db_stats import StatisticsKeeper
 from sessionary.debug import routes as debug_routes
 from sessionary.errors import SessionaryError
 from sessionary.gc_tuning import tune_allocator, tune_gc
@@ -99,6 +100,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             fetch_worker.start()
         count_folder = CountFolder(app.state.db)  # PostgreSQL's count deltas (sessions/counts.py)
         count_folder.start()
+        statistics = StatisticsKeeper(app.state.db)  # PostgreSQL's planner statistics (db_stats.py)
+        statistics.start()
         purge_worker = None
         if settings.purge_worker:
             purge_worker = PurgeWorker.from_settings(app.state.db, open_blob_store(settings), settings)
@@ -109,6 +112,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             if purge_worker is not None:
                 purge_worker.stop()
             count_folder.stop()
+            statistics.stop()
             if fetch_worker is not None:
                 fetch_worker.stop()
             sweeper.stop()

@@ -365,6 +365,16 @@ class FastSQL:
         """Per column, how the driver's value reads back as SQLAlchemy would give it (None: as it is)."""
         return _readers(self.sqlite, tuple(columns))
 
+    def any_of(self, column: str, values: Sequence[Any], element: str) -> tuple[str, list[Any]]:
+        """`column IN values` as one condition and its one parameter, one statement text whatever the count
+        (`element`: the values' PostgreSQL type, e.g. "varchar"); the raw-SQL twin of `one_of`, planned as
+        one index probe per value on both. PostgreSQL: `= ANY(array)`, an index condition whatever the
+        table's statistics say (a join to `unnest(array)` was planned as a scan of the organization's every
+        row while its statistics were stale). SQLite: `IN (SELECT value FROM json_each(?))`."""
+        if self.sqlite:
+            return f"{column} IN (SELECT value FROM json_each(?))", [orjson.dumps(list(values)).decode()]
+        return f"{column} = ANY(?::{element}[])", [list(values)]
+
     def pairs_in(self, columns: str, pairs: Sequence[tuple[str, str]]) -> list[tuple[str, list[Any]]]:
         """`columns IN pairs` for a pair of text columns (`columns` is "(a, b)"): as conditions with their
         parameters, as few as the database plans cheaply.

@@ -198,29 +198,23 @@ def whole_values(sessions: Sequence[SessionChange]) -> dict[str, Any] | None:
 
 def _stored_ids(raw: FastSQL, organization_id: int, conversation_ids: list[str]) -> set[str]:
     """Those of these conversations that have a row."""
-    found: set[str] = set()
-    for source, params in raw.rows_from(["varchar"], [(cid,) for cid in conversation_ids]):
-        rows = raw.execute(
-            "SELECT conversation_id FROM conversation WHERE organization_id = ?"
-            f" AND conversation_id IN (SELECT * FROM ({source}) AS v)",
-            (organization_id, *params),
-        )
-        found.update(row[0] for row in rows)
-    return found
+    condition, params = raw.any_of("conversation_id", conversation_ids, "varchar")
+    rows = raw.execute(
+        f"SELECT conversation_id FROM conversation WHERE organization_id = ? AND {condition}",
+        (organization_id, *params),
+    )
+    return {row[0] for row in rows}
 
 
 def _session_counts(raw: FastSQL, organization_id: int, conversation_ids: list[str]) -> dict[str, int]:
     """How many sessions name each of these conversations (those named by none are left out)."""
-    counts: dict[str, int] = {}
-    for source, params in raw.rows_from(["varchar"], [(cid,) for cid in conversation_ids]):
-        rows = raw.execute(
-            "SELECT conversation_id, count(*) FROM session WHERE organization_id = ?"
-            f" AND conversation_id IN (SELECT * FROM ({source}) AS v)"
-            " GROUP BY conversation_id",
-            (organization_id, *params),
-        )
-        counts.update((row[0], int(row[1])) for row in rows)
-    return counts
+    condition, params = raw.any_of("conversation_id", conversation_ids, "varchar")
+    rows = raw.execute(
+        f"SELECT conversation_id, count(*) FROM session WHERE organization_id = ? AND {condition}"
+        " GROUP BY conversation_id",
+        (organization_id, *params),
+    )
+    return {row[0]: int(row[1]) for row in rows}
 
 
 def derive(db: DBSession, *, organization_id: int, conversation_ids: list[str]) -> None:

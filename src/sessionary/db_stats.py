@@ -1,0 +1,68 @@
+"""PostgreSQL: the planner statistics of tables that grow faster than autovacuum analyzes them.
+
+Before a table's first ANALYZE, PostgreSQL guesses its row count from its size in pages and the declared
+width of its columns (a session row of VARCHAR(200) columns is taken for 6.7 KB, 20 times its real size),
+and an organization for 0.5 % of the rows. So on a new database the ingest's lookups of a batch's sessions
+by key were planned as a hash join over a scan of the organization's every session: 50-490 ms a batch at
+15,000 sessions, a quarter of the server's time in bench runs of 300,000 events (issue 16). Autovacuum
+analyzes a table once 10 % of it changed, but looks only once a minute (naptime), and a new organization's
+first import can grow a table tenfold in that time. The journey importer analyzes as it goes for the same
+reason (journey/intake/importer.py).
+
+`StatisticsKeeper`, a thread of every server on PostgreSQL, ANALYZEs each table of the schema whose live
+rows reached 1,000 without statistics, or twice the count of its last statistics; past that, autovacuum
+(which must stay on: README, Production) keeps them. It reads only pg_stat_user_tables (one cheap query
+every KEEP_POLL_SECONDS); each table is analyzed about log2(rows / 500) times in its life.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import text
+
+from sessionary.background import PollingThread
+from sessionary.db import Database, session_scope
+
+KEEP_POLL_SECONDS = 2.0
+FIRST_ROWS = 1_000  # live rows at which a table without statistics is analyzed
+GROWTH = 2.0  # then again once its live rows reach this many times its analyzed count
+
+_DUE = text(
+    "SELECT s.relname FROM pg_stat_user_tables s JOIN pg_class c ON c.oid = s.relid"
+    " WHERE s.schemaname = current_schema()"
+    " AND s.n_live_tup >= greatest(:first, :growth * c.reltuples)"
+    " ORDER BY s.relname"
+)
+
+
+def due_tables(database: Database) -> list[str]:
+    """The tables of the current schema whose statistics are missing or outgrown."""
+    with session_scope(database.reader) as db:
+        rows = db.execute(_DUE, {"first": FIRST_ROWS, "growth": GROWTH})
+        return [str(row[0]) for row in rows]
+
+
+def analyze(database: Database, tables: list[str]) -> None:
+    """ANALYZE these tables (names as pg_stat_user_tables gives them), each in its own transaction."""
+    for table in tables:
+        quoted = '"' + table.replace('"', '""') + '"'
+        with session_scope(database.writer) as db:
+            db.execute(text(f"ANALYZE {quoted}"))
+
+
+class StatisticsKeeper(PollingThread):
+    """Analyzes the due tables every KEEP_POLL_SECONDS. Several servers may each run one: at worst two
+    analyze the same table at once, which PostgreSQL runs one after the other."""
+
+    def __init__(self, database: Database, *, poll_seconds: float = KEEP_POLL_SECONDS) -> None:
+        super().__init__(name="statistics-keeper", poll_seconds=poll_seconds)
+        self.database = database
+
+    def start(self) -> None:
+        """Start on PostgreSQL; not on SQLite, whose planner needs no statistics for these lookups."""
+        if self.database.dialect == "postgresql":
+            super().start()
+
+    def work(self) -> bool:
+        tables = due_tables(self.database)
+        analyze(self.database, tables)
+        return False  # the statistics' counters lag a little: look again after a poll
