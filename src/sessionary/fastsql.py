@@ -15,7 +15,8 @@ work, so hot paths write their statements as text once and pass values in the fo
   `?` or `?j`).
 * **Ids.** `allocate_ids` gives new rows their ids up front, so one executemany inserts them.
 * **Locks and key lists.** `for_update` (PostgreSQL's row locks; a SQLite writer holds the database's) and
-  `pairs_in` (a row-value IN list each database plans cheaply).
+  `pairs_in` (a row-value IN list each database plans cheaply), `any_of` (a value list as one condition
+  and one parameter, an index condition on both).
 * **Bulk writes.** `insert_rows` takes many plain rows by COPY on PostgreSQL (one unnest INSERT below
   `COPY_FROM` rows; executemany on SQLite); `insert_select` takes them with an ON CONFLICT clause and counts
   those inserted (on PostgreSQL a COPY under a savepoint when the clause only skips rows and none is stored
