@@ -27,18 +27,18 @@ FIRST_ROWS = 1_000  # live rows at which a table without statistics is analyzed
 GROWTH = 2.0  # then again once its live rows reach this many times its analyzed count
 
 _DUE = text(
-    "SELECT s.relname FROM pg_stat_user_tables s JOIN pg_class c ON c.oid = s.relid"
+    "SELECT s.relname, s.n_live_tup FROM pg_stat_user_tables s JOIN pg_class c ON c.oid = s.relid"
     " WHERE s.schemaname = current_schema()"
     " AND s.n_live_tup >= greatest(:first, :growth * c.reltuples)"
     " ORDER BY s.relname"
 )
 
 
-def due_tables(database: Database) -> list[str]:
-    """The tables of the current schema whose statistics are missing or outgrown."""
+def due_tables(database: Database) -> dict[str, int]:
+    """The tables of the current schema whose statistics are missing or outgrown, and their live rows."""
     with session_scope(database.reader) as db:
         rows = db.execute(_DUE, {"first": FIRST_ROWS, "growth": GROWTH})
-        return [str(row[0]) for row in rows]
+        return {str(row[0]): int(row[1]) for row in rows}
 
 
 def analyze(database: Database, tables: list[str]) -> None:
@@ -56,6 +56,9 @@ class StatisticsKeeper(PollingThread):
     def __init__(self, database: Database, *, poll_seconds: float = KEEP_POLL_SECONDS) -> None:
         super().__init__(name="statistics-keeper", poll_seconds=poll_seconds)
         self.database = database
+        # The live rows of each table when this keeper last analyzed it: a table it may not analyze (not its
+        # owner: PostgreSQL skips it with a warning) is tried again only once it has grown GROWTH times.
+        self._analyzed: dict[str, int] = {}
 
     def start(self) -> None:
         """Start on PostgreSQL; not on SQLite, whose planner needs no statistics for these lookups."""
@@ -63,6 +66,11 @@ class StatisticsKeeper(PollingThread):
             super().start()
 
     def work(self) -> bool:
-        tables = due_tables(self.database)
-        analyze(self.database, tables)
+        due = {
+            table: rows
+            for table, rows in due_tables(self.database).items()
+            if rows >= GROWTH * self._analyzed.get(table, 0)
+        }
+        analyze(self.database, list(due))
+        self._analyzed.update(due)
         return False  # the statistics' counters lag a little: look again after a poll
