@@ -8,7 +8,7 @@ possible).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -28,7 +28,7 @@ from sessionary.sessions import store as sessions_store
 SessionKey = sessions_store.SessionKey
 
 
-@dataclass
+@dataclass(slots=True)
 class _Pending:
     """An event of the batch, prepared before any write lock is taken."""
 
@@ -103,21 +103,28 @@ def _derive(
         organization_id=organization_id,
         events=tuple(StoredEvent(item.event, item.row_id) for item in stored),
         sessions=tuple(
-            SessionChange(
-                key=key,
-                id=sessions[key]["id"],
-                conversation_id=sessions[key]["conversation_id"],
-                previous_conversation_id=previous[key],
-                timestamp=sessions[key]["timestamp"],
-                ended_at=sessions[key]["ended_at"],
-                changed=frozenset(changes.get(key, ())),
-                events=tuple(events),
-                columns=sessions[key],
-            )
+            _change(key, sessions[key], previous[key], changes.get(key, ()), events)
             for key, events in fresh.items()
         ),
     )
     derivations.run(db, batch)
+
+
+def _change(
+    key: SessionKey, state: State, previous: str | None, changed: Iterable[str], events: list[EventIn]
+) -> SessionChange:
+    """One session's part of the StoredBatch (positional: built once per session of every batch)."""
+    return SessionChange(
+        key,
+        state["id"],
+        state["conversation_id"],
+        previous,
+        state["timestamp"],
+        state["ended_at"],
+        frozenset(changed),
+        tuple(events),
+        state,
+    )
 
 
 def _prepare(events: Sequence[EventIn], *, sqlite: bool) -> list[_Pending]:
