@@ -4,8 +4,8 @@ The workers share one listening socket, and a keep-alive connection stays with t
 so a few clients' connections can all sit on one worker, queued at its gate while another worker idles (issue
 16: one worker took 7 times the CPU of the other in some bench runs, at two thirds of the throughput; two
 producers on two workers meet it half the time). Each worker publishes its gate's load (batches held and
-waiting) in a small file shared by the siblings, and a gate that holds two more than the least loaded sibling
-tells the queued client to reconnect (gate.py); its new connection may be accepted by that sibling.
+waiting) in a small file shared by the siblings, and a gate that has to queue a request while a sibling
+idles tells that client to reconnect (gate.py); its new connection may be accepted by that sibling.
 
 Why a file, written by hand: uvicorn's workers are spawned, not forked, and share nothing else;
 `multiprocessing.shared_memory` would need a name agreed in the same way and a resource tracker. The file
