@@ -9,6 +9,8 @@ import signal
 from multiprocessing.synchronize import Event
 from pathlib import Path
 
+import pytest
+
 from sessionary.siblings import Siblings
 
 
@@ -73,3 +75,12 @@ def test_a_killed_sibling_stops_counting_and_its_replacement_takes_its_slot(tmp_
         replacement.join(60)
     finally:
         mine.close()
+
+
+def test_a_load_file_of_another_user_is_not_trusted(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Its loads could be written to make a worker send every client away: the worker does not balance."""
+    path = tmp_path / "gate.load"
+    path.write_bytes(b"")
+    monkeypatch.setattr(os, "geteuid", lambda: os.stat(path).st_uid + 1)
+    with pytest.raises(ValueError, match="another user"):
+        Siblings(path)

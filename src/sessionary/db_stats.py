@@ -71,6 +71,10 @@ class StatisticsKeeper(PollingThread):
             for table, rows in due_tables(self.database).items()
             if rows >= GROWTH * self._analyzed.get(table, 0)
         }
-        analyze(self.database, list(due))
-        self._analyzed.update(due)
+        if due:
+            self.analyze(list(due))
+            self._analyzed.update(due)
         return False  # the statistics' counters lag a little: look again after a poll
+
+    def analyze(self, tables: list[str]) -> None:
+        analyze(self.database, tables)

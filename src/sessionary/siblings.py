@@ -36,6 +36,8 @@ class Siblings:
     def __init__(self, path: Path) -> None:
         fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
         try:
+            if os.fstat(fd).st_uid != os.geteuid():  # another user's file: its loads could be lies
+                raise ValueError(f"{path} belongs to another user")
             if os.fstat(fd).st_size < _ALL.size:
                 os.ftruncate(fd, _ALL.size)
             self._slot = _claim(fd)
