@@ -44,8 +44,8 @@ def due_tables(database: Database) -> dict[str, int]:
 def analyze(database: Database, tables: list[str]) -> None:
     """ANALYZE these tables (names as pg_stat_user_tables gives them), each in its own transaction."""
     for table in tables:
-        quoted = '"' + table.replace('"', '""') + '"'
         with session_scope(database.writer) as db:
+            quoted = db.get_bind().dialect.identifier_preparer.quote(table)  # SQLAlchemy's quoting
             db.execute(text(f"ANALYZE {quoted}"))
 
 
