@@ -296,6 +296,81 @@ class RssSampler:
         return self.peak_heap_bytes / 2**20
 
 
+def _database_cpu() -> float:
+    """CPU seconds used so far by this machine's PostgreSQL servers: each postmaster's own, its exited
+    children's (it waits for every backend it forks) and its live children's; 0 where none runs."""
+    total = 0.0
+    for process in psutil.process_iter(["name", "ppid"]):
+        try:
+            parent = psutil.Process(process.info["ppid"]).name()
+            if process.info["name"] != "postgres" or parent == "postgres":
+                continue
+            times = process.cpu_times()
+            total += times.user + times.system + times.children_user + times.children_system
+            for child in process.children(recursive=True):
+                child_times = child.cpu_times()
+                total += child_times.user + child_times.system
+        except psutil.Error:
+            continue
+    return total
+
+
+@dataclass
+class MachineCpu:
+    """Where this machine's CPU went while the block ran: the server's processes, the database's
+    (PostgreSQL; SQLite works inside the server), everything else (the bench's own senders among it), idle
+    time, and time the hypervisor gave to others (steal). With `per_unit`: the server's and database's
+    CPU per unit of work, and the rate this machine's cores could reach at that cost (the CPU ceiling)."""
+
+    server: Server
+    wall: float = 0.0
+    server_seconds: float = 0.0
+    database_seconds: float = 0.0
+    idle_seconds: float = 0.0
+    steal_seconds: float = 0.0
+    total_seconds: float = 0.0
+    _began: tuple[float, float, float, Any] | None = None
+
+    def __enter__(self) -> MachineCpu:
+        self._began = (time.perf_counter(), self.server.cpu_seconds(), _database_cpu(), psutil.cpu_times())
+        return self
+
+    def __exit__(
+        self, _type: type[BaseException] | None, _exc: BaseException | None, _tb: TracebackType | None
+    ) -> None:
+        assert self._began is not None
+        wall, server, database, system = self._began
+        now = psutil.cpu_times()
+        self.wall = time.perf_counter() - wall
+        self.server_seconds = self.server.cpu_seconds() - server
+        self.database_seconds = _database_cpu() - database
+        self.idle_seconds = (now.idle + now.iowait) - (system.idle + system.iowait)
+        self.steal_seconds = getattr(now, "steal", 0.0) - getattr(system, "steal", 0.0)
+        fields = ("user", "nice", "system", "idle", "iowait", "irq", "softirq", "steal")
+        self.total_seconds = sum(getattr(now, f, 0.0) - getattr(system, f, 0.0) for f in fields)
+
+    def rows(self, units: int, unit: str, *, sqlite: bool) -> list[tuple[str, str]]:
+        """The report's rows: the split of the machine's CPU, and the CPU ceiling at this cost per unit."""
+        cores = psutil.cpu_count() or 1
+        other = self.total_seconds - self.server_seconds - self.database_seconds - self.idle_seconds
+        other -= self.steal_seconds
+        per_unit = (self.server_seconds + self.database_seconds) / units if units else 0.0
+        ceiling = cores / per_unit if per_unit else 0.0
+        database = "in the server (SQLite)" if sqlite else f"{self.database_seconds:.1f} s"
+        return [
+            (
+                "machine CPU, timed part",
+                f"{self.wall:.1f} s x {cores} cores: server {self.server_seconds:.1f} s, database {database},"
+                f" other {max(other, 0.0):.1f} s, idle {self.idle_seconds:.1f} s,"
+                f" steal {self.steal_seconds:.1f} s",
+            ),
+            (
+                f"CPU per {unit} (server + database)",
+                f"{per_unit * 1e6:,.1f} us: {cores} cores at this cost make at most {ceiling:,.0f} {unit}s/s",
+            ),
+        ]
+
+
 AUTOANALYZE_DUE = """
 SELECT s.relname FROM pg_stat_user_tables s JOIN pg_class c ON c.oid = s.relid
 WHERE s.schemaname = current_schema() AND s.n_mod_since_analyze > 50 + 0.1 * greatest(c.reltuples, 0)

@@ -43,6 +43,7 @@ import orjson
 
 import ingest_growth
 from harness import (
+    MachineCpu,
     RssSampler,
     Target,
     analyzer_for,
@@ -462,6 +463,7 @@ class Outcome:
     raw_seconds: float = 0.0
     copy_seconds: float = 0.0
     empty: list[Outcome] | None = None  # with --prefill: the same events into empty databases, before + after
+    machine: MachineCpu | None = None  # where the machine's CPU went while the batches were posted
 
 
 def run_http(
@@ -494,7 +496,8 @@ def _post_to(args: argparse.Namespace, workload: Workload, workdir: Path, filled
         analyzer_for(target, args.pg_analyze_interval) as analyzer,
     ):
         print(f"server {server.url} (pid {server.process.pid}) up; posting {len(workload.bodies)} batches")
-        http = post_all(server.url, key, workload.bodies, args.clients)
+        with MachineCpu(server) as machine:
+            http = post_all(server.url, key, workload.bodies, args.clients)
         if http.errors:
             print(f"server exit code: {server.process.poll()}; the end of its log:\n{server.tail()}")
     analyzes = analyzer.runs if analyzer.interval > 0 else None
@@ -506,6 +509,7 @@ def _post_to(args: argparse.Namespace, workload: Workload, workdir: Path, filled
         stored=(stored[0] - sessions, stored[1] - events),
         cpu_seconds=rss.cpu_seconds,
         analyzes=analyzes,
+        machine=machine,
     )
 
 
@@ -604,6 +608,7 @@ def report(args: argparse.Namespace, workload: Workload, outcome: Outcome, versi
             ("stored sessions / events", f"{outcome.stored[0]:,} / {outcome.stored[1]:,}"),
             ("request p50 / p95 / max", _ms(http.latencies)),
             ("server CPU by process", " / ".join(f"{c:.1f} s" for c in outcome.cpu_seconds) or "n/a"),
+            *_machine_rows(args, outcome),
             ("raw executemany", f"{raw:,.0f} events/s ({outcome.raw_seconds:.1f} s, one transaction)"),
             *_copy_rows(events, e2e, outcome),
             *_prefill_rows(args, e2e, outcome),
@@ -626,6 +631,13 @@ def report(args: argparse.Namespace, workload: Workload, outcome: Outcome, versi
         print(
             f"INVALID RUN: the server stored {http.inserted:,} of {events:,} events; the figures are partial"
         )
+
+
+def _machine_rows(args: argparse.Namespace, outcome: Outcome) -> list[tuple[str, str]]:
+    """Where the machine's CPU went while the batches were posted, and the ceiling at that cost."""
+    if outcome.machine is None:
+        return []
+    return outcome.machine.rows(outcome.http.inserted, "event", sqlite=args.db == "sqlite")
 
 
 def _copy_rows(events: int, e2e: float, outcome: Outcome) -> list[tuple[str, str]]:
