@@ -206,9 +206,7 @@ class FastSQL:
             return
         cursor = self.driver.cursor()
         try:
-            with cursor.copy(f"COPY {found.group(1)} ({names}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
+            _copy(cursor, found.group(1), names, tuple(columns), rows)
         finally:
             cursor.close()
 
@@ -231,7 +229,8 @@ class FastSQL:
         names = ", ".join(f'"{column.name}"' for column in columns)
         if self.sqlite:
             return self._insert_values(f"{insert} ({names}) VALUES ", len(columns), rows, conflict)
-        if len(rows) >= COPY_FROM and _SKIPS.fullmatch(conflict) and self._copied(insert, names, rows):
+        copied = len(rows) >= COPY_FROM and _SKIPS.fullmatch(conflict)
+        if copied and self._copied(insert, names, tuple(columns), rows):
             return len(rows)
         sql = f"{insert} ({names}) {_unnest(tuple(columns))}{conflict}"
         cursor = self.driver.cursor()
@@ -265,7 +264,9 @@ class FastSQL:
             cursor.close()
         return inserted
 
-    def _copied(self, insert: str, names: str, rows: Sequence[Sequence[Any]]) -> bool:
+    def _copied(
+        self, insert: str, names: str, columns: tuple[Column[Any], ...], rows: Sequence[Sequence[Any]]
+    ) -> bool:
         """PostgreSQL: COPY the rows in, under a savepoint; False (the savepoint rolled back, nothing
         written) if one of them is stored already (a unique violation), when only an INSERT ... ON CONFLICT
         DO NOTHING can tell which. COPY costs the server a fifth less than that INSERT and the client's
@@ -276,9 +277,7 @@ class FastSQL:
         try:
             cursor.execute(f"SAVEPOINT {_COPY_SAVEPOINT}")
             try:
-                with cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
-                    for row in rows:
-                        copy.write_row(row)
+                _copy(cursor, table, names, columns, rows)
             except Exception as error:
                 if getattr(error, "sqlstate", None) != _UNIQUE_VIOLATION:
                     raise
@@ -453,6 +452,67 @@ class FastSQL:
         once (an executemany costs its server a statement per row, most of a rollup backfill's time)."""
         for source, parameters in self.rows_from(types, rows) if rows else []:
             self.execute(f"{into} {source} {tail}", parameters)
+
+
+def _copy(cursor: Any, table: str, names: str, columns: tuple[Column[Any], ...], rows: Iterable[Any]) -> None:
+    """PostgreSQL: COPY the rows (values in the driver's form, JSON as JSON text) into `names` of `table`,
+    in COPY's binary format where every column's type has a binary form here (`_binary_types`), else in
+    its text format. Binary saves the client formatting every value as text (2.7 -> 0.7 us a row of the
+    `event` table, in C either way) and the server parsing it back (3.3 -> 2.7 us)."""
+    types = _binary_types(columns)
+    if types is None:
+        with cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        return
+    if "jsonb" in types:
+        from psycopg.types.json import set_json_dumps
+
+        set_json_dumps(_as_text, cursor)  # the values are JSON text already (`FastSQL.json`)
+    with cursor.copy(f"COPY {table} ({names}) FROM STDIN (FORMAT BINARY)") as copy:
+        copy.set_types(types)
+        for row in rows:
+            copy.write_row(row)
+
+
+def _as_text(value: Any) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"a JSON value goes to COPY as JSON text (FastSQL.json), not {type(value).__name__}")
+    return value
+
+
+# A column's PostgreSQL type (as SQLAlchemy compiles it, less its length) -> the binary form COPY sends.
+# VARCHAR goes as text: their binary forms are the same bytes.
+_BINARY = {
+    "BIGINT": "int8",
+    "INTEGER": "int4",
+    "SMALLINT": "int2",
+    "VARCHAR": "text",
+    "TEXT": "text",
+    "BOOLEAN": "bool",
+    "FLOAT": "float8",
+    "DOUBLE PRECISION": "float8",
+    "TIMESTAMP WITH TIME ZONE": "timestamptz",
+    "DATE": "date",
+    "JSONB": "jsonb",
+}
+
+
+@lru_cache(maxsize=64)
+def _binary_types(columns: tuple[Column[Any], ...]) -> list[str] | None:
+    """Each column's type for a binary COPY, or None when one has no binary form here (text COPY then).
+    A foreign key not typed yet is a BIGINT (BigIntPK), as in `_unnest`."""
+    dialect = postgresql.dialect()
+    types = []
+    for column in columns:
+        if isinstance(column.type, NullType):
+            types.append("int8")
+            continue
+        kind = _BINARY.get(column.type.compile(dialect=dialect).split("(")[0])
+        if kind is None:
+            return None
+        types.append(kind)
+    return types
 
 
 @lru_cache(maxsize=64)
