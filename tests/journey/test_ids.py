@@ -8,11 +8,12 @@ import uuid
 from sessionary.journey import ids
 
 
-def test_new_uuids_are_version_7_distinct_and_later_ones_sort_after() -> None:
+def test_new_uuids_are_canonical_version_7_text_distinct_and_later_ones_sort_after() -> None:
     first = [ids.new_uuid() for _ in range(1000)]
     time.sleep(0.002)
     later = ids.new_uuid()
     parsed = [uuid.UUID(value) for value in [*first, later]]
+    assert [str(u) for u in parsed] == [*first, later]  # the canonical text: lowercase, dashed 8-4-4-4-12
     assert {u.version for u in parsed} == {7}
     assert {u.variant for u in parsed} == {uuid.RFC_4122}
     assert len(set(first)) == len(first)

@@ -12,7 +12,6 @@ from __future__ import annotations
 import os
 import random
 import time
-import uuid
 
 _RANDOM = random.Random(os.urandom(32))
 os.register_at_fork(after_in_child=lambda: _RANDOM.seed(os.urandom(32)))
@@ -24,7 +23,8 @@ def new_uuid() -> str:
     """A version-7 UUID as text: ids made later sort after (to the millisecond)."""
     millis = time.time_ns() // 1_000_000
     value = (millis << 80) | _VERSION_7 | (_RANDOM.getrandbits(12) << 64) | _VARIANT | _RANDOM.getrandbits(62)
-    return str(uuid.UUID(int=value))
+    digits = f"{value:032x}"  # str(uuid.UUID(int=value)), without the UUID object (0.9 against 1.7 us)
+    return f"{digits[:8]}-{digits[8:12]}-{digits[12:16]}-{digits[16:20]}-{digits[20:]}"
 
 
 def randbelow(bound: int) -> int:
