@@ -319,8 +319,9 @@ def _database_cpu() -> float:
 class MachineCpu:
     """Where this machine's CPU went while the block ran: the server's processes, the database's
     (PostgreSQL; SQLite works inside the server), everything else (the bench's own senders among it), idle
-    time, and time the hypervisor gave to others (steal). With `per_unit`: the server's and database's
-    CPU per unit of work, and the rate this machine's cores could reach at that cost (the CPU ceiling)."""
+    time, and time the hypervisor gave to others (steal). `rows` reports them with the server's and the
+    database's CPU per unit of work, and the rate this machine's cores could reach at that cost (the CPU
+    ceiling)."""
 
     server: Server
     wall: float = 0.0
