@@ -302,8 +302,9 @@ def _database_cpu() -> float:
     total = 0.0
     for process in psutil.process_iter(["name", "ppid"]):
         try:
-            parent = psutil.Process(process.info["ppid"]).name()
-            if process.info["name"] != "postgres" or parent == "postgres":
+            if process.info["name"] != "postgres":
+                continue
+            if psutil.Process(process.info["ppid"]).name() == "postgres":  # a backend: counted below
                 continue
             times = process.cpu_times()
             total += times.user + times.system + times.children_user + times.children_system

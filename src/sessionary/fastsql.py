@@ -460,17 +460,14 @@ def _copy(cursor: Any, table: str, names: str, columns: tuple[Column[Any], ...],
     its text format. Binary saves the client formatting every value as text (2.7 -> 0.7 us a row of the
     `event` table, in C either way) and the server parsing it back (3.3 -> 2.7 us)."""
     types = _binary_types(columns)
-    if types is None:
-        with cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row)
-        return
-    if "jsonb" in types:
+    if types is not None and "jsonb" in types:
         from psycopg.types.json import set_json_dumps
 
         set_json_dumps(_as_text, cursor)  # the values are JSON text already (`FastSQL.json`)
-    with cursor.copy(f"COPY {table} ({names}) FROM STDIN (FORMAT BINARY)") as copy:
-        copy.set_types(types)
+    binary = "" if types is None else " (FORMAT BINARY)"
+    with cursor.copy(f"COPY {table} ({names}) FROM STDIN{binary}") as copy:
+        if types is not None:
+            copy.set_types(types)
         for row in rows:
             copy.write_row(row)
 
@@ -500,37 +497,27 @@ _BINARY = {
 
 @lru_cache(maxsize=64)
 def _binary_types(columns: tuple[Column[Any], ...]) -> list[str] | None:
-    """Each column's type for a binary COPY, or None when one has no binary form here (text COPY then).
-    A foreign key not typed yet is a BIGINT (BigIntPK), as in `_unnest`."""
-    dialect = postgresql.dialect()
-    types = []
-    for column in columns:
-        if isinstance(column.type, NullType):
-            types.append("int8")
-            continue
-        kind = _BINARY.get(column.type.compile(dialect=dialect).split("(")[0])
-        if kind is None:
-            return None
-        types.append(kind)
-    return types
+    """Each column's type for a binary COPY, or None when one has no binary form here (text COPY then)."""
+    types = [_BINARY.get(_pg_type(column).split("(")[0]) for column in columns]
+    return None if None in types else cast(list[str], types)
+
+
+def _pg_type(column: Column[Any]) -> str:
+    """The column's PostgreSQL type as SQLAlchemy compiles it; a foreign key not typed yet is a BIGINT (every
+    id is a BigIntPK)."""
+    if isinstance(column.type, NullType):
+        return "BIGINT"
+    return str(column.type.compile(dialect=postgresql.dialect()))
 
 
 @lru_cache(maxsize=64)
 def _unnest(columns: tuple[Column[Any], ...]) -> str:
     """PostgreSQL: `SELECT ... FROM unnest(%s::type[], ...)`, one array per column (JSON goes as text and is
     cast in the SELECT: `?j` values are JSON text)."""
-    dialect = postgresql.dialect()
     arrays, picks = [], []
     for n, column in enumerate(columns):
         json = isinstance(column.type, JSON)
-        if json:
-            kind = "text"
-        elif isinstance(
-            column.type, NullType
-        ):  # a foreign key not typed yet: every id is a BIGINT (BigIntPK)
-            kind = "BIGINT"
-        else:
-            kind = column.type.compile(dialect=dialect)
+        kind = "text" if json else _pg_type(column)
         arrays.append(f"%b::{kind}[]")  # binary: the text form of an array escapes every element
         picks.append(f"c{n}::jsonb" if json else f"c{n}")
     aliases = ", ".join(f"c{n}" for n in range(len(columns)))
