@@ -131,9 +131,18 @@ def workspace(*, keep: bool = False) -> Iterator[Path]:
         print(f"kept {path}")
 
 
-def cli(target: Target, *args: str) -> str:
-    """Run `sessionary ARGS` on the target database; returns its standard output."""
-    env = {**os.environ, "SESSIONARY_DATABASE_URL": target.url}
+def source_env(source: Path | None) -> dict[str, str]:
+    """The environment of a `sessionary` child process, importing it from `source` (a `src` directory of
+    another checkout: `--against`) when given, else as the bench itself does."""
+    env = dict(os.environ)
+    if source is not None:
+        env["PYTHONPATH"] = os.pathsep.join([str(source), *filter(None, [env.get("PYTHONPATH")])])
+    return env
+
+
+def cli(target: Target, *args: str, source: Path | None = None) -> str:
+    """Run `sessionary ARGS` on the target database (from `source`: source_env); returns its output."""
+    env = {**source_env(source), "SESSIONARY_DATABASE_URL": target.url}
     done = subprocess.run(
         [str(BIN / "sessionary"), *args], env=env, capture_output=True, text=True, check=False
     )
@@ -142,9 +151,10 @@ def cli(target: Target, *args: str) -> str:
     return done.stdout
 
 
-def create_key(target: Target, org: str, scope: str) -> str:
+def create_key(target: Target, org: str, scope: str, *, source: Path | None = None) -> str:
     """A new API key (the CLI migrates the database first and creates the organization)."""
-    return cli(target, "keys", "create", "--org", org, "--scope", scope).strip().splitlines()[-1]
+    created = cli(target, "keys", "create", "--org", org, "--scope", scope, source=source)
+    return created.strip().splitlines()[-1]
 
 
 @dataclass
@@ -197,12 +207,15 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
 
 
 @contextmanager
-def serve(target: Target, workdir: Path, workers: int = 1, port: int | None = None) -> Iterator[Server]:
-    """Start `sessionary serve` on the target database, wait for /healthz, stop it (SIGTERM) at the end;
-    on `port` when given (a URL that had to be known before the server started), else on a free one."""
+def serve(
+    target: Target, workdir: Path, workers: int = 1, port: int | None = None, *, source: Path | None = None
+) -> Iterator[Server]:
+    """Start `sessionary serve` (from `source`: source_env) on the target database, wait for /healthz, stop
+    it (SIGTERM) at the end; on `port` when given (a URL that had to be known before the server started),
+    else on a free one."""
     port = port or free_port()
     log = workdir / f"server-{port}.log"
-    env = {**os.environ, "SESSIONARY_DATABASE_URL": target.url, "SESSIONARY_LOG_LEVEL": "warning"}
+    env = {**source_env(source), "SESSIONARY_DATABASE_URL": target.url, "SESSIONARY_LOG_LEVEL": "warning"}
     command = [str(BIN / "sessionary"), "serve", "--host", "127.0.0.1", "--port", str(port)]
     with log.open("wb") as sink:
         process = subprocess.Popen([*command, "--workers", str(workers)], env=env, stdout=sink, stderr=sink)
@@ -461,12 +474,16 @@ def print_block(title: str, rows: Sequence[tuple[str, str]]) -> None:
     print(rule)
 
 
-def sessionary_source() -> str:
-    """Where the `sessionary` under test is imported from, with its git commit (and `dirty` if edited)."""
-    spec = importlib.util.find_spec("sessionary")
-    if spec is None or spec.origin is None:
-        return "not found"
-    where = Path(spec.origin).resolve().parent.parent
+def sessionary_source(source: Path | None = None) -> str:
+    """Where the `sessionary` under test is imported from (`source` when given), with its git commit (and
+    `dirty` if edited)."""
+    if source is not None:
+        where = source.resolve()
+    else:
+        spec = importlib.util.find_spec("sessionary")
+        if spec is None or spec.origin is None:
+            return "not found"
+        where = Path(spec.origin).resolve().parent.parent
     done = subprocess.run(
         ["git", "-C", str(where), "describe", "--always", "--dirty"],
         capture_output=True,
@@ -510,12 +527,14 @@ def bench_database(args: argparse.Namespace, workdir: Path, name: str, kind: str
 
 
 @contextmanager
-def served_database(args: argparse.Namespace, workdir: Path, name: str) -> Iterator[tuple[Target, Server]]:
-    """A fresh database of `--db` with `sessionary serve --workers N` on it (and, on PostgreSQL without
-    autovacuum, the stand-in for its analyze), for the `with` block."""
+def served_database(
+    args: argparse.Namespace, workdir: Path, name: str, *, source: Path | None = None
+) -> Iterator[tuple[Target, Server]]:
+    """A fresh database of `--db` with `sessionary serve --workers N` (from `source`: source_env) on it
+    (and, on PostgreSQL without autovacuum, the stand-in for its analyze), for the `with` block."""
     with (
         bench_database(args, workdir, name) as target,
-        serve(target, workdir, workers=args.workers) as server,
+        serve(target, workdir, workers=args.workers, source=source) as server,
         analyzer_for(target, args.pg_analyze_interval),
     ):
         yield target, server

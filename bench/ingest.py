@@ -19,7 +19,10 @@ the two empty rates is printed (timed in the same minutes, so a change of the ma
 fill and the timed runs does not enter the ratio).
 
 `--case sessions --sessions N`: one `session.started` per new session, time-ordered, 10,000 per request,
-one client, one organization; sessions/s for the first 100k and from 100k to N, and their ratio.
+one client, one organization; sessions/s for the first 100k and from 100k to N, and their ratio; then the
+same rows straight through the driver into a fresh database, a transaction per request's worth (the limit:
+ingest_growth.raw_sessions), and the ratio to it. `--against PATH` also serves the `src` directory of another
+checkout, on a database of its own, each batch posted to both servers in turn: before/after in one run.
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ import random
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, closing, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -164,6 +167,12 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--case", choices=("events", "sessions"), default="events")
     parser.add_argument("--prefill", type=int, default=0, help="events in the database before the timed part")
     parser.add_argument("--sessions", type=int, default=1_000_000, help="--case sessions: sessions to create")
+    parser.add_argument(
+        "--against",
+        type=Path,
+        help="--case sessions: also serve the `src` directory of another checkout, fed the same batches in "
+        "turn (before/after figures in the same minutes of a noisy machine)",
+    )
     return parser.parse_args()
 
 
@@ -711,42 +720,111 @@ def run_events(args: argparse.Namespace) -> int:
 
 
 def run_sessions(args: argparse.Namespace) -> int:
-    """The sessions case: sessions/s while the organization grows to 100k, and from 100k to --sessions."""
+    """The sessions case: sessions/s while the organization grows to 100k, and from 100k to --sessions
+    (with `--against`, of two servers fed the same batches in turn); then the same rows straight through
+    the driver into a fresh database (the limit), in the same run."""
     batch, split = 10_000, min(100_000, args.sessions)
-    with workspace(keep=args.keep) as workdir, served_database(args, workdir, "sessions") as (target, server):
-        key = create_key(target, "bench-sessions", "ingest")
-        print(f"server {server.url} up; creating {args.sessions:,} sessions, {batch:,} per request ...")
-        result = ingest_growth.post_sessions(server, key, args.sessions, batch, args.seed, _started_data)
-        stored = stored_counts(target)
-        rows = database_rows(target)
-    first, rest = result.rate(0, split, batch), result.rate(split, args.sessions, batch)
-    ratio = rest / first if first else 0.0
-    cpu_first, cpu_rest = result.per_cpu(0, split, batch), result.per_cpu(split, args.sessions, batch)
-    cpu_ratio = cpu_rest / cpu_first if cpu_first else 0.0
-    cpu = f"{cpu_first:,.0f} / {cpu_rest:,.0f} sessions per CPU second (ratio {cpu_ratio:.3f})"
-    print_block(
-        f"bench/ingest.py --case sessions --db {args.db} --sessions {args.sessions}",
-        [
-            *rows,
-            ("requests", f"{len(result.seconds)} x {batch:,} session.started, one client, one organization"),
-            ("server --workers", str(args.workers)),
-            ("stored sessions / events", f"{stored[0]:,} / {stored[1]:,}"),
+    sources = [None, *([args.against] if args.against else [])]
+    with workspace(keep=args.keep) as workdir:
+        with ExitStack() as stack:
+            served = []
+            for source in sources:
+                name = "sessions" if source is None else "sessions-against"
+                target, server = stack.enter_context(served_database(args, workdir, name, source=source))
+                served.append((target, server, create_key(target, "bench-sessions", "ingest", source=source)))
+            print(
+                f"{len(served)} server(s) up; creating {args.sessions:,} sessions, {batch:,} per request ..."
+            )
+            results = ingest_growth.post_sessions(
+                [(server, key) for _, server, key in served], args.sessions, batch, args.seed, _started_data
+            )
+            stored = [stored_counts(target) for target, _, _ in served]
+            rows = database_rows(served[0][0])
+        raw = ingest_growth.SessionsResult(seconds=run_raw_sessions(args, workdir, batch))
+    phases = ((0, split), (split, args.sessions))
+    lines = [
+        *rows,
+        *([("against", sessionary_source(args.against))] if args.against else []),
+        ("requests", f"{len(results[0].seconds)} x {batch:,} session.started, one client, one organization"),
+        ("server --workers", str(args.workers)),
+        ("stored sessions / events", " | ".join(f"{s:,} / {e:,}" for s, e in stored)),
+        *_sessions_lines(results[0], phases, batch, ""),
+    ]
+    rates = [[result.rate(lo, hi, batch) for lo, hi in phases] for result in results]
+    if args.against:
+        lines += _sessions_lines(results[1], phases, batch, "against: ")
+        cpu = [[result.per_cpu(lo, hi, batch) for lo, hi in phases] for result in results]
+        lines.append(
             (
-                f"0 -> {split:,}",
-                _against(f"{first:,.0f} sessions/s", f">= {TARGET_SESSIONS:,}", first >= TARGET_SESSIONS),
-            ),
-            (
-                f"{split:,} -> {args.sessions:,}",
-                _against(f"{rest:,.0f} sessions/s", f">= {TARGET_SESSIONS:,}", rest >= TARGET_SESSIONS),
-            ),
-            ("RATIO later / first", _against(f"{ratio:.3f}", f">= {TARGET_GROWTH}", ratio >= TARGET_GROWTH)),
-            ("server CPU, first / later", cpu),
-        ],
-    )
-    for error in result.errors[:5]:
+                "this / against, first / later",
+                f"{_share(rates[0][0], rates[1][0])} / {_share(rates[0][1], rates[1][1])} (sessions/s); "
+                f"{_share(cpu[0][0], cpu[1][0])} / {_share(cpu[0][1], cpu[1][1])} (per CPU second)",
+            )
+        )
+    raw_rates = [raw.rate(lo, hi, batch) for lo, hi in phases]
+    how = "executemany" if args.db == "sqlite" else "binary COPY"
+    lines += [
+        (
+            "raw limit, first / later",
+            f"{raw_rates[0]:,.0f} / {raw_rates[1]:,.0f} sessions/s ({how} of the same rows, a transaction"
+            f" per request's worth; later / first {_share(raw_rates[1], raw_rates[0])})",
+        ),
+        (
+            "ingest / raw, first / later",
+            f"{_share(rates[0][0], raw_rates[0])} / {_share(rates[0][1], raw_rates[1])}",
+        ),
+    ]
+    print_block(f"bench/ingest.py --case sessions --db {args.db} --sessions {args.sessions}", lines)
+    for error in [error for result in results for error in result.errors][:5]:
         print(f"error: {error}")
     print(f"load average at the end: {os.getloadavg()[0]:.1f}")
-    return 0 if not result.errors and stored[0] == args.sessions else 1
+    failed = any(result.errors for result in results) or any(s != args.sessions for s, _ in stored)
+    return 1 if failed else 0
+
+
+def _sessions_lines(
+    result: ingest_growth.SessionsResult, phases: tuple[tuple[int, int], ...], batch: int, label: str
+) -> list[tuple[str, str]]:
+    """The sessions case's rates of one server: each phase against the target, their ratio, the CPU."""
+    (first_lo, first_hi), (rest_lo, rest_hi) = phases
+    first, rest = result.rate(first_lo, first_hi, batch), result.rate(rest_lo, rest_hi, batch)
+    ratio = rest / first if first else 0.0
+    cpu_first, cpu_rest = result.per_cpu(first_lo, first_hi, batch), result.per_cpu(rest_lo, rest_hi, batch)
+    cpu = f"{cpu_first:,.0f} / {cpu_rest:,.0f} sessions per CPU second (ratio {_share(cpu_rest, cpu_first)})"
+    return [
+        (
+            f"{label}{first_lo:,} -> {first_hi:,}",
+            _against(f"{first:,.0f} sessions/s", f">= {TARGET_SESSIONS:,}", first >= TARGET_SESSIONS),
+        ),
+        (
+            f"{label}{rest_lo:,} -> {rest_hi:,}",
+            _against(f"{rest:,.0f} sessions/s", f">= {TARGET_SESSIONS:,}", rest >= TARGET_SESSIONS),
+        ),
+        (
+            f"{label}RATIO later / first",
+            _against(f"{ratio:.3f}", f">= {TARGET_GROWTH}", ratio >= TARGET_GROWTH),
+        ),
+        (f"{label}server CPU, first / later", cpu),
+    ]
+
+
+def run_raw_sessions(args: argparse.Namespace, workdir: Path, batch: int) -> list[float]:
+    """The sessions case's limit (ingest_growth.raw_sessions) on a fresh migrated database of `--db`."""
+    with fresh_database(args.db, workdir, "raw-sessions", args.pg_url) as target:
+        cli(target, "db", "upgrade")
+        now = datetime.now(UTC)
+        if target.kind == "sqlite":
+            with closing(target.connect_sqlite()) as conn:
+                conn.execute(ORG_SQL.format(p="?"), (1, "bench-raw", now.strftime("%Y-%m-%d %H:%M:%S.%f")))
+        else:
+            with target.connect_pg() as pg:
+                pg.execute(ORG_SQL.format(p="%s"), (1, "bench-raw", now))
+        print(f"raw: the same {args.sessions:,} sessions' rows into a fresh migrated database ...")
+        return ingest_growth.raw_sessions(target, args.sessions, batch, args.seed, _started_data)
+
+
+def _share(part: float, whole: float) -> str:
+    return f"{part / whole:.3f}" if whole else "-"
 
 
 def main() -> int:

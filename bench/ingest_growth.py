@@ -258,8 +258,10 @@ class SessionsResult:
         return (last - first) / spent if spent else 0.0
 
 
-def started_body(rng: random.Random, first: int, count: int, started: Callable[..., dict[str, Any]]) -> bytes:
-    """One request: a `session.started` for each of sessions first .. first+count, time-ordered."""
+def started_events(
+    rng: random.Random, first: int, count: int, started: Callable[..., dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """A `session.started` for each of sessions first .. first+count, time-ordered (one request's)."""
     events = []
     for number in range(first, first + count):
         when = BASE_TIME + timedelta(microseconds=number * SESSION_GAP_US)
@@ -274,27 +276,168 @@ def started_body(rng: random.Random, first: int, count: int, started: Callable[.
                 "data": started(rng, number, channel),
             }
         )
-    return orjson.dumps({"events": events})
+    return events
+
+
+def started_body(rng: random.Random, first: int, count: int, started: Callable[..., dict[str, Any]]) -> bytes:
+    """One request: `started_events` as the native ingest's JSON body."""
+    return orjson.dumps({"events": started_events(rng, first, count, started)})
 
 
 def post_sessions(
-    server: Server, key: str, total: int, batch: int, seed: int, started: Callable[..., dict[str, Any]]
-) -> SessionsResult:
-    """One client, batches one after another; each body is made before its request (untimed)."""
-    result = SessionsResult()
+    servers: Sequence[tuple[Server, str]],
+    total: int,
+    batch: int,
+    seed: int,
+    started: Callable[..., dict[str, Any]],
+) -> list[SessionsResult]:
+    """One client, batches one after another, each body (made before its requests, untimed) posted to every
+    (server, API key) in turn, the first one first in even batches and last in odd ones: servers compared
+    (`--against`) meet the machine in the same state. One result per server, in their order."""
+    results = [SessionsResult() for _ in servers]
     rng = random.Random(seed)
-    headers = {"Syllable-API-Key": key, "Content-Type": "application/json"}
-    with httpx.Client(base_url=server.url, timeout=600, headers=headers) as client:
+    clients = [
+        httpx.Client(base_url=server.url, timeout=600, headers={"Syllable-API-Key": key})
+        for server, key in servers
+    ]
+    try:
         for first in range(0, total, batch):
             body = started_body(rng, first, min(batch, total - first), started)
-            cpu, began = server.cpu_seconds(), time.perf_counter()
-            response = client.post("/api/v1/ingest/events", content=body)
-            result.seconds.append(time.perf_counter() - began)
-            result.cpu.append(server.cpu_seconds() - cpu)
-            if response.status_code != 200:
-                result.errors.append(f"batch at {first}: HTTP {response.status_code} {response.text[:300]}")
-                return result
-            result.sessions += int(response.json()["inserted"])
+            order = list(range(len(servers)))
+            for index in order if (first // batch) % 2 == 0 else order[::-1]:
+                if not _post_started(servers[index][0], clients[index], body, first, results[index]):
+                    return results
             if (first // batch) % 10 == 9:
-                print(f"  {first + batch:,} sessions, last request {result.seconds[-1]:.2f} s", flush=True)
-    return result
+                last = " / ".join(f"{result.seconds[-1]:.2f}" for result in results)
+                print(f"  {first + batch:,} sessions, last request {last} s", flush=True)
+    finally:
+        for client in clients:
+            client.close()
+    return results
+
+
+def _post_started(
+    server: Server, client: httpx.Client, body: bytes, first: int, result: SessionsResult
+) -> bool:
+    """Post one batch, timing it and the server's CPU; False (the error recorded) unless it went in."""
+    cpu, began = server.cpu_seconds(), time.perf_counter()
+    response = client.post(
+        "/api/v1/ingest/events", content=body, headers={"Content-Type": "application/json"}
+    )
+    result.seconds.append(time.perf_counter() - began)
+    result.cpu.append(server.cpu_seconds() - cpu)
+    if response.status_code != 200:
+        result.errors.append(f"batch at {first}: HTTP {response.status_code} {response.text[:300]}")
+        return False
+    result.sessions += int(response.json()["inserted"])
+    return True
+
+
+# --- the sessions case's limit: the same rows straight through the driver ---------------------------------
+
+# The columns the ingest writes for a session made by one `session.started` (the others stay NULL).
+STARTED_SESSION_COLUMNS = (
+    "id, organization_id, session_type, timestamp, conversation_id, channel_manager_service, "
+    "channel_manager_type, channel_manager_sid, agent_id, agent_name, agent_type, agent_timezone, prompt_id, "
+    "prompt_name, prompt_version_number, source, target, is_legacy, is_test, is_outbound, started_at, "
+    "first_event_at, last_event_at, event_count, field_versions, updated_at"
+)
+STARTED_TABLES = {
+    "session": STARTED_SESSION_COLUMNS,
+    "event": EVENT_COLUMNS,
+    "conversation": CONVERSATION_COLUMNS,
+}
+
+
+def started_rows(
+    events: Sequence[dict[str, Any]], first_id: int, sqlite: bool
+) -> dict[str, list[tuple[Any, ...]]]:
+    """The rows the ingest stores for `started_events` (session ids from `first_id` on): each session whole
+    (its `field_versions` as the ingest writes them: every field dated by its event), its event, and one
+    conversation per pair of sessions (sessions 2k and 2k+1 share one; its fields from the later one)."""
+    now = datetime.now(UTC)
+    rows: dict[str, list[tuple[Any, ...]]] = {name: [] for name in STARTED_TABLES}
+    for offset, event in enumerate(events):
+        at = datetime.fromisoformat(event["timestamp"])
+        version = f"{at.isoformat(timespec='microseconds')}|{event['event_id']}"
+        data, row_id = event["data"], first_id + offset
+        when = at.strftime("%Y-%m-%d %H:%M:%S.%f") if sqlite else at
+        versions = orjson.dumps(dict.fromkeys(data, version)).decode()
+        kind = "voice" if data["channel_manager_type"].startswith("voice") else "chat"
+        rows["session"].append(
+            (row_id, 1, kind, when, data["conversation_id"], event["channel_manager_service"],
+             data["channel_manager_type"], event["channel_manager_sid"], data["agent_id"], data["agent_name"],
+             data["agent_type"], data["agent_timezone"], data["prompt_id"], data["prompt_name"],
+             data["prompt_version_number"], data["source"], data["target"], data["is_legacy"],
+             data["is_test"], data["is_outbound"], when, when, when, 1, versions,
+             now.strftime("%Y-%m-%d %H:%M:%S.%f") if sqlite else now)
+        )  # fmt: skip
+        rows["event"].append(
+            (row_id, 1, event["event_id"], row_id, event["type"], when, orjson.dumps(data).decode(),
+             now.strftime("%Y-%m-%d %H:%M:%S.%f") if sqlite else now)
+        )  # fmt: skip
+        if offset % 2 == 1:  # the pair's later session: the conversation starts at the earlier one's time
+            begun = rows["session"][-2][3]
+            rows["conversation"].append(
+                (1, data["conversation_id"], begun, data["agent_id"], data["agent_name"], data["agent_type"],
+                 data["prompt_id"], data["prompt_name"], data["is_legacy"])
+            )  # fmt: skip
+    return rows
+
+
+def raw_sessions(
+    target: Target, total: int, batch: int, seed: int, started: Callable[..., dict[str, Any]]
+) -> list[float]:
+    """The limit of the sessions case: the rows its requests store (`started_rows`, made untimed), written
+    into `target` (migrated, organization 1, no session yet) through the driver in one transaction per
+    request's worth (SQLite executemany; PostgreSQL COPY in the binary format, as the server's); the seconds
+    of each transaction, in order. The same generator and seed as `post_sessions`: the same sessions."""
+    rng = random.Random(seed)
+    sqlite = target.kind == "sqlite"
+    write = _write_started_sqlite if sqlite else _write_started_pg
+    seconds = []
+    for first in range(0, total, batch):
+        rows = started_rows(started_events(rng, first, min(batch, total - first), started), first + 1, sqlite)
+        seconds.append(write(target, rows))
+        if (first // batch) % 10 == 9:
+            print(f"  raw: {first + batch:,} sessions, last transaction {seconds[-1]:.2f} s", flush=True)
+    return seconds
+
+
+def _write_started_sqlite(target: Target, rows: dict[str, list[tuple[Any, ...]]]) -> float:
+    conn = target.connect_sqlite()
+    try:
+        began = time.perf_counter()
+        conn.execute("BEGIN IMMEDIATE")
+        for table, columns in STARTED_TABLES.items():
+            sql = f"INSERT INTO {table} ({columns}) VALUES ({_placeholders(columns, '?')})"
+            conn.executemany(sql, rows[table])
+        conn.execute("COMMIT")
+        return time.perf_counter() - began
+    finally:
+        conn.close()
+
+
+def _write_started_pg(target: Target, rows: dict[str, list[tuple[Any, ...]]]) -> float:
+    with target.connect_pg() as pg, pg.cursor() as cur:
+        set_json_dumps(str, cur)  # the JSON columns' values are JSON text already
+        types = {table: _column_types(cur, table, columns) for table, columns in STARTED_TABLES.items()}
+        began = time.perf_counter()
+        for table, columns in STARTED_TABLES.items():
+            with cur.copy(f"COPY {table} ({columns}) FROM STDIN (FORMAT BINARY)") as copy:
+                copy.set_types(types[table])
+                for row in rows[table]:
+                    copy.write_row(row)
+        pg.commit()
+        return time.perf_counter() - began
+
+
+def _column_types(cur: Any, table: str, columns: str) -> list[str]:
+    """PostgreSQL: the type names of these columns of `table`, in their order (for a binary COPY)."""
+    cur.execute(
+        "SELECT column_name, udt_name FROM information_schema.columns"
+        " WHERE table_schema = current_schema() AND table_name = %s",
+        (table,),
+    )
+    udt = {str(name): str(kind) for name, kind in cur.fetchall()}
+    return [udt[name.strip().strip('"')] for name in columns.split(",")]
