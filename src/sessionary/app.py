@@ -22,6 +22,7 @@ from sessionary.config import Settings
 from sessionary.console.mount import mount as mount_console
 from sessionary.conversations import routes as conversations_routes
 from sessionary.db import open_database
+from sessionary.db_checkpoint import WalCheckpointer
 from sessionary.db_stats import StatisticsKeeper
 from sessionary.debug import routes as debug_routes
 from sessionary.errors import SessionaryError
@@ -102,6 +103,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         count_folder.start()
         statistics = StatisticsKeeper(app.state.db)  # PostgreSQL's planner statistics (db_stats.py)
         statistics.start()
+        checkpointer = WalCheckpointer(app.state.db, poll_seconds=settings.sqlite_checkpoint_seconds)
+        if settings.sqlite_checkpoint_seconds > 0:
+            checkpointer.start()  # SQLite's WAL copied back off the requests' path (db_checkpoint.py)
         purge_worker = None
         if settings.purge_worker:
             purge_worker = PurgeWorker.from_settings(app.state.db, open_blob_store(settings), settings)
@@ -113,6 +117,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 purge_worker.stop()
             count_folder.stop()
             statistics.stop()
+            checkpointer.stop()
             if fetch_worker is not None:
                 fetch_worker.stop()
             sweeper.stop()

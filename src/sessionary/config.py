@@ -17,6 +17,7 @@ RuleName = Literal["tool_error", "silence", "latency", "hangup", "voicemail", "n
 RuleSet = Annotated[frozenset[RuleName], NoDecode]
 HostList = Annotated[tuple[str, ...], NoDecode]
 FETCH_HOSTS_MAX = 100
+MIN_CHECKPOINT_SECONDS = 0.05  # SESSIONARY_SQLITE_CHECKPOINT_SECONDS, unless 0
 _HOST_NAME = re.compile(r"(\*\.)?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*")
 
 
@@ -95,6 +96,8 @@ class Settings(BaseSettings):
     db_pool_size: int = Field(default=10, ge=1)
     # How long a request waits for a free database connection before it is answered 503 + Retry-After.
     db_pool_timeout_seconds: float = Field(default=5.0, gt=0, le=300)
+    # SQLite: how often a server's thread checkpoints the WAL (db_checkpoint.py); 0: only at commit.
+    sqlite_checkpoint_seconds: float = Field(default=0.5, ge=0, le=3600)
     # Recordings (see recordings/): where the files go, how big one may be, how long a stream URL lives.
     recording_max_bytes: int = Field(default=200 * 1024 * 1024, ge=1)
     recording_token_ttl: int = Field(default=3600, ge=1)
@@ -176,6 +179,13 @@ class Settings(BaseSettings):
                 f"{SECRET_MIN_BITS} bits of estimated entropy (got {len(secret)} characters); make one with "
                 "`python -c 'import secrets; print(secrets.token_urlsafe(32))'`, or leave it unset"
             )
+        return value
+
+    @field_validator("sqlite_checkpoint_seconds")
+    @classmethod
+    def _checkpoint_period(cls, value: float) -> float:
+        if 0 < value < MIN_CHECKPOINT_SECONDS:
+            raise ValueError(f"must be 0 (off) or at least {MIN_CHECKPOINT_SECONDS} seconds")
         return value
 
     @field_validator("recording_fetch_hosts", mode="before")
