@@ -3,9 +3,9 @@
 In WAL mode every commit appends the pages it changed to the `-wal` file, and SQLite copies them back into
 the database file (a checkpoint, with two fsyncs) from inside the commit that takes the WAL past
 `wal_autocheckpoint` pages (db_sqlite.py: 10,000, about 40 MiB). That commit holds the writer lock
-meanwhile: every 40 MiB of writes, one request waited for the copy of all of them (0.1-0.5 s; on the
-issue 16 bench a quarter of the database's time once an organization holds 1M sessions, whose random
-`source` index spreads each batch over thousands of pages).
+meanwhile: every 40 MiB of writes, one request waited for the copy of all of them (0.1-0.5 s; in issue
+16's sessions bench a quarter to a third of the database's time once an organization holds 1M sessions,
+whose random `source` index spreads each batch over thousands of pages).
 
 `WalCheckpointer`, a thread of every server on a SQLite file, runs a PASSIVE checkpoint every
 `SESSIONARY_SQLITE_CHECKPOINT_SECONDS` on a connection of its own: PASSIVE never waits for a reader or a
@@ -17,14 +17,11 @@ checkpoint already running makes the others' return at once.
 
 from __future__ import annotations
 
-import logging
 import sqlite3
 from dataclasses import dataclass
 
 from sessionary.background import PollingThread
 from sessionary.db import Database
-
-log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
