@@ -93,6 +93,34 @@ def test_a_pass_neither_waits_for_an_open_write_nor_copies_it(
         checkpointer.stop()
 
 
+def test_a_database_file_that_is_not_there_is_an_error_not_created(tmp_path: Path) -> None:
+    path = tmp_path / "never opened.db"  # (a space: the path goes into a file: URI)
+    database = open_database(f"sqlite:///{path}", pool_size=1)
+    checkpointer = WalCheckpointer(database, poll_seconds=60)
+    try:
+        with pytest.raises(sqlite3.OperationalError, match="unable to open"):
+            checkpointer.checkpoint()
+        assert not path.exists()
+    finally:
+        checkpointer.stop()
+        database.dispose()
+
+
+def test_a_path_with_uri_characters_is_checkpointed(tmp_path: Path) -> None:
+    path = tmp_path / "a#b d.db"  # each of '#' and ' ' is escaped in a file: URI
+    database = open_database(f"sqlite:///{path}", pool_size=1)
+    checkpointer = WalCheckpointer(database, poll_seconds=60)
+    assert checkpointer.path == str(path)
+    try:
+        with session_scope(database.writer) as db:
+            db.execute(text("CREATE TABLE note (n INTEGER)"))
+        done = checkpointer.checkpoint()
+        assert done.copied == done.frames > 0
+    finally:
+        checkpointer.stop()
+        database.dispose()
+
+
 def _checkpointers() -> int:
     """The checkpointer threads running in this process (the test session's servers run theirs too)."""
     return sum(thread.name == "wal-checkpointer" for thread in threading.enumerate())

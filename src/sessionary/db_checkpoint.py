@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import sqlite3
 from dataclasses import dataclass
+from pathlib import Path
 
 from sessionary.background import PollingThread
 from sessionary.db import Database
@@ -62,6 +63,8 @@ class WalCheckpointer(PollingThread):
         """One PASSIVE checkpoint (the database's busy timeout is not waited for: PASSIVE never blocks)."""
         if self._conn is None:
             assert self.path is not None
-            self._conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+            # mode=rw: a database file that is not there (any more) is an error, not a new empty file.
+            uri = f"{Path(self.path).resolve().as_uri()}?mode=rw"
+            self._conn = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
         row = self._conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
         return Checkpointed(busy=bool(row[0]), frames=int(row[1]), copied=int(row[2]))
