@@ -193,13 +193,19 @@ def settle(target: Target) -> None:
     os.sync()
 
 
+def _insert_tables(conn: Any, tables: dict[str, str], rows: dict[str, list[tuple[Any, ...]]]) -> None:
+    """SQLite: each table's rows (its `tables` columns, in order), one executemany per table."""
+    for table, columns in tables.items():
+        conn.executemany(
+            f"INSERT INTO {table} ({columns}) VALUES ({_placeholders(columns, '?')})", rows[table]
+        )
+
+
 def _write_sqlite(target: Target, chunk: Chunk) -> None:
     conn = target.connect_sqlite()
     try:
         conn.execute("BEGIN IMMEDIATE")
-        for table, columns in TABLES.items():
-            sql = f"INSERT INTO {table} ({columns}) VALUES ({_placeholders(columns, '?')})"
-            conn.executemany(sql, chunk.rows[table])
+        _insert_tables(conn, TABLES, chunk.rows)
         conn.executemany("INSERT INTO transcript_fts(rowid, text) VALUES (?, ?)", chunk.turns)
         conn.execute("COMMIT")
     finally:
@@ -356,6 +362,7 @@ def started_rows(
     (its `field_versions` as the ingest writes them: every field dated by its event), its event, and one
     conversation per pair of sessions (sessions 2k and 2k+1 share one; its fields from the later one)."""
     now = datetime.now(UTC)
+    written = now.strftime("%Y-%m-%d %H:%M:%S.%f") if sqlite else now  # updated_at, received_at
     rows: dict[str, list[tuple[Any, ...]]] = {name: [] for name in STARTED_TABLES}
     for offset, event in enumerate(events):
         at = datetime.fromisoformat(event["timestamp"])
@@ -369,12 +376,10 @@ def started_rows(
              data["channel_manager_type"], event["channel_manager_sid"], data["agent_id"], data["agent_name"],
              data["agent_type"], data["agent_timezone"], data["prompt_id"], data["prompt_name"],
              data["prompt_version_number"], data["source"], data["target"], data["is_legacy"],
-             data["is_test"], data["is_outbound"], when, when, when, 1, versions,
-             now.strftime("%Y-%m-%d %H:%M:%S.%f") if sqlite else now)
+             data["is_test"], data["is_outbound"], when, when, when, 1, versions, written)
         )  # fmt: skip
         rows["event"].append(
-            (row_id, 1, event["event_id"], row_id, event["type"], when, orjson.dumps(data).decode(),
-             now.strftime("%Y-%m-%d %H:%M:%S.%f") if sqlite else now)
+            (row_id, 1, event["event_id"], row_id, event["type"], when, orjson.dumps(data).decode(), written)
         )  # fmt: skip
         if offset % 2 == 1:  # the pair's later session: the conversation starts at the earlier one's time
             begun = rows["session"][-2][3]
@@ -409,9 +414,7 @@ def _write_started_sqlite(target: Target, rows: dict[str, list[tuple[Any, ...]]]
     try:
         began = time.perf_counter()
         conn.execute("BEGIN IMMEDIATE")
-        for table, columns in STARTED_TABLES.items():
-            sql = f"INSERT INTO {table} ({columns}) VALUES ({_placeholders(columns, '?')})"
-            conn.executemany(sql, rows[table])
+        _insert_tables(conn, STARTED_TABLES, rows)
         conn.execute("COMMIT")
         return time.perf_counter() - began
     finally:

@@ -104,8 +104,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         statistics = StatisticsKeeper(app.state.db)  # PostgreSQL's planner statistics (db_stats.py)
         statistics.start()
         checkpointer = WalCheckpointer(app.state.db, poll_seconds=settings.sqlite_checkpoint_seconds)
-        if settings.sqlite_checkpoint_seconds > 0:
-            checkpointer.start()  # SQLite's WAL copied back off the requests' path (db_checkpoint.py)
+        checkpointer.start()  # SQLite's WAL copied back off the requests' path (db_checkpoint.py)
         purge_worker = None
         if settings.purge_worker:
             purge_worker = PurgeWorker.from_settings(app.state.db, open_blob_store(settings), settings)

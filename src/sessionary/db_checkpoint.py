@@ -45,8 +45,8 @@ class WalCheckpointer(PollingThread):
 
     def start(self) -> None:
         """Start on SQLite (a file: open_database has no in-memory databases), not on PostgreSQL, which
-        checkpoints by itself."""
-        if self.path is not None:
+        checkpoints by itself, nor when `poll_seconds` is 0 (off: only commits checkpoint)."""
+        if self.path is not None and self.poll_seconds > 0:
             super().start()
 
     def stop(self, timeout: float = 30.0) -> None:
