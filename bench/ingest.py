@@ -23,6 +23,8 @@ one client, one organization; sessions/s for the first 100k and from 100k to N, 
 same rows straight through the driver into a fresh database, a transaction per request's worth (the limit:
 ingest_growth.raw_sessions), and the ratio to it. `--against PATH` also serves the `src` directory of another
 checkout, on a database of its own, each batch posted to both servers in turn: before/after in one run.
+The events case takes `--against` too: rounds of `--round` requests, each posted to one server and then to
+the other (ingest_against.py).
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ from typing import Any, NamedTuple
 import httpx
 import orjson
 
+import ingest_against
 import ingest_growth
 from harness import (
     MachineCpu,
@@ -170,8 +173,14 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         "--against",
         type=Path,
-        help="--case sessions: also serve the `src` directory of another checkout, fed the same batches in "
-        "turn (before/after figures in the same minutes of a noisy machine)",
+        help="also serve the `src` directory of another checkout, fed the same batches in turn (before/after "
+        "figures in the same minutes of a noisy machine; the events case: ingest_against.py)",
+    )
+    parser.add_argument(
+        "--round",
+        type=int,
+        default=8,
+        help="the events case with --against: requests posted to one server before the other gets them",
     )
     return parser.parse_args()
 
@@ -719,6 +728,42 @@ def run_events(args: argparse.Namespace) -> int:
     return 0 if correct else 1
 
 
+def run_events_against(args: argparse.Namespace) -> int:
+    """The events case on two servers (this checkout's and --against's), in alternating rounds."""
+    if args.prefill:
+        raise SystemExit("--against does not combine with --prefill")
+    workload = build_workload(args.events, args.batch, args.open_sessions, args.seed)
+    print(f"generated {len(workload.bodies)} bodies; two servers, rounds of {args.round} requests")
+    with workspace(keep=args.keep) as workdir, ExitStack() as stack:
+        served = []
+        for source in (None, args.against):
+            name = "events" if source is None else "events-against"
+            target, server = stack.enter_context(served_database(args, workdir, name, source=source))
+            served.append((target, server, create_key(target, "bench-ingest", "ingest", source=source)))
+        tallies = ingest_against.post_rounds(
+            [(server, key) for _, server, key in served], workload.bodies, args.clients, args.round, post_all
+        )
+        stored = [stored_counts(target)[1] for target, _, _ in served]
+        rows = database_rows(served[0][0])
+        raw_seconds = run_raw(args, workload, workdir)
+    events = len(workload.rows)
+    print_block(
+        f"bench/ingest.py --db {args.db} --events {args.events} --against",
+        [
+            *rows,
+            ("against", sessionary_source(args.against)),
+            ("requests", f"{len(workload.bodies)} x {args.batch:,} events; {_senders(args.clients)}"),
+            ("server --workers", str(args.workers)),
+            ("stored events, this | against", " | ".join(f"{n:,}" for n in stored)),
+            ("raw executemany", f"{events / raw_seconds:,.0f} events/s"),
+            *ingest_against.lines(tallies, events / raw_seconds),
+        ],
+    )
+    for error in [error for tally in tallies for error in tally.errors][:5]:
+        print(f"error: {error}")
+    return 0 if all(n == events for n in stored) and not any(t.errors for t in tallies) else 1
+
+
 def run_sessions(args: argparse.Namespace) -> int:
     """The sessions case: sessions/s while the organization grows to 100k, and from 100k to --sessions
     (with `--against`, of two servers fed the same batches in turn); then the same rows straight through
@@ -829,7 +874,9 @@ def _share(part: float, whole: float) -> str:
 
 def main() -> int:
     args = parse_args()
-    return run_sessions(args) if args.case == "sessions" else run_events(args)
+    if args.case == "sessions":
+        return run_sessions(args)
+    return run_events_against(args) if args.against else run_events(args)
 
 
 if __name__ == "__main__":
