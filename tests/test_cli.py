@@ -11,7 +11,8 @@ from typer.testing import CliRunner
 
 from sessionary.analysis.models import SessionSummary
 from sessionary.cli import app
-from sessionary.db import Database, session_scope
+from sessionary.db import Database, open_database, session_scope
+from sessionary.db_stats import setting_warnings
 from sessionary.eventlog.models import Event
 from sessionary.labels.models import SessionLabel
 from sessionary.recordings.models import Recording
@@ -140,3 +141,20 @@ def _demo_extras(env: dict[str, str], database: Database) -> None:
     assert kinds == {"auto-rating": 40, "human-rating": 4}
     assert len(blobs) == 4
     assert all((Path(env["SESSIONARY_BLOB_DIR"]) / key).read_bytes()[:4] == b"RIFF" for key in blobs)
+
+
+def test_db_upgrade_prints_a_warning_for_each_postgres_setting_that_is_off(env: dict[str, str]) -> None:
+    """The same warnings as the server logs (db_stats.setting_warnings), after the migration; on SQLite
+    there is none to print."""
+    result = runner.invoke(app, ["db", "upgrade"], env=env)
+    assert result.exit_code == 0, result.output
+    database = open_database(env["SESSIONARY_DATABASE_URL"], pool_size=1)
+    try:
+        expected = setting_warnings(database)
+    finally:
+        database.dispose()
+    lines = result.stderr.splitlines()
+    printed = [line.removeprefix("warning: ") for line in lines if line.startswith("warning: ")]
+    assert printed == expected
+    if env["SESSIONARY_DATABASE_URL"].startswith("sqlite"):
+        assert printed == []

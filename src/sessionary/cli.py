@@ -24,7 +24,7 @@ from rich.progress import (
     TransferSpeedColumn,
 )
 
-from sessionary import migrate
+from sessionary import db_stats, migrate
 from sessionary.audit.service import Actor
 from sessionary.config import Settings
 from sessionary.console.cli import checked_settings, secret_app
@@ -123,6 +123,12 @@ def db_upgrade() -> None:
     settings = Settings()
     migrate.upgrade(settings.database_url)
     typer.echo(f"database is up to date: {_safe_url(settings.database_url)}")
+    database = open_database(settings.database_url, pool_size=1)
+    try:
+        for warning in db_stats.setting_warnings(database):
+            typer.echo(f"warning: {warning}", err=True)
+    finally:
+        database.dispose()
 
 
 IntegrationOrg = Annotated[str, typer.Option("--org", help="Organization name (created if new).")]

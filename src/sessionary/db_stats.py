@@ -13,14 +13,24 @@ reason (journey/intake/importer.py).
 rows reached 1,000 without statistics, or twice the count of its last statistics; past that, autovacuum
 (which must stay on: README, Production) keeps them. It reads only pg_stat_user_tables (one cheap query
 every KEEP_POLL_SECONDS); each table is analyzed about log2(rows / 500) times in its life.
+
+The keeper's first pass also checks the server settings the product needs (`setting_warnings`): autovacuum
+and track_counts on, and autovacuum not disabled on one of the schema's tables. A server with one of them
+off works, but degrades as it grows, so each is logged as a warning naming the setting and what it is for;
+`sessionary db upgrade` prints them too.
 """
 
 from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
 
 from sqlalchemy import text
 
 from sessionary.background import PollingThread
 from sessionary.db import Database, session_scope
+
+log = logging.getLogger(__name__)
 
 KEEP_POLL_SECONDS = 2.0
 FIRST_ROWS = 1_000  # live rows at which a table without statistics is analyzed
@@ -32,6 +42,54 @@ _DUE = text(
     " AND s.n_live_tup >= greatest(:first, :growth * c.reltuples)"
     " ORDER BY s.relname"
 )
+
+
+# The server settings the product needs on (README, Production), and what each is for.
+NEEDED_ON = {
+    "autovacuum": (
+        "it removes the dead row versions of the sessions that every ingest updates, merges the transcript "
+        "index's pending list (which every search reads) and keeps the planner's statistics as tables grow"
+    ),
+    "track_counts": "autovacuum and this server's statistics keeper work from the row counts it keeps",
+}
+_SETTINGS = text("SELECT name, setting FROM pg_settings WHERE name IN ('autovacuum', 'track_counts')")
+# The schema's tables whose own storage parameter turns autovacuum off (any spelling of false PostgreSQL
+# takes: false, off, no, 0 and their prefixes).
+_UNVACUUMED = text(
+    "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+    " WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p')"
+    " AND EXISTS (SELECT 1 FROM unnest(c.reloptions) AS o"
+    "   WHERE o ~* '^autovacuum_enabled=(f|fa|fal|fals|false|n|no|of|off|0)$')"
+    " ORDER BY c.relname"
+)
+
+
+def setting_warnings(database: Database) -> list[str]:
+    """PostgreSQL: a warning for each setting the product needs that is not as it needs it (none on
+    SQLite)."""
+    if database.dialect != "postgresql":
+        return []
+    with session_scope(database.reader) as db:
+        settings = {str(name): str(value) for name, value in db.execute(_SETTINGS)}
+        tables = [str(name) for name in db.scalars(_UNVACUUMED)]
+    return warnings_for(settings, tables)
+
+
+def warnings_for(settings: Mapping[str, str], unvacuumed: Sequence[str]) -> list[str]:
+    """The warnings for these values of the NEEDED_ON settings and these tables with autovacuum off."""
+    found = [
+        f"PostgreSQL setting {name} is {settings.get(name, 'unknown')!r}, should be 'on': {why} "
+        "(README, Production)"
+        for name, why in NEEDED_ON.items()
+        if settings.get(name) != "on"
+    ]
+    if unvacuumed:
+        found.append(
+            f"autovacuum is turned off for the tables {', '.join(unvacuumed)} (storage parameter "
+            f"autovacuum_enabled): {NEEDED_ON['autovacuum']}; reset it with ALTER TABLE ... RESET "
+            "(autovacuum_enabled) (README, Production)"
+        )
+    return found
 
 
 def due_tables(database: Database) -> dict[str, int]:
@@ -59,6 +117,7 @@ class StatisticsKeeper(PollingThread):
         # The live rows of each table when this keeper last analyzed it: a table it may not analyze (not its
         # owner: PostgreSQL skips it with a warning) is tried again only once it has grown GROWTH times.
         self._analyzed: dict[str, int] = {}
+        self._settings_checked = False
 
     def start(self) -> None:
         """Start on PostgreSQL; not on SQLite, whose planner needs no statistics for these lookups."""
@@ -66,6 +125,10 @@ class StatisticsKeeper(PollingThread):
             super().start()
 
     def work(self) -> bool:
+        if not self._settings_checked:
+            for warning in setting_warnings(self.database):
+                log.warning(warning)
+            self._settings_checked = True
         due = {
             table: rows
             for table, rows in due_tables(self.database).items()
