@@ -168,11 +168,8 @@ def test_a_table_with_autovacuum_turned_off_is_named_until_reset(postgres: Datab
         db.execute(text("ALTER TABLE set_false SET (autovacuum_enabled = false)"))
         db.execute(text("ALTER TABLE set_no SET (autovacuum_enabled = 'no')"))
         db.execute(text("ALTER TABLE kept SET (autovacuum_enabled = on, fillfactor = 90)"))
-    tables = [w for w in setting_warnings(postgres) if w.startswith("autovacuum is turned off")]
-    assert tables == [
-        "autovacuum is turned off for the tables left_off, set_false, set_no (storage parameter "
-        "autovacuum_enabled): " + tables[0].split("autovacuum_enabled): ", 1)[1]
-    ]
+    (tables,) = [w for w in setting_warnings(postgres) if w.startswith("autovacuum is turned off")]
+    assert tables.startswith("autovacuum is turned off for the tables left_off, set_false, set_no (")
     with session_scope(postgres.writer) as db:
         for table in ("left_off", "set_false", "set_no"):
             db.execute(text(f"ALTER TABLE {table} RESET (autovacuum_enabled)"))
