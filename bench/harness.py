@@ -546,3 +546,8 @@ def database_rows(target: Target) -> list[tuple[str, str]]:
         f"SQLite {sqlite_version()}" if target.kind == "sqlite" else f"PostgreSQL {postgres_version(target)}"
     )
     return [("sessionary", sessionary_source()), ("database", engine)]
+
+
+def share(part: float, whole: float) -> str:
+    """`part / whole` to three decimals, or "-" when there is no whole (a ratio of the report's lines)."""
+    return f"{part / whole:.3f}" if whole else "-"

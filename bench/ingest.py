@@ -64,6 +64,7 @@ from harness import (
     serve,
     served_database,
     sessionary_source,
+    share,
     sqlite_version,
     verdict,
     workspace,
@@ -178,11 +179,18 @@ def parse_args() -> argparse.Namespace:
     )
     parser.add_argument(
         "--round",
-        type=int,
+        type=_positive,
         default=8,
         help="the events case with --against: requests posted to one server before the other gets them",
     )
     return parser.parse_args()
+
+
+def _positive(value: str) -> int:
+    number = int(value)
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {number}")
+    return number
 
 
 # --- generation ---------------------------------------------------------------------------------------
@@ -598,8 +606,8 @@ def _analysis_worker() -> str:
     """The server inherits SESSIONARY_ANALYSIS_* from this environment: say which worker it ran."""
     setting = os.environ.get("SESSIONARY_ANALYSIS_WORKER", "true").strip().lower()
     on = setting not in ("false", "0", "no", "off")
-    share = os.environ.get("SESSIONARY_ANALYSIS_BUSY_SHARE", "0.25")
-    return f"on (busy share {share})" if on else "off (SESSIONARY_ANALYSIS_WORKER=false)"
+    busy = os.environ.get("SESSIONARY_ANALYSIS_BUSY_SHARE", "0.25")
+    return f"on (busy share {busy})" if on else "off (SESSIONARY_ANALYSIS_WORKER=false)"
 
 
 def report(args: argparse.Namespace, workload: Workload, outcome: Outcome, version: str) -> None:
@@ -802,8 +810,8 @@ def run_sessions(args: argparse.Namespace) -> int:
         lines.append(
             (
                 "this / against, first / later",
-                f"{_share(rates[0][0], rates[1][0])} / {_share(rates[0][1], rates[1][1])} (sessions/s); "
-                f"{_share(cpu[0][0], cpu[1][0])} / {_share(cpu[0][1], cpu[1][1])} (per CPU second)",
+                f"{share(rates[0][0], rates[1][0])} / {share(rates[0][1], rates[1][1])} (sessions/s); "
+                f"{share(cpu[0][0], cpu[1][0])} / {share(cpu[0][1], cpu[1][1])} (per CPU second)",
             )
         )
     raw_rates = [raw.rate(lo, hi, batch) for lo, hi in phases]
@@ -812,11 +820,11 @@ def run_sessions(args: argparse.Namespace) -> int:
         (
             "raw limit, first / later",
             f"{raw_rates[0]:,.0f} / {raw_rates[1]:,.0f} sessions/s ({how} of the same rows, a transaction"
-            f" per request's worth; later / first {_share(raw_rates[1], raw_rates[0])})",
+            f" per request's worth; later / first {share(raw_rates[1], raw_rates[0])})",
         ),
         (
             "ingest / raw, first / later",
-            f"{_share(rates[0][0], raw_rates[0])} / {_share(rates[0][1], raw_rates[1])}",
+            f"{share(rates[0][0], raw_rates[0])} / {share(rates[0][1], raw_rates[1])}",
         ),
     ]
     print_block(f"bench/ingest.py --case sessions --db {args.db} --sessions {args.sessions}", lines)
@@ -835,7 +843,7 @@ def _sessions_lines(
     first, rest = result.rate(first_lo, first_hi, batch), result.rate(rest_lo, rest_hi, batch)
     ratio = rest / first if first else 0.0
     cpu_first, cpu_rest = result.per_cpu(first_lo, first_hi, batch), result.per_cpu(rest_lo, rest_hi, batch)
-    cpu = f"{cpu_first:,.0f} / {cpu_rest:,.0f} sessions per CPU second (ratio {_share(cpu_rest, cpu_first)})"
+    cpu = f"{cpu_first:,.0f} / {cpu_rest:,.0f} sessions per CPU second (ratio {share(cpu_rest, cpu_first)})"
     return [
         (
             f"{label}{first_lo:,} -> {first_hi:,}",
@@ -866,10 +874,6 @@ def run_raw_sessions(args: argparse.Namespace, workdir: Path, batch: int) -> lis
                 pg.execute(ORG_SQL.format(p="%s"), (1, "bench-raw", now))
         print(f"raw: the same {args.sessions:,} sessions' rows into a fresh migrated database ...")
         return ingest_growth.raw_sessions(target, args.sessions, batch, args.seed, _started_data)
-
-
-def _share(part: float, whole: float) -> str:
-    return f"{part / whole:.3f}" if whole else "-"
 
 
 def main() -> int:

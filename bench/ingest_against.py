@@ -15,6 +15,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from harness import share
+
 # ingest.post_all: (url, key, bodies, clients) -> its HttpResult
 Post = Callable[[str, str, list[bytes], int], Any]
 
@@ -74,18 +76,14 @@ def lines(tallies: Sequence[Tally], raw_rate: float) -> list[tuple[str, str]]:
             (
                 f"{label}: end to end",
                 f"{tally.rate:,.0f} events/s ({tally.seconds:.1f} s; rounds {low:,.0f}-{high:,.0f}), "
-                f"{tally.cpu_us:.1f} us of server CPU an event, ratio to raw {_share(tally.rate, raw_rate)}",
+                f"{tally.cpu_us:.1f} us of server CPU an event, ratio to raw {share(tally.rate, raw_rate)}",
             )
         )
     # Each round's ratio: their median is not moved by a round that met a database checkpoint.
     pairs = [a / b for a, b in zip(this.round_rates, against.round_rates, strict=False) if b]
     spread = f"median {statistics.median(pairs):.3f}, {min(pairs):.3f}-{max(pairs):.3f}" if pairs else "-"
     rows += [
-        ("THIS / AGAINST, events/s", f"{_share(this.rate, against.rate)} (rounds: {spread})"),
-        ("this / against, CPU an event", _share(this.cpu_us, against.cpu_us)),
+        ("THIS / AGAINST, events/s", f"{share(this.rate, against.rate)} (rounds: {spread})"),
+        ("this / against, CPU an event", share(this.cpu_us, against.cpu_us)),
     ]
     return rows
-
-
-def _share(part: float, whole: float) -> str:
-    return f"{part / whole:.3f}" if whole else "-"
