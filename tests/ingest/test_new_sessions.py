@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from pydantic import TypeAdapter
 from sqlalchemy import select
 
 from sessionary.db import Database, session_scope
+from sessionary.db_types import utcnow
 from sessionary.eventlog.schemas import EventIn
 from sessionary.ingest import service as ingest
 from sessionary.ingest.schemas import IngestResult
@@ -85,3 +87,42 @@ def test_a_new_session_whose_every_event_was_stored_before_stays_empty(database:
     assert (result.inserted, result.duplicates) == (0, 1)
     latecomer = _session(database, org, "latecomer")
     assert (latecomer["event_count"], latecomer["agent_name"], latecomer["started_at"]) == (0, None, None)
+
+
+def test_a_session_made_ahead_but_stored_before_the_write_takes_the_batch_into_the_stored_row(
+    database: Database, org: Org
+) -> None:
+    _ingest(database, org, _call("whole"))
+    raced = _call("raced")
+    with session_scope(database.writer) as db:
+        events = EVENTS.validate_python([raced[0], raced[2]])
+        prepared = ingest.prepare(events, sqlite=database.dialect == "sqlite", organization_id=org.id)
+        assert list(prepared.made) == [("hedy", "raced")]  # the batch starts it: made ahead, before any lock
+        _ingest(database, org, raced[1:2])  # another transaction stores the session first
+        result = ingest.ingest_prepared(db, organization_id=org.id, prepared=prepared)
+    assert (result.inserted, result.duplicates) == (2, 0)
+    assert _session(database, org, "raced") == _session(database, org, "whole")
+
+
+def test_a_session_made_ahead_is_dated_written_when_its_transaction_writes_it(
+    database: Database, org: Org
+) -> None:
+    with session_scope(database.writer) as db:
+        events = EVENTS.validate_python(_call("dated"))
+        prepared = ingest.prepare(events, sqlite=database.dialect == "sqlite", organization_id=org.id)
+        after_prepare = utcnow()
+        ingest.ingest_prepared(db, organization_id=org.id, prepared=prepared)
+    with session_scope(database.reader) as db:
+        written = db.scalars(
+            select(Session.updated_at).where(
+                Session.organization_id == org.id, Session.channel_manager_sid == "dated"
+            )
+        ).one()
+    assert written >= after_prepare
+
+
+def test_a_batch_prepared_for_one_organization_is_refused_for_another(database: Database, org: Org) -> None:
+    events = EVENTS.validate_python(_call("elsewhere"))
+    prepared = ingest.prepare(events, sqlite=True, organization_id=org.id)
+    with session_scope(database.writer) as db, pytest.raises(ValueError, match="another organization"):
+        ingest.ingest_prepared(db, organization_id=org.id + 1, prepared=prepared)

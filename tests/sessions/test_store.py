@@ -42,7 +42,12 @@ def test_a_recordings_placeholder_is_the_row_ingest_makes_for_a_new_key(
         at = by_recording.timestamp
         key = ("placeholder-test", ingested)
         _, created = sessions_store.lock_or_create(
-            db, organization_id=org.id, keys=[key], columns=["timestamp"], make=_placeholders(org, at)
+            db,
+            organization_id=org.id,
+            keys=[key],
+            columns=["timestamp"],
+            made_columns=_PLACEHOLDER,
+            make=_placeholders(org, at),
         )  # what ingest calls for the keys of its batch, which folds its events into these rows
     with session_scope(database.reader) as db:
         by_ingest = db.get(Session, created[key])
@@ -60,8 +65,11 @@ def test_a_recordings_placeholder_is_the_row_ingest_makes_for_a_new_key(
     }
 
 
-def _placeholders(org: Org, at: datetime) -> Callable[[list[SessionKey]], list[dict[str, Any]]]:
-    return lambda keys: [sessions_store.placeholder(org.id, key, at, at) for key in keys]
+_PLACEHOLDER = tuple(sessions_store.placeholder(0, ("", ""), AT, AT))  # its columns, in order
+
+
+def _placeholders(org: Org, at: datetime) -> Callable[[list[SessionKey]], list[tuple[Any, ...]]]:
+    return lambda keys: [tuple(sessions_store.placeholder(org.id, key, at, at).values()) for key in keys]
 
 
 def test_lock_or_create_finds_every_key_of_a_batch_past_one_in_list(database: Database, org: Org) -> None:
@@ -69,11 +77,21 @@ def test_lock_or_create_finds_every_key_of_a_batch_past_one_in_list(database: Da
     make = _placeholders(org, AT)
     with session_scope(database.writer) as db:
         stored, made = sessions_store.lock_or_create(
-            db, organization_id=org.id, keys=keys[:300], columns=["event_count"], make=make
+            db,
+            organization_id=org.id,
+            keys=keys[:300],
+            columns=["event_count"],
+            made_columns=_PLACEHOLDER,
+            make=make,
         )
         assert (stored, sorted(made)) == ({}, sorted(keys[:300]))
         again, added = sessions_store.lock_or_create(
-            db, organization_id=org.id, keys=keys, columns=["event_count"], make=make
+            db,
+            organization_id=org.id,
+            keys=keys,
+            columns=["event_count"],
+            made_columns=_PLACEHOLDER,
+            make=make,
         )
     assert sorted(again) == sorted(keys[:300])
     assert sorted(added) == sorted(keys[300:])

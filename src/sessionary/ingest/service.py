@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy.orm import Session as DBSession
@@ -39,34 +40,53 @@ class _Pending:
     row_id: int | None = None  # the id this transaction gave the event's row, once known stored
 
 
+# A session made whole from the batch's events alone, before it is known to be new: its state (no id yet)
+# and the columns its events set (`_made`).
+_Made = tuple[State, State]
+
+
 @dataclass(frozen=True)
 class Prepared:
     """A batch made ready for the write (`prepare`): the work that needs no database, done before any lock."""
 
+    organization_id: int
     pending: list[_Pending]
     count: int  # events in the batch, repeats included
+    batch: dict[SessionKey, list[_Pending]]  # the pending events by session, in the order first seen
+    # The sessions the batch starts (a `session.started` among their events), made ahead: most are new,
+    # and the write then only inserts them. Used once, by the one `ingest_prepared` of this batch.
+    made: dict[SessionKey, _Made]
 
 
-def prepare(events: Sequence[EventIn], *, sqlite: bool) -> Prepared:
-    """The batch's rows in the driver's form (a producer face may call this before its transaction
-    begins, so that SQLite's write lock is held for the writes only)."""
-    return Prepared(_prepare(events, sqlite=sqlite), len(events))
+def prepare(events: Sequence[EventIn], *, sqlite: bool, organization_id: int) -> Prepared:
+    """The batch's rows in the driver's form, and the sessions it starts made whole (a producer face may
+    call this before its transaction begins, so that SQLite's write lock is held for the writes only)."""
+    pending = _prepare(events, sqlite=sqlite)
+    batch: dict[SessionKey, list[_Pending]] = {}
+    for item in pending:
+        batch.setdefault(item.key, []).append(item)
+    made = {
+        key: _made(organization_id, key, items)
+        for key, items in batch.items()
+        if any(item.event.type == "session.started" for item in items)
+    }
+    return Prepared(organization_id, pending, len(events), batch, made)
 
 
 def ingest_events(db: DBSession, *, organization_id: int, events: Sequence[EventIn]) -> IngestResult:
     """Store the events not stored before and fold them into their sessions; duplicates are counted."""
-    return ingest_prepared(
-        db, organization_id=organization_id, prepared=prepare(events, sqlite=is_sqlite(db))
-    )
+    prepared = prepare(events, sqlite=is_sqlite(db), organization_id=organization_id)
+    return ingest_prepared(db, organization_id=organization_id, prepared=prepared)
 
 
 def ingest_prepared(db: DBSession, *, organization_id: int, prepared: Prepared) -> IngestResult:
-    """`ingest_events` of a batch `prepare`d for this database."""
-    pending = prepared.pending
-    batch: dict[SessionKey, list[_Pending]] = {}
-    for item in pending:
-        batch.setdefault(item.key, []).append(item)
-    sessions, created = _lock_sessions(db, organization_id=organization_id, batch=batch)
+    """`ingest_events` of a batch `prepare`d for this database and organization."""
+    if prepared.organization_id != organization_id:
+        raise ValueError("a batch prepared for another organization")
+    pending, batch = prepared.pending, prepared.batch
+    sessions, created = _lock_sessions(
+        db, organization_id=organization_id, batch=batch, made_ahead=prepared.made
+    )
     stored = _insert_new(db, organization_id=organization_id, pending=pending, sessions=sessions)
     fresh: dict[SessionKey, list[EventIn]] = {}
     for item in stored:
@@ -141,24 +161,35 @@ def _prepare(events: Sequence[EventIn], *, sqlite: bool) -> list[_Pending]:
 
 
 def _lock_sessions(
-    db: DBSession, *, organization_id: int, batch: dict[SessionKey, list[_Pending]]
+    db: DBSession,
+    *,
+    organization_id: int,
+    batch: dict[SessionKey, list[_Pending]],
+    made_ahead: dict[SessionKey, _Made],
 ) -> tuple[dict[SessionKey, State], dict[SessionKey, State]]:
     """Lock the batch's stored sessions and create the new ones whole, each with every event the batch
-    holds for it folded in (most often all of them are stored: `_settle_created` mends the others).
-    Returns every session's state (with its id) and, for each created one, the columns its events set."""
+    holds for it folded in (most often all of them are stored: `_settle_created` mends the others); a
+    session made ahead (`prepare`) is taken as made. Returns every session's state (with its id) and,
+    for each created one, the columns its events set."""
     now = utcnow()
-    made: dict[SessionKey, tuple[State, State]] = {}
+    made: dict[SessionKey, _Made] = {}
 
-    def make(keys: list[SessionKey]) -> list[State]:
+    def make(keys: list[SessionKey]) -> list[tuple[Any, ...]]:
         rows = []
         for key in keys:
-            state = _placeholder(organization_id, key, batch[key], now)
-            made[key] = (state, apply_events(state, [item.event for item in batch[key]]))
-            rows.append(dict(zip(_CREATED_COLUMNS, map(state.get, _CREATED_COLUMNS), strict=True)))
+            made[key] = made_ahead.get(key) or _made(organization_id, key, batch[key])
+            state = made[key][0]
+            state["updated_at"] = now
+            rows.append(_CREATED_ROW(state))
         return rows
 
     sessions, ids = sessions_store.lock_or_create(
-        db, organization_id=organization_id, keys=batch, columns=READ_COLUMNS, make=make
+        db,
+        organization_id=organization_id,
+        keys=batch,
+        columns=READ_COLUMNS,
+        made_columns=_CREATED_COLUMNS,
+        make=make,
     )
     created: dict[SessionKey, State] = {}
     for key, row_id in ids.items():
@@ -176,15 +207,26 @@ _CREATED_COLUMNS = (
     "updated_at",
     *STATE_COLUMNS,
 )
+_CREATED_ROW = itemgetter(*_CREATED_COLUMNS)  # a made state has every one of them (`_UNSET`)
 
 
-def _placeholder(organization_id: int, key: SessionKey, items: Sequence[_Pending], now: datetime) -> State:
-    """A new session's state before its events: every column the projection reads, dated its first event."""
+def _made(organization_id: int, key: SessionKey, items: Sequence[_Pending]) -> _Made:
+    """A new session's state with the batch's events folded in (written `updated_at` None: set when it is
+    inserted), and the columns they set."""
+    state = _placeholder(organization_id, key, items, None)
+    return state, apply_events(state, [item.event for item in items])
+
+
+def _placeholder(
+    organization_id: int, key: SessionKey, items: Sequence[_Pending], now: datetime | None
+) -> State:
+    """A new session's state before its events: every column the projection reads or writes (None where
+    the placeholder sets none), dated its first event."""
     at = min([item.event.timestamp for item in items])
-    return {**_UNREAD, **sessions_store.placeholder(organization_id, key, at, now)}
+    return {**_UNSET, **sessions_store.placeholder(organization_id, key, at, now)}
 
 
-_UNREAD = dict.fromkeys(READ_COLUMNS)
+_UNSET = dict.fromkeys((*READ_COLUMNS, *STATE_COLUMNS))
 
 
 def _settle_created(

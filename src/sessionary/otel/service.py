@@ -96,7 +96,11 @@ def store_mapped(
     planned = {trace: seen.get(trace) or named[trace] for trace in by_trace}
     built = {trace: _events(by_trace[trace], key) for trace, key in planned.items() if key is not None}
     sqlite = is_sqlite(db)
-    prepared = prepare([event for events in built.values() for event in events], sqlite=sqlite)
+    prepared = prepare(
+        [event for events in built.values() for event in events],
+        sqlite=sqlite,
+        organization_id=organization_id,
+    )
     # the write transaction begins with the first statement
     stored = store.lock_traces(db, organization_id=organization_id, trace_ids=by_trace, now=now)
     new_keys = {t: key for t, key in named.items() if stored.get(t) is None and key is not None}
@@ -109,7 +113,9 @@ def store_mapped(
         rebuilt = [
             event for trace in moved if final[trace] for event in _events(by_trace[trace], final[trace])
         ]
-        prepared = prepare(kept + rebuilt + _revive(released, final), sqlite=sqlite)
+        prepared = prepare(
+            kept + rebuilt + _revive(released, final), sqlite=sqlite, organization_id=organization_id
+        )
     waiting = [
         (trace, item.service, [draft.kept() for draft in item.drafts])
         for trace, items in by_trace.items()

@@ -29,8 +29,9 @@ _KEY = ("id", "channel_manager_service", "channel_manager_sid")
 _CHUNK = 400  # ids per IN (...) list: well under every database's parameter limit
 
 
-def placeholder(organization_id: int, key: SessionKey, at: datetime, now: datetime) -> State:
-    """The row of a session known only by its key: empty, dated `at` (its first event), written `now`."""
+def placeholder(organization_id: int, key: SessionKey, at: datetime, now: datetime | None) -> State:
+    """The row of a session known only by its key: empty, dated `at` (its first event), written `now` (None:
+    the caller sets it before the row is written)."""
     return {
         "organization_id": organization_id,
         "channel_manager_service": key[0],
@@ -97,12 +98,14 @@ def lock_or_create(
     organization_id: int,
     keys: Iterable[SessionKey],
     columns: Sequence[str],
-    make: Callable[[list[SessionKey]], list[State]],
+    made_columns: Sequence[str],
+    make: Callable[[list[SessionKey]], list[tuple[Any, ...]]],
 ) -> tuple[dict[SessionKey, State], dict[SessionKey, int]]:
     """Lock the stored sessions of these keys (in key order) and create the missing ones whole, from the
-    rows `make` gives for them (each with its organization and key, no id; in the order of the keys given
-    to it). Returns the stored sessions, locked, each with its id, key and `columns`; and the id of each
-    session created. A new session is written once, whole: no placeholder to read back and update.
+    rows `make` gives for them (values of `made_columns`, among them the organization and key, no id; in
+    the order of the keys given to it). Returns the stored sessions, locked, each with its id, key and
+    `columns`; and the id of each session created. A new session is written once, whole: no placeholder
+    to read back and update.
 
     PostgreSQL: the missing keys are found without locking and created first (ON CONFLICT DO NOTHING, in key
     order), then the others are locked, with those a concurrent transaction created meanwhile. Locking the
@@ -117,7 +120,7 @@ def lock_or_create(
         db, organization_id=organization_id, keys=keys, columns=columns if sqlite else (), for_update=False
     )
     missing = [key for key in keys if key not in known]
-    created = create(db, make(missing)) if missing else {}
+    created = create_rows(db, made_columns, make(missing)) if missing else {}
     if sqlite:
         return known, created
     rest = [key for key in keys if key not in created]
@@ -174,10 +177,10 @@ def insert(db: DBSession, rows: Sequence[Mapping[str, Any]]) -> list[int]:
     front (fastsql.allocate_ids) so that one statement (`FastSQL.insert_rows`) inserts them all."""
     if not rows:
         return []
+    names, values = _tuples(rows)
     raw = FastSQL(db)
-    ids, values = _with_ids(raw, rows)
-    columns = _insert_columns(tuple(rows[0]))
-    raw.insert_rows("INSERT INTO session", columns, values)
+    ids, encoded = _with_ids(raw, names, values)
+    raw.insert_rows("INSERT INTO session", _insert_columns(names), encoded)
     return ids
 
 
@@ -185,35 +188,56 @@ def create(db: DBSession, rows: Sequence[Mapping[str, Any]]) -> dict[SessionKey,
     """Insert new sessions whole, in the order given (key order, as `lock_or_create` creates them), each
     row the same columns with its organization and key, no id; a key stored meanwhile by a concurrent
     transaction is left as it is (ON CONFLICT DO NOTHING). Returns the id of each session inserted."""
+    return create_rows(db, *_tuples(rows)) if rows else {}
+
+
+def create_rows(
+    db: DBSession, columns: Sequence[str], rows: Sequence[tuple[Any, ...]]
+) -> dict[SessionKey, int]:
+    """`create` of rows given as the values of `columns` (no dict per row: the ingest's hot path)."""
     if not rows:
         return {}
+    names = tuple(columns)
     raw = FastSQL(db)
-    ids, values = _with_ids(raw, rows)
-    columns = _insert_columns(tuple(rows[0]))
-    inserted = raw.insert_select("INSERT INTO session", columns, values, _ON_KEY)
-    keys = [(row["channel_manager_service"], row["channel_manager_sid"]) for row in rows]
-    keyed = dict(zip(keys, ids, strict=True))
+    ids, values = _with_ids(raw, names, rows)
+    inserted = raw.insert_select("INSERT INTO session", _insert_columns(names), values, _ON_KEY)
+    key_of = itemgetter(names.index("channel_manager_service"), names.index("channel_manager_sid"))
+    keyed = dict(zip(map(key_of, rows), ids, strict=True))
     if inserted == len(rows):
         return keyed
-    present = {int(row[0]) for row in _by_ids(raw, int(rows[0]["organization_id"]), ids, "")}
+    organization_id = int(rows[0][names.index("organization_id")])
+    present = {int(row[0]) for row in _by_ids(raw, organization_id, ids, "")}
     return {key: row_id for key, row_id in keyed.items() if row_id in present}
 
 
 _ON_KEY = " ON CONFLICT (organization_id, channel_manager_service, channel_manager_sid) DO NOTHING"
 
 
-def _with_ids(raw: FastSQL, rows: Sequence[Mapping[str, Any]]) -> tuple[list[int], list[tuple[Any, ...]]]:
-    """Ids for new sessions (fastsql.allocate_ids) and their rows in the driver's form, id first."""
+def _tuples(rows: Sequence[Mapping[str, Any]]) -> tuple[tuple[str, ...], list[tuple[Any, ...]]]:
+    """Rows of the same columns as (their names, each row's values in that order)."""
     names = tuple(rows[0])
+    pick = itemgetter(*names) if len(names) > 1 else lambda row: (row[names[0]],)
+    values = []
+    for row in rows:
+        if len(row) != len(names):  # (and a missing one is a KeyError)
+            raise ValueError(f"session rows differ in their columns: {sorted(row)} and {sorted(names)}")
+        values.append(pick(row))
+    return names, values
+
+
+def _with_ids(
+    raw: FastSQL, names: tuple[str, ...], rows: Sequence[tuple[Any, ...]]
+) -> tuple[list[int], list[tuple[Any, ...]]]:
+    """Ids for new sessions (fastsql.allocate_ids) and their rows (values of `names`) in the driver's
+    form, id first."""
     # Only the columns with a driver form are converted (each row's other values are taken as they are).
     converted = [(n, c) for n, c in enumerate(raw.writers(_insert_columns(names))) if c is not None]
-    pick = itemgetter(*names) if len(names) > 1 else lambda row: (row[names[0]],)
     ids = raw.allocate_ids("session", len(rows))
     values = []
     for row_id, row in zip(ids, rows, strict=True):
-        if len(row) != len(names):  # (and a missing one is a KeyError)
-            raise ValueError(f"session rows differ in their columns: {sorted(row)} and {sorted(names)}")
-        value = [row_id, *pick(row)]
+        if len(row) != len(names):
+            raise ValueError(f"a session row of {len(row)} values for {len(names)} columns")
+        value = [row_id, *row]
         for n, convert in converted:
             value[n] = convert(value[n])
         values.append(tuple(value))
