@@ -104,7 +104,7 @@ def test_a_session_made_ahead_but_stored_before_the_write_takes_the_batch_into_t
     assert _session(database, org, "raced") == _session(database, org, "whole")
 
 
-def test_a_session_made_ahead_is_dated_written_when_its_transaction_writes_it(
+def test_a_session_made_ahead_gets_its_updated_at_when_its_transaction_writes_it(
     database: Database, org: Org
 ) -> None:
     with session_scope(database.writer) as db:
